@@ -1,0 +1,49 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from gateway.graphiql import graphiql_routes
+from gateway.http import graphql_endpoint
+from gateway.registry import Registry, load_registry
+from gateway.runtime import Runtime
+from gateway.settings import Settings, get_settings
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def index(request: Request) -> Response:
+    return RedirectResponse("/graphiql")
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
+    runtime = Runtime(settings or get_settings(), registry or load_registry())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    routes = [
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/", index),
+        *graphiql_routes(),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory gateway.app:app_from_env``."""
+    return create_app()

@@ -1,0 +1,49 @@
+"""Bearer token → principal. The principal's area is read from the data, briefly cached."""
+
+from __future__ import annotations
+
+import time
+
+from gateway.errors import Unauthenticated
+from gateway.principal import Principal, PrincipalDirectory, PrincipalRecord
+from gateway.tokens import TokenService
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("Missing Authorization header: send 'Authorization: Bearer <token>'")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+class Authenticator:
+    def __init__(self, tokens: TokenService, directory: PrincipalDirectory, cache_seconds: float) -> None:
+        self._tokens = tokens
+        self._directory = directory
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, PrincipalRecord | None]] = {}
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        claims = self._tokens.decode(bearer_token(authorization))
+        if not await self._tokens.is_live(claims.token_id):
+            raise Unauthenticated("Token has been revoked or was not issued by this gateway")
+        record = await self._record(claims.principal_id)
+        if record is None or not record.active:
+            raise Unauthenticated(f"Principal {claims.principal_id!r} is unknown or disabled")
+        return Principal(record=record, token_id=claims.token_id, scopes=claims.scopes or record.scopes)
+
+    async def _record(self, principal_id: str) -> PrincipalRecord | None:
+        # Areas come from the data so that rebinding an officer needs no new token;
+        # a short cache keeps that look-up off most requests.
+        now = time.monotonic()
+        cached = self._cache.get(principal_id)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        record = await self._directory.find(principal_id)
+        self._cache[principal_id] = (now, record)
+        return record
+
+    def forget(self) -> None:
+        self._cache.clear()

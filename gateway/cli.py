@@ -1,0 +1,201 @@
+"""The ``gateway`` command: serve, migrate, seed, principals, tokens, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from gateway.db import Databases
+from gateway.errors import GatewayError
+from gateway.registry import Registry, load_registry
+from gateway.settings import Settings, get_settings
+from gateway.tokens import TOKEN_DOMAIN, TokenService, parse_ttl
+
+SCHEMA_FILE = Path("schema.graphql")
+
+
+async def _with_databases(action: Callable[[Settings, Registry, Databases], Awaitable[int]]) -> int:
+    settings, registry = get_settings(), load_registry()
+    databases = Databases(settings, (TOKEN_DOMAIN, *registry.names))
+    try:
+        return await action(settings, registry, databases)
+    finally:
+        await databases.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "gateway.app:app_from_env",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from gateway import migrate
+
+    if args.action == "upgrade":
+        migrate.upgrade(args.revision or "heads")
+    elif args.action == "downgrade":
+        migrate.downgrade(args.revision or "base")
+    else:
+        migrate.revision(args.message or "change")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    async def run(settings: Settings, registry: Registry, databases: Databases) -> int:
+        written = await registry.seed(databases, args.residents)
+        for table, count in written.items():
+            print(f"{table}: {count}")
+        if not written:
+            print("demo data already present; nothing written")
+        return 0
+
+    return asyncio.run(_with_databases(run))
+
+
+def cmd_principals(args: argparse.Namespace) -> int:
+    async def run(settings: Settings, registry: Registry, databases: Databases) -> int:
+        records = await registry.directory(databases).all()
+        if args.json:
+            rows = []
+            for r in records:
+                row: dict[str, Any] = asdict(r)
+                row["scopes"] = list(r.scopes)
+                row["area"] = {"kind": r.area.kind, "id": r.area.id, "name": r.area.name}
+                rows.append(row)
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            for r in records:
+                print(f"{r.id:<24} {r.role:<18} {r.name:<12} {r.area.kind}:{r.area.name}")
+        return 0
+
+    return asyncio.run(_with_databases(run))
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    async def run(settings: Settings, registry: Registry, databases: Databases) -> int:
+        tokens = TokenService(settings, databases)
+        if args.action == "issue":
+            return await _issue(args, registry, databases, tokens)
+        if args.action == "revoke":
+            if await tokens.revoke(args.jti):
+                print(f"revoked {args.jti}")
+                return 0
+            print(f"no live token {args.jti!r}", file=sys.stderr)
+            return 1
+        if args.action == "list":
+            for token in await tokens.live_tokens():
+                print(f"{token.jti}  {token.principal_id:<24} expires {token.expires_at:%Y-%m-%d %H:%M}  {token.scopes}")
+            return 0
+        return await _demo_tokens(settings, registry, databases, tokens)
+
+    return asyncio.run(_with_databases(run))
+
+
+async def _issue(args: argparse.Namespace, registry: Registry, databases: Databases, tokens: TokenService) -> int:
+    record = await registry.directory(databases).find(args.principal)
+    if record is None:
+        print(f"unknown principal {args.principal!r}; see `gateway principals`", file=sys.stderr)
+        return 2
+    scopes = tuple(s.strip() for s in (args.scopes or "").split(",") if s.strip()) or record.scopes
+    print(await tokens.issue(record.id, parse_ttl(args.ttl), scopes))
+    return 0
+
+
+async def _demo_tokens(settings: Settings, registry: Registry, databases: Databases, tokens: TokenService) -> int:
+    ttl = parse_ttl(settings.token_ttl)
+    print("Demo principals and ready-to-paste tokens (header: Authorization: Bearer <token>):\n")
+    for record in await registry.directory(databases).all():
+        if record.role in {"city_analyst", "community_police", "committee_staff", "grid_worker",
+                           "judicial_office", "traffic_camera", "auditor"} and record.id.endswith((".demo", ".city")):
+            print(f"# {record.role} — {record.name} ({record.id}, {record.area.kind}: {record.area.name})")
+            print(await tokens.issue(record.id, ttl, record.scopes))
+            print()
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from gateway.schema import build_schema, export_sdl
+
+    sdl = export_sdl(build_schema(load_registry().domains))
+    target = Path(args.output)
+    if args.action == "check":
+        if not target.exists() or target.read_text() != sdl:
+            print(f"{target} is out of date: run `gateway schema export`", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    target.write_text(sdl)
+    print(f"wrote {target} ({len(sdl.splitlines())} lines)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gateway", description="GraphQL data-sharing gateway for grassroots governance")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve /graphql with uvicorn")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database migrations (Alembic)")
+    db.add_argument("action", choices=["upgrade", "downgrade", "revision"])
+    db.add_argument("revision", nargs="?")
+    db.add_argument("-m", "--message")
+    db.set_defaults(func=cmd_db)
+
+    seed = sub.add_parser("seed", help="write the demo data (when absent) and optional synthetic residents")
+    seed.add_argument("--residents", type=int, default=0, help="add N synthetic residents")
+    seed.set_defaults(func=cmd_seed)
+
+    principals = sub.add_parser("principals", help="list principals (staff and partner agencies)")
+    principals.add_argument("--json", action="store_true")
+    principals.set_defaults(func=cmd_principals)
+
+    token = sub.add_parser("token", help="issue, list and revoke tokens")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    issue = token_sub.add_parser("issue", help="print a signed token for a principal")
+    issue.add_argument("--principal", required=True)
+    issue.add_argument("--ttl", default="8h", help="lifetime, e.g. 15m, 8h, 30d (default 8h)")
+    issue.add_argument("--scopes", help="comma-separated scopes for a partner token")
+    revoke = token_sub.add_parser("revoke", help="revoke a token at once by its ID (jti)")
+    revoke.add_argument("jti")
+    token_sub.add_parser("list", help="list live tokens")
+    token_sub.add_parser("demo", help="print a token for each demo principal")
+    token.set_defaults(func=cmd_token)
+
+    schema = sub.add_parser("schema", help="write or check schema.graphql")
+    schema.add_argument("action", choices=["export", "check"])
+    schema.add_argument("--output", default=str(SCHEMA_FILE))
+    schema.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except GatewayError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

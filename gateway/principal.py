@@ -1,0 +1,72 @@
+"""Who is asking: a principal, its role, scopes and area, and where principals come from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+AreaKind = Literal["city", "district", "street", "community", "grid", "police_grid"]
+
+
+@dataclass(frozen=True)
+class Area:
+    """The part of the city a principal works in.
+
+    ``grid_ids`` is the set of grids the area covers, resolved from the data when the
+    principal is looked up; ``None`` means the whole city.
+    """
+
+    kind: AreaKind
+    id: int | None = None
+    name: str = "天津市"
+    grid_ids: frozenset[int] | None = None
+
+    @property
+    def is_city(self) -> bool:
+        return self.grid_ids is None
+
+
+CITY = Area(kind="city")
+
+
+@dataclass(frozen=True)
+class PrincipalRecord:
+    """A principal as the directory knows it: staff member or partner agency."""
+
+    id: str
+    kind: Literal["staff", "partner"]
+    role: str
+    name: str
+    agency: str
+    area: Area
+    scopes: tuple[str, ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of one request: the directory's record plus what its token carries."""
+
+    record: PrincipalRecord
+    token_id: str
+    scopes: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def role(self) -> str:
+        return self.record.role
+
+    @property
+    def area(self) -> Area:
+        return self.record.area
+
+
+class PrincipalDirectory(Protocol):
+    """Where principals come from; a domain provides it (the grid domain's staff and agencies)."""
+
+    async def find(self, principal_id: str) -> PrincipalRecord | None: ...
+
+    async def all(self) -> list[PrincipalRecord]: ...

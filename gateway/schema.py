@@ -1,0 +1,41 @@
+"""The unified schema, assembled at start-up from the registered domains."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.tools import merge_types
+
+from gateway.context import Info
+from gateway.ids import decode_id
+from gateway.me import Me
+from gateway.node import Node
+from gateway.registry import Domain
+
+
+@strawberry.type
+class EngineQuery:
+    @strawberry.field(description="当前调用者 / the authenticated caller")
+    def me(self, info: Info) -> Me:
+        return Me.of(info.context.principal)
+
+    @strawberry.field(description="按全局标识查找任意对象 / fetch any object by its global ID")
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="全局标识 / global ID")]
+    ) -> Node | None:
+        type_name, pk = decode_id(str(id))
+        fetch = info.context.nodes.get(type_name)
+        return None if fetch is None else await fetch(info.context, pk)
+
+
+def build_schema(domains: Sequence[Domain]) -> strawberry.Schema:
+    query: Any = merge_types("Query", (EngineQuery, *(d.query for d in domains)))
+    mutations = tuple(d.mutation for d in domains if d.mutation is not None)
+    mutation: Any = merge_types("Mutation", mutations) if mutations else None
+    return strawberry.Schema(query=query, mutation=mutation)
+
+
+def export_sdl(schema: strawberry.Schema) -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,138 @@
+"""Root fields of the grid domain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select, or_, select
+
+from gateway.context import Context, Info
+from gateway.filters import contains, search_text
+from gateway.ids import decode_pk
+from gateway.loaders import load_one
+from gateway.pagination import Connection, PageArgs, root_page
+from resolvers.grid import tables as t
+from resolvers.grid.area import AreaFilter, grids_in_area
+from resolvers.grid.types import (
+    After,
+    Community,
+    District,
+    First,
+    Grid,
+    PoliceGrid,
+    RiskColour,
+    Street,
+    community,
+    district,
+    grid,
+    police_grid,
+    street,
+)
+
+
+@strawberry.input(description="网格筛选 / grid filter")
+class GridFilter:
+    area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
+    risk_colour: RiskColour | None = strawberry.field(default=None, description="风险颜色 / risk colour")
+    search: str | None = strawberry.field(default=None, description="名称或编码包含 / name or code contains")
+
+
+@strawberry.input(description="警格筛选 / police grid filter")
+class PoliceGridFilter:
+    district_id: strawberry.ID | None = strawberry.field(default=None, description="区 / district ID")
+    search: str | None = strawberry.field(default=None, description="名称或编码包含 / name or code contains")
+
+
+def _grid_select(filter: GridFilter | None) -> Select[Any]:
+    stmt = select(t.Grid)
+    if filter is None:
+        return stmt
+    if filter.area is not None:
+        area = grids_in_area(filter.area)
+        if area is not None:
+            stmt = stmt.where(t.Grid.id.in_(area.scalar_subquery()))
+    if filter.risk_colour is not None:
+        stmt = stmt.where(t.Grid.risk_colour == filter.risk_colour.value)
+    text = search_text(filter.search, "filter.search")
+    if text:
+        stmt = stmt.where(or_(contains(t.Grid.name, text), contains(t.Grid.code, text)))
+    return stmt
+
+
+async def _by_id(ctx: Context, model: type[Any], type_name: str, id: str) -> Any:
+    return await load_one(ctx, model, decode_pk(id, type_name))
+
+
+@strawberry.type
+class GridQuery:
+    @strawberry.field(description="区列表 / districts of the city")
+    async def districts(self, info: Info, first: First = None, after: After = None) -> Connection[District]:
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.District, select(t.District), page, district)
+
+    @strawberry.field(description="街道/镇列表 / streets and towns")
+    async def streets(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        district_id: Annotated[strawberry.ID | None, strawberry.argument(description="区 / district ID")] = None,
+    ) -> Connection[Street]:
+        stmt = select(t.Street)
+        if district_id is not None:
+            stmt = stmt.where(t.Street.district_id == decode_pk(district_id, "District"))
+        return await root_page(info.context, t.Street, stmt, PageArgs.parse(info.context, first, after), street)
+
+    @strawberry.field(description="社区列表 / communities")
+    async def communities(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        street_id: Annotated[strawberry.ID | None, strawberry.argument(description="街道 / street ID")] = None,
+    ) -> Connection[Community]:
+        stmt = select(t.Community)
+        if street_id is not None:
+            stmt = stmt.where(t.Community.street_id == decode_pk(street_id, "Street"))
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.Community, stmt, page, community)
+
+    @strawberry.field(description="网格列表 / grids")
+    async def grids(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[GridFilter | None, strawberry.argument(description="筛选 / filter")] = None,
+    ) -> Connection[Grid]:
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.Grid, _grid_select(filter), page, grid)
+
+    @strawberry.field(description="按标识查网格 / one grid by ID")
+    async def grid(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="网格标识 / grid ID")]
+    ) -> Grid | None:
+        row = await _by_id(info.context, t.Grid, "Grid", id)
+        return None if row is None else grid(row)
+
+    @strawberry.field(description="警格列表 / police grids")
+    async def police_grids(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[PoliceGridFilter | None, strawberry.argument(description="筛选 / filter")] = None,
+    ) -> Connection[PoliceGrid]:
+        stmt = select(t.PoliceGrid)
+        if filter is not None:
+            if filter.district_id is not None:
+                stations = select(t.PoliceStation.id).where(
+                    t.PoliceStation.district_id == decode_pk(filter.district_id, "District")
+                )
+                stmt = stmt.where(t.PoliceGrid.station_id.in_(stations.scalar_subquery()))
+            text = search_text(filter.search, "filter.search")
+            if text:
+                stmt = stmt.where(or_(contains(t.PoliceGrid.name, text), contains(t.PoliceGrid.code, text)))
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.PoliceGrid, stmt, page, police_grid)

@@ -1,0 +1,180 @@
+"""Root fields of the population domain, and the resident lists other domains link to."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select, select
+
+from gateway.context import Context, Info
+from gateway.errors import BadUserInput
+from gateway.filters import contains, search_text, within
+from gateway.ids import decode_pk
+from gateway.loaders import load_one
+from gateway.node import from_row
+from gateway.pagination import Connection, PageArgs, nested_page, root_page
+from resolvers.grid.area import AreaFilter, in_area
+from resolvers.grid.types import After, First
+from resolvers.population import idnumber
+from resolvers.population import tables as t
+from resolvers.population.types import (
+    DogLicence,
+    DogLicenceStatus,
+    Household,
+    RentalProperty,
+    Resident,
+    ResidentFilter,
+    TemporaryStay,
+    household,
+    resident,
+)
+
+
+def valid_id_number(value: str, argument: str) -> str:
+    problem = idnumber.problem(value)
+    if problem:
+        raise BadUserInput(f"{argument}: {problem}", argument=argument)
+    return idnumber.normalise(value)
+
+
+async def _resident_select(ctx: Context, filter: ResidentFilter | None) -> Select[Any]:
+    stmt = select(t.Resident)
+    if filter is None:
+        return stmt
+    area = await in_area(ctx, t.Resident.grid_id, filter.area)
+    if area is not None:
+        stmt = stmt.where(area)
+    if filter.registration_kind is not None:
+        stmt = stmt.where(t.Resident.registration_kind == filter.registration_kind.value)
+    if filter.status is not None:
+        stmt = stmt.where(t.Resident.status == filter.status.value)
+    if filter.gender is not None:
+        stmt = stmt.where(t.Resident.gender == filter.gender.value)
+    name = search_text(filter.name, "filter.name")
+    if name:
+        stmt = stmt.where(contains(t.Resident.name, name))
+    if filter.id_number is not None:
+        stmt = stmt.where(t.Resident.id_number == valid_id_number(filter.id_number, "filter.idNumber"))
+    return within(stmt, t.Resident.registered_at, filter.registered, "filter.registered")
+
+
+async def residents_of_grid(
+    ctx: Context, grid_id: int, page: PageArgs, filter: ResidentFilter | None
+) -> Connection[Resident]:
+    if filter is not None and filter.area is not None:
+        raise BadUserInput("filter.area cannot narrow a grid's own residents", argument="filter.area")
+    stmt = await _resident_select(ctx, filter)
+    return await nested_page(ctx, t.Resident, t.Resident.grid_id, grid_id, page, resident, stmt, name=_key(filter))
+
+
+def _key(filter: Any) -> str:
+    # Loaders are shared per request by argument values; the filter's repr names them.
+    return repr(filter)
+
+
+@strawberry.input(description="户筛选 / household filter")
+class HouseholdFilter:
+    area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
+    search: str | None = strawberry.field(default=None, description="户号或地址包含 / number or address contains")
+
+
+FilterArg = strawberry.argument(description="筛选 / filter")
+
+
+@strawberry.type
+class PopulationQuery:
+    @strawberry.field(description="居民列表 / residents")
+    async def residents(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[ResidentFilter | None, FilterArg] = None,
+    ) -> Connection[Resident]:
+        page = PageArgs.parse(info.context, first, after)
+        stmt = await _resident_select(info.context, filter)
+        return await root_page(info.context, t.Resident, stmt, page, resident)
+
+    @strawberry.field(description="按标识或身份证号查居民 / one resident by ID or by ID number")
+    async def resident(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="居民标识 / resident ID")] = None,
+        id_number: Annotated[str | None, strawberry.argument(description="身份证号 / citizen ID number")] = None,
+    ) -> Resident | None:
+        if (id is None) == (id_number is None):
+            raise BadUserInput("resident: give exactly one of id or idNumber", argument="id")
+        if id is not None:
+            row = await load_one(info.context, t.Resident, decode_pk(id, "Resident"))
+        else:
+            number = valid_id_number(str(id_number), "idNumber")
+            row = await load_one(info.context, t.Resident, number, t.Resident.id_number)
+        return None if row is None else resident(row)
+
+    @strawberry.field(description="户列表 / households")
+    async def households(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[HouseholdFilter | None, FilterArg] = None,
+    ) -> Connection[Household]:
+        stmt = select(t.Household)
+        if filter is not None:
+            area = await in_area(info.context, t.Household.grid_id, filter.area)
+            if area is not None:
+                stmt = stmt.where(area)
+            text = search_text(filter.search, "filter.search")
+            if text:
+                stmt = stmt.where(contains(t.Household.number, text) | contains(t.Household.address, text))
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.Household, stmt, page, household)
+
+    @strawberry.field(description="暂住登记列表 / temporary-stay registrations")
+    async def temporary_stays(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
+    ) -> Connection[TemporaryStay]:
+        stmt = select(t.TemporaryStay)
+        condition = await in_area(info.context, t.TemporaryStay.grid_id, area)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.TemporaryStay, stmt, page, lambda r: from_row(TemporaryStay, r))
+
+    @strawberry.field(description="网约房列表 / short-term rental properties")
+    async def rental_properties(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
+    ) -> Connection[RentalProperty]:
+        stmt = select(t.RentalProperty)
+        condition = await in_area(info.context, t.RentalProperty.grid_id, area)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.RentalProperty, stmt, page, lambda r: from_row(RentalProperty, r))
+
+    @strawberry.field(description="犬证申请列表 / dog licence applications")
+    async def dog_licences(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        status: Annotated[DogLicenceStatus | None, strawberry.argument(description="状态 / status")] = None,
+        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
+    ) -> Connection[DogLicence]:
+        stmt = select(t.DogLicence)
+        if status is not None:
+            stmt = stmt.where(t.DogLicence.status == status.value)
+        condition = await in_area(info.context, t.DogLicence.grid_id, area)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.DogLicence, stmt, page, lambda r: from_row(DogLicence, r))

@@ -1,0 +1,110 @@
+"""Population domain tables (police-owned): residents, households, temporary stays,
+rental properties with guest check-ins, dog licence applications.
+
+Every row hangs off a grid (``grid_id``, a key into the grid domain, which may live in
+another database, so no foreign key is declared across domains).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class PopulationBase(DeclarativeBase):
+    metadata = MetaData()
+    __domain__ = "population"
+
+
+class Household(PopulationBase):
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    address: Mapped[str] = mapped_column(String(200))
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    head_resident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Resident(PopulationBase):
+    __tablename__ = "resident"
+    __table_args__ = (
+        Index("ix_resident_grid_id", "grid_id", "id"),
+        Index("ix_resident_name", "name"),
+        Index("ix_resident_registration_kind", "registration_kind"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # One person, one record: the database refuses a second row with the same ID number.
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str] = mapped_column(String(8))
+    birth_date: Mapped[date] = mapped_column(Date)
+    ethnicity: Mapped[str] = mapped_column(String(20), default="汉族")
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    address: Mapped[str] = mapped_column(String(200))
+    building: Mapped[str] = mapped_column(String(120))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), nullable=True, index=True)
+    grid_id: Mapped[int] = mapped_column(Integer)
+    registration_kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    watch_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    criminal_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TemporaryStay(PopulationBase):
+    """暂住登记: a floating resident's registered stay at an address."""
+
+    __tablename__ = "temporary_stay"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(60))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class RentalProperty(PopulationBase):
+    """网约房: a short-term rental whose landlord checks guests in on a phone."""
+
+    __tablename__ = "rental_property"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    landlord_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(200))
+    rooms: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class GuestCheckIn(PopulationBase):
+    __tablename__ = "guest_check_in"
+    __table_args__ = (Index("ix_guest_check_in_property", "property_id", "checked_in_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("rental_property.id"))
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    guest_name: Mapped[str] = mapped_column(String(40))
+    guest_id_number: Mapped[str] = mapped_column(String(18), index=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), nullable=True, index=True)
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    verification: Mapped[str] = mapped_column(String(12), default="pending")
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class DogLicence(PopulationBase):
+    """犬证申请: resident applies → officer pre-reviews (初审) → approved / rejected."""
+
+    __tablename__ = "dog_licence"
+    __table_args__ = (Index("ix_dog_licence_status", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(Integer, index=True)
+    dog_name: Mapped[str] = mapped_column(String(40))
+    breed: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="applied")
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

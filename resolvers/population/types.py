@@ -1,0 +1,252 @@
+"""GraphQL types of the population domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from gateway.context import Info
+from gateway.filters import DateRange
+from gateway.loaders import load_many, load_one
+from gateway.node import Node, from_row
+from gateway.pagination import Connection, PageArgs, nested_page
+from resolvers.grid.area import AreaFilter
+from resolvers.grid.types import After, First, Grid, grid
+from resolvers.grid import tables as grid_tables
+from resolvers.population import tables as t
+
+if TYPE_CHECKING:
+    from resolvers.dispute.types import Dispute
+    from resolvers.traffic.types import Vehicle
+    from resolvers.volunteer.types import Volunteer
+
+DisputeT = Annotated["Dispute", strawberry.lazy("resolvers.dispute.types")]
+VehicleT = Annotated["Vehicle", strawberry.lazy("resolvers.traffic.types")]
+VolunteerT = Annotated["Volunteer", strawberry.lazy("resolvers.volunteer.types")]
+
+
+@strawberry.enum(description="性别 / gender")
+class Gender(Enum):
+    MALE = strawberry.enum_value("male", description="男 / male")
+    FEMALE = strawberry.enum_value("female", description="女 / female")
+
+
+@strawberry.enum(description="户籍类别 / registration kind")
+class RegistrationKind(Enum):
+    REGISTERED = strawberry.enum_value("registered", description="户籍人口 / registered resident")
+    FLOATING = strawberry.enum_value("floating", description="流动人口 / floating population")
+    FOREIGN = strawberry.enum_value("foreign", description="境外人员 / foreign national")
+
+
+@strawberry.enum(description="登记状态 / registration status")
+class ResidentStatus(Enum):
+    PENDING_REVIEW = strawberry.enum_value("pending_review", description="待民警审核 / awaiting police review")
+    ACTIVE = strawberry.enum_value("active", description="有效 / active")
+    RETURNED = strawberry.enum_value("returned", description="退回 / returned with a reason")
+    MOVED_OUT = strawberry.enum_value("moved_out", description="迁出 / moved out")
+
+
+@strawberry.enum(description="犬证申请状态 / dog licence status")
+class DogLicenceStatus(Enum):
+    APPLIED = strawberry.enum_value("applied", description="已申请 / applied")
+    PRE_REVIEWED = strawberry.enum_value("pre_reviewed", description="民警已初审 / pre-reviewed by an officer")
+    APPROVED = strawberry.enum_value("approved", description="已批准 / approved")
+    REJECTED = strawberry.enum_value("rejected", description="已驳回 / rejected")
+
+
+@strawberry.input(description="居民筛选 / resident filter")
+class ResidentFilter:
+    area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
+    registration_kind: RegistrationKind | None = strawberry.field(
+        default=None, description="户籍类别 / registration kind"
+    )
+    status: ResidentStatus | None = strawberry.field(default=None, description="登记状态 / status")
+    gender: Gender | None = strawberry.field(default=None, description="性别 / gender")
+    name: str | None = strawberry.field(default=None, description="姓名包含 / name contains")
+    id_number: str | None = strawberry.field(default=None, description="身份证号(精确) / exact ID number")
+    registered: DateRange | None = strawberry.field(default=None, description="登记日期 / registration date range")
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+@strawberry.type(description="居民 / resident")
+class Resident(Node):
+    id_number: str = strawberry.field(description="公民身份号码 / citizen ID number (GB 11643)")
+    name: str = strawberry.field(description="姓名 / full name")
+    gender: Gender = strawberry.field(description="性别 / gender")
+    birth_date: date = strawberry.field(description="出生日期 / birth date")
+    ethnicity: str = strawberry.field(description="民族 / ethnicity")
+    phone: str | None = strawberry.field(description="联系电话 / phone number")
+    address: str = strawberry.field(description="居住地址 / home address")
+    building: str = strawberry.field(description="楼栋(地址到楼) / address down to the building")
+    registration_kind: RegistrationKind = strawberry.field(description="户籍类别 / registration kind")
+    status: ResidentStatus = strawberry.field(description="登记状态 / registration status")
+    watch_flag: bool = strawberry.field(description="重点关注标记 / on a watch list")
+    criminal_flag: bool = strawberry.field(description="前科标记 / has a criminal record")
+    registered_at: datetime = strawberry.field(description="登记时间 / registered at")
+    version: int = strawberry.field(description="版本号(乐观锁) / record version, for safe updates")
+    grid_id: strawberry.Private[int]
+    household_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="年龄 / age in years")
+    def age(self) -> int:
+        return age_on(self.birth_date, date.today())
+
+    @strawberry.field(description="年龄段 / age band, e.g. 30-39")
+    def age_band(self) -> str:
+        return age_band(self.age())
+
+    @strawberry.field(description="所在网格 / grid the resident lives in")
+    async def grid(self, info: Info) -> Grid | None:
+        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
+        return None if row is None else grid(row)
+
+    @strawberry.field(description="所属户 / household")
+    async def household(self, info: Info) -> Household | None:
+        row = await load_one(info.context, t.Household, self.household_id)
+        return None if row is None else household(row)
+
+    @strawberry.field(description="涉及的矛盾纠纷 / disputes the resident is a party to")
+    async def disputes(self, info: Info, first: First = None, after: After = None) -> Connection[DisputeT]:
+        from resolvers.dispute.queries import disputes_of_resident
+
+        return await disputes_of_resident(info.context, self.db_id, PageArgs.parse(info.context, first, after))
+
+    @strawberry.field(description="名下车辆 / vehicles registered to the resident")
+    async def vehicles(self, info: Info) -> list[VehicleT]:
+        from resolvers.traffic.queries import vehicles_of_owner
+
+        return await vehicles_of_owner(info.context, self.db_id)
+
+    @strawberry.field(description="志愿者档案 / volunteer profile, if the resident volunteers")
+    async def volunteer_profile(self, info: Info) -> VolunteerT | None:
+        from resolvers.volunteer.queries import volunteer_of_resident
+
+        return await volunteer_of_resident(info.context, self.db_id)
+
+    @strawberry.field(description="暂住登记 / temporary-stay registrations")
+    async def temporary_stays(self, info: Info) -> list[TemporaryStay]:
+        rows = await load_many(info.context, t.TemporaryStay, t.TemporaryStay.resident_id, self.db_id)
+        return [from_row(TemporaryStay, r) for r in rows]
+
+    @strawberry.field(description="犬证申请 / dog licence applications")
+    async def dog_licences(self, info: Info) -> list[DogLicence]:
+        rows = await load_many(info.context, t.DogLicence, t.DogLicence.resident_id, self.db_id)
+        return [from_row(DogLicence, r) for r in rows]
+
+
+def age_band(age: int) -> str:
+    if age < 18:
+        return "0-17"
+    if age >= 80:
+        return "80+"
+    low = age // 10 * 10
+    return f"{max(low, 18)}-{low + 9}"
+
+
+@strawberry.type(description="户 / household")
+class Household(Node):
+    number: str = strawberry.field(description="户号 / household number")
+    address: str = strawberry.field(description="户地址 / household address")
+    grid_id: strawberry.Private[int]
+    head_resident_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="所在网格 / grid")
+    async def grid(self, info: Info) -> Grid | None:
+        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
+        return None if row is None else grid(row)
+
+    @strawberry.field(description="户主 / head of household")
+    async def head(self, info: Info) -> Resident | None:
+        row = await load_one(info.context, t.Resident, self.head_resident_id)
+        return None if row is None else resident(row)
+
+    @strawberry.field(description="家庭成员 / members of the household")
+    async def members(self, info: Info, first: First = None, after: After = None) -> Connection[Resident]:
+        page = PageArgs.parse(info.context, first, after)
+        return await nested_page(info.context, t.Resident, t.Resident.household_id, self.db_id, page, resident)
+
+
+@strawberry.type(description="暂住登记 / temporary-stay registration of a floating resident")
+class TemporaryStay(Node):
+    address: str = strawberry.field(description="暂住地址 / address of the stay")
+    reason: str = strawberry.field(description="暂住事由 / reason for the stay")
+    start_date: date = strawberry.field(description="起始日期 / first day")
+    end_date: date | None = strawberry.field(description="截止日期 / last day")
+    resident_id: strawberry.Private[int]
+
+    @strawberry.field(description="暂住人 / the resident staying")
+    async def resident(self, info: Info) -> Resident | None:
+        row = await load_one(info.context, t.Resident, self.resident_id)
+        return None if row is None else resident(row)
+
+
+@strawberry.type(description="犬证申请 / dog licence application")
+class DogLicence(Node):
+    dog_name: str = strawberry.field(description="犬名 / dog's name")
+    breed: str = strawberry.field(description="品种 / breed")
+    status: DogLicenceStatus = strawberry.field(description="状态 / status")
+    applied_at: datetime = strawberry.field(description="申请时间 / applied at")
+    reviewed_at: datetime | None = strawberry.field(description="审核时间 / reviewed at")
+    reason: str | None = strawberry.field(description="驳回理由 / reason for rejection")
+    resident_id: strawberry.Private[int]
+
+    @strawberry.field(description="申请人 / applicant")
+    async def applicant(self, info: Info) -> Resident | None:
+        row = await load_one(info.context, t.Resident, self.resident_id)
+        return None if row is None else resident(row)
+
+
+@strawberry.type(description="网约房入住登记 / guest check-in at a short-term rental")
+class GuestCheckIn(Node):
+    guest_name: str = strawberry.field(description="住客姓名 / guest's name")
+    guest_id_number: str = strawberry.field(description="住客身份证号 / guest's ID number")
+    checked_in_at: datetime = strawberry.field(description="入住时间 / checked in at")
+    checked_out_at: datetime | None = strawberry.field(description="退房时间 / checked out at")
+    verification: str = strawberry.field(description="核验结果(verified/mismatch/pending) / identity check result")
+    flagged: bool = strawberry.field(description="是否推送民警 / flagged for police attention")
+    resident_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="匹配的居民档案 / matching resident record")
+    async def resident(self, info: Info) -> Resident | None:
+        row = await load_one(info.context, t.Resident, self.resident_id)
+        return None if row is None else resident(row)
+
+
+@strawberry.type(description="网约房 / short-term rental property")
+class RentalProperty(Node):
+    name: str = strawberry.field(description="名称 / name")
+    address: str = strawberry.field(description="地址 / address")
+    rooms: int = strawberry.field(description="房间数 / number of rooms")
+    landlord_id: strawberry.Private[int]
+    grid_id: strawberry.Private[int]
+
+    @strawberry.field(description="房东 / landlord")
+    async def landlord(self, info: Info) -> Resident | None:
+        row = await load_one(info.context, t.Resident, self.landlord_id)
+        return None if row is None else resident(row)
+
+    @strawberry.field(description="入住登记 / guest check-ins, oldest first")
+    async def check_ins(self, info: Info, first: First = None, after: After = None) -> Connection[GuestCheckIn]:
+        page = PageArgs.parse(info.context, first, after)
+        return await nested_page(
+            info.context,
+            t.GuestCheckIn,
+            t.GuestCheckIn.property_id,
+            self.db_id,
+            page,
+            lambda row: from_row(GuestCheckIn, row),
+        )
+
+
+def resident(row: t.Resident) -> Resident:
+    return from_row(Resident, row)
+
+
+def household(row: t.Household) -> Household:
+    return from_row(Household, row)

@@ -1,0 +1,86 @@
+"""Root fields of the traffic domain, and the links other domains use."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import select
+
+from gateway.context import Context, Info
+from gateway.errors import BadUserInput
+from gateway.filters import within
+from gateway.loaders import load_many
+from gateway.node import from_row
+from gateway.pagination import Connection, PageArgs, root_page
+from resolvers.grid.area import AreaFilter, in_area
+from resolvers.grid.types import After, First
+from resolvers.traffic import tables as t
+from resolvers.traffic.types import PlateAlert, PlateAlertFilter, Vehicle, vehicle
+
+_PLATE = re.compile(r"^[\u4e00-\u9fff][A-Z][A-Z0-9]{5,6}$")
+
+
+def valid_plate(value: str, argument: str) -> str:
+    plate = value.strip().upper().replace("·", "").replace(" ", "")
+    if not _PLATE.match(plate):
+        raise BadUserInput(f"{argument}: a plate is a province character, a letter and 5-6 letters or digits", argument=argument)
+    return plate
+
+
+async def vehicles_of_owner(ctx: Context, owner_id: int) -> list[Vehicle]:
+    return [vehicle(r) for r in await load_many(ctx, t.Vehicle, t.Vehicle.owner_id, owner_id)]
+
+
+@strawberry.input(description="车辆筛选 / vehicle filter")
+class VehicleFilter:
+    area: AreaFilter | None = strawberry.field(default=None, description="车主所在辖区 / owner's area")
+    plate: str | None = strawberry.field(default=None, description="号牌(精确) / exact plate")
+    vehicle_type: str | None = strawberry.field(default=None, description="车辆类型 / vehicle type")
+
+
+@strawberry.type
+class TrafficQuery:
+    @strawberry.field(description="车辆列表 / vehicles")
+    async def vehicles(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[VehicleFilter | None, strawberry.argument(description="筛选 / filter")] = None,
+    ) -> Connection[Vehicle]:
+        stmt = select(t.Vehicle)
+        if filter is not None:
+            area = await in_area(info.context, t.Vehicle.grid_id, filter.area)
+            if area is not None:
+                stmt = stmt.where(area)
+            if filter.plate is not None:
+                stmt = stmt.where(t.Vehicle.plate == valid_plate(filter.plate, "filter.plate"))
+            if filter.vehicle_type is not None:
+                stmt = stmt.where(t.Vehicle.vehicle_type == filter.vehicle_type)
+        return await root_page(info.context, t.Vehicle, stmt, PageArgs.parse(info.context, first, after), vehicle)
+
+    @strawberry.field(description="号牌预警列表 / plate alerts")
+    async def plate_alerts(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[PlateAlertFilter | None, strawberry.argument(description="筛选 / filter")] = None,
+    ) -> Connection[PlateAlert]:
+        stmt = select(t.PlateAlert)
+        if filter is not None:
+            area = await in_area(info.context, t.PlateAlert.grid_id, filter.area)
+            if area is not None:
+                stmt = stmt.where(area)
+            if filter.status:
+                stmt = stmt.where(t.PlateAlert.status.in_([s.value for s in filter.status]))
+            if filter.kind is not None:
+                stmt = stmt.where(t.PlateAlert.kind == filter.kind.value)
+            if filter.plate is not None:
+                plate = valid_plate(filter.plate, "filter.plate")
+                stmt = stmt.where(t.PlateAlert.capture_id.in_(select(t.Capture.id).where(t.Capture.plate == plate)))
+            stmt = within(stmt, t.PlateAlert.raised_at, filter.raised, "filter.raised")
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.PlateAlert, stmt, page, lambda r: from_row(PlateAlert, r))

@@ -1,0 +1,77 @@
+"""Root fields of the volunteer domain, and the links other domains use."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import select
+
+from gateway.context import Context, Info
+from gateway.filters import contains, search_text
+from gateway.loaders import load_one
+from gateway.node import from_row
+from gateway.pagination import Connection, PageArgs, nested_page, root_page
+from gateway.ids import decode_pk
+from resolvers.grid.area import AreaFilter, in_area
+from resolvers.grid.types import After, First
+from resolvers.volunteer import tables as t
+from resolvers.volunteer.types import Volunteer, VolunteerTeam, volunteer
+
+
+async def volunteers_of_grid(ctx: Context, grid_id: int, page: PageArgs) -> Connection[Volunteer]:
+    return await nested_page(ctx, t.Volunteer, t.Volunteer.grid_id, grid_id, page, volunteer)
+
+
+async def volunteer_of_resident(ctx: Context, resident_id: int) -> Volunteer | None:
+    row = await load_one(ctx, t.Volunteer, resident_id, t.Volunteer.resident_id)
+    return None if row is None else volunteer(row)
+
+
+@strawberry.input(description="志愿者筛选 / volunteer filter")
+class VolunteerFilter:
+    area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
+    team_id: strawberry.ID | None = strawberry.field(default=None, description="队伍 / team ID")
+    status: str | None = strawberry.field(default=None, description="状态 / status")
+    skill: str | None = strawberry.field(default=None, description="技能包含 / skills contain")
+
+
+@strawberry.type
+class VolunteerQuery:
+    @strawberry.field(description="志愿者列表 / volunteers")
+    async def volunteers(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[VolunteerFilter | None, strawberry.argument(description="筛选 / filter")] = None,
+    ) -> Connection[Volunteer]:
+        stmt = select(t.Volunteer)
+        if filter is not None:
+            area = await in_area(info.context, t.Volunteer.grid_id, filter.area)
+            if area is not None:
+                stmt = stmt.where(area)
+            if filter.team_id is not None:
+                stmt = stmt.where(t.Volunteer.team_id == decode_pk(filter.team_id, "VolunteerTeam"))
+            if filter.status is not None:
+                stmt = stmt.where(t.Volunteer.status == filter.status)
+            skill = search_text(filter.skill, "filter.skill")
+            if skill:
+                stmt = stmt.where(contains(t.Volunteer.skills, skill))
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.Volunteer, stmt, page, volunteer)
+
+    @strawberry.field(description="志愿者队伍列表 / volunteer teams")
+    async def volunteer_teams(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        search: Annotated[str | None, strawberry.argument(description="名称或品牌包含 / name or brand contains")] = None,
+    ) -> Connection[VolunteerTeam]:
+        stmt = select(t.VolunteerTeam)
+        text = search_text(search, "search")
+        if text:
+            stmt = stmt.where(contains(t.VolunteerTeam.name, text) | contains(t.VolunteerTeam.brand, text))
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.VolunteerTeam, stmt, page, lambda r: from_row(VolunteerTeam, r))

@@ -1,0 +1,97 @@
+"""GraphQL types of the volunteer domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from gateway.context import Info
+from gateway.loaders import load_each, load_many, load_one
+from gateway.node import Node, from_row
+from gateway.pagination import Connection, PageArgs, nested_page
+from resolvers.grid import tables as grid_tables
+from resolvers.grid.types import After, First, Grid, grid
+from resolvers.volunteer import tables as t
+
+if TYPE_CHECKING:
+    from resolvers.population.types import Resident
+
+ResidentT = Annotated["Resident", strawberry.lazy("resolvers.population.types")]
+
+
+@strawberry.type(description="志愿者 / volunteer (群防群治力量)")
+class Volunteer(Node):
+    skills: str = strawberry.field(description="技能特长 / skills")
+    status: str = strawberry.field(description="状态(active/inactive) / status")
+    joined_on: date = strawberry.field(description="加入日期 / joined on")
+    resident_id: strawberry.Private[int]
+    team_id: strawberry.Private[int]
+    grid_id: strawberry.Private[int]
+
+    @strawberry.field(description="居民档案 / the volunteer's resident record")
+    async def resident(self, info: Info) -> ResidentT | None:
+        from resolvers.population.tables import Resident as ResidentRow
+        from resolvers.population.types import resident
+
+        row = await load_one(info.context, ResidentRow, self.resident_id)
+        return None if row is None else resident(row)
+
+    @strawberry.field(description="所属队伍 / team")
+    async def team(self, info: Info) -> VolunteerTeam | None:
+        row = await load_one(info.context, t.VolunteerTeam, self.team_id)
+        return None if row is None else from_row(VolunteerTeam, row)
+
+    @strawberry.field(description="服务网格 / grid the volunteer serves")
+    async def grid(self, info: Info) -> Grid | None:
+        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
+        return None if row is None else grid(row)
+
+
+@strawberry.type(description="巡逻班次 / patrol shift")
+class Patrol(Node):
+    starts_at: datetime = strawberry.field(description="开始时间 / starts at")
+    ends_at: datetime = strawberry.field(description="结束时间 / ends at")
+    route: str = strawberry.field(description="巡逻路线 / route")
+    grid_id: strawberry.Private[int]
+
+    @strawberry.field(description="巡逻网格 / grid patrolled")
+    async def grid(self, info: Info) -> Grid | None:
+        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
+        return None if row is None else grid(row)
+
+    @strawberry.field(description="参加的志愿者 / volunteers on the shift")
+    async def members(self, info: Info) -> list[Volunteer]:
+        links = await load_many(info.context, t.PatrolMember, t.PatrolMember.patrol_id, self.db_id)
+        rows = await load_each(info.context, t.Volunteer, [link.volunteer_id for link in links])
+        return [volunteer(r) for r in rows]
+
+
+@strawberry.type(description="志愿者队伍(品牌) / branded volunteer team, e.g. 和平红马甲")
+class VolunteerTeam(Node):
+    name: str = strawberry.field(description="队伍名称 / team name")
+    brand: str = strawberry.field(description="品牌 / brand")
+    founded_on: date = strawberry.field(description="成立日期 / founded on")
+    district_id: strawberry.Private[int]
+
+    @strawberry.field(description="所属区 / district")
+    async def district(self, info: Info) -> str | None:
+        row = await load_one(info.context, grid_tables.District, self.district_id)
+        return None if row is None else row.name
+
+    @strawberry.field(description="队员 / members")
+    async def volunteers(self, info: Info, first: First = None, after: After = None) -> Connection[Volunteer]:
+        page = PageArgs.parse(info.context, first, after)
+        return await nested_page(info.context, t.Volunteer, t.Volunteer.team_id, self.db_id, page, volunteer)
+
+    @strawberry.field(description="巡逻班次 / patrol shifts")
+    async def patrols(self, info: Info, first: First = None, after: After = None) -> Connection[Patrol]:
+        page = PageArgs.parse(info.context, first, after)
+        return await nested_page(
+            info.context, t.Patrol, t.Patrol.team_id, self.db_id, page, lambda r: from_row(Patrol, r)
+        )
+
+
+def volunteer(row: t.Volunteer) -> Volunteer:
+    return from_row(Volunteer, row)

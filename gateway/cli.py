@@ -48,7 +48,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from gateway import migrate
 
     if args.action == "upgrade":
-        migrate.upgrade(args.revision or "heads")
+        migrate.upgrade(revision=args.revision or "heads")
     elif args.action == "downgrade":
         migrate.downgrade(args.revision or "base")
     else:
@@ -100,7 +100,9 @@ def cmd_token(args: argparse.Namespace) -> int:
             return 1
         if args.action == "list":
             for token in await tokens.live_tokens():
-                print(f"{token.jti}  {token.principal_id:<24} expires {token.expires_at:%Y-%m-%d %H:%M}  {token.scopes}")
+                print(
+                    f"{token.jti}  {token.principal_id:<24} expires {token.expires_at:%Y-%m-%d %H:%M}  {token.scopes}"
+                )
             return 0
         return await _demo_tokens(settings, registry, databases, tokens)
 
@@ -121,8 +123,15 @@ async def _demo_tokens(settings: Settings, registry: Registry, databases: Databa
     ttl = parse_ttl(settings.token_ttl)
     print("Demo principals and ready-to-paste tokens (header: Authorization: Bearer <token>):\n")
     for record in await registry.directory(databases).all():
-        if record.role in {"city_analyst", "community_police", "committee_staff", "grid_worker",
-                           "judicial_office", "traffic_camera", "auditor"} and record.id.endswith((".demo", ".city")):
+        if record.role in {
+            "city_analyst",
+            "community_police",
+            "committee_staff",
+            "grid_worker",
+            "judicial_office",
+            "traffic_camera",
+            "auditor",
+        } and record.id.endswith((".demo", ".city")):
             print(f"# {record.role} — {record.name} ({record.id}, {record.area.kind}: {record.area.name})")
             print(await tokens.issue(record.id, ttl, record.scopes))
             print()

@@ -14,7 +14,7 @@ from gateway.principal import Principal
 from gateway.scope import OpenScope, RowScope
 from gateway.settings import Settings
 
-L = TypeVar("L", bound=DataLoader)
+L = TypeVar("L", bound=DataLoader[Any, Any])
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Context:
     # GraphQL type name → fetch one row of it by primary key, for ``node(id:)``.
     nodes: Mapping[str, Callable[[Context, int], Awaitable[Any]]] = field(default_factory=dict)
     scope: RowScope = field(default_factory=OpenScope)
-    loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
+    loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     # Response extensions gathered while resolving (redacted paths, etc.).
     extensions: dict[str, Any] = field(default_factory=dict)
 
@@ -34,7 +34,7 @@ class Context:
         found = self.loaders.get(key)
         if found is None:
             found = self.loaders[key] = factory()
-        return found  # type: ignore[return-value]
+        return found  # type: ignore[return-value]  # keyed by the factory's loader class
 
 
 Info = StrawberryInfo[Context, None]

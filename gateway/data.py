@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import QueryableAttribute
 
 from gateway.context import Context
 
@@ -49,3 +50,7 @@ async def fetch_rows(ctx: Context, model: type[Any], stmt: Select[Any]) -> Seque
     stmt = scoped(stmt, model, ctx)
     async with ctx.databases.session(domain_of(model)) as session:
         return list((await session.execute(stmt)).all())
+
+
+# A column as resolvers name it: a mapped attribute (``Resident.grid_id``) or any SQL expression.
+ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]

@@ -17,6 +17,7 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
@@ -62,7 +63,7 @@ def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, Fragment
             deepest = max(deepest, _depth(selection.selection_set, fragments, seen + 1))
         elif isinstance(selection, InlineFragmentNode):
             deepest = max(deepest, _depth(selection.selection_set, fragments, seen))
-        else:
+        elif isinstance(selection, FragmentSpreadNode):
             fragment = fragments.get(selection.name.value)
             if fragment is not None:
                 deepest = max(deepest, _depth(fragment.selection_set, fragments, seen))

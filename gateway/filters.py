@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import ColumnElement, Select
 
+from gateway.data import ColumnLike
 from gateway.errors import BadUserInput
 
 
@@ -17,7 +18,7 @@ class DateRange:
     until: date | None = strawberry.field(default=None, description="截止日期 / last day")
 
 
-def within(stmt: Select[Any], column: ColumnElement[Any], span: DateRange | None, argument: str) -> Select[Any]:
+def within(stmt: Select[Any], column: ColumnLike, span: DateRange | None, argument: str) -> Select[Any]:
     """Restrict ``column`` (a date or timestamp) to ``span``; refuse a range that ends before it starts."""
     if span is None:
         return stmt
@@ -45,5 +46,5 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def contains(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+def contains(column: ColumnLike, text: str) -> ColumnElement[bool]:
     return column.like(like_pattern(text), escape="\\")

@@ -107,10 +107,10 @@ async def graphql_endpoint(request: Request) -> Response:
 
     context = runtime.context_for(principal)
     result = await executor.run(prepared.document, gql.variables, gql.operation_name, context)
-    body: dict[str, Any] = {}
+    reply: dict[str, Any] = {}
     if result.errors:
-        body["errors"] = shape_errors(result)
-    body["data"] = result.data
+        reply["errors"] = shape_errors(result)
+    reply["data"] = result.data
     if context.extensions:
-        body["extensions"] = context.extensions
-    return _reply(request, body)
+        reply["extensions"] = context.extensions
+    return _reply(request, reply)

@@ -19,7 +19,7 @@ from gateway.data import fetch_all
 Row = Any
 
 
-class _RowsByKey(DataLoader):  # type: ignore[misc]
+class _RowsByKey(DataLoader[Hashable, list[Row]]):
     def __init__(self, ctx: Context, model: type[Any], column: InstrumentedAttribute[Any]) -> None:
         super().__init__()
         self.ctx, self.model, self.column = ctx, model, column

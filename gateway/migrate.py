@@ -7,21 +7,26 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from gateway.settings import Settings, get_settings
+
 SCRIPTS = Path(__file__).parent / "migrations"
 
 
-def alembic_config() -> Config:
+def alembic_config(settings: Settings | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes["settings"] = settings or get_settings()
     return config
 
 
-def upgrade(revision: str = "heads") -> None:
-    command.upgrade(alembic_config(), revision)
+def upgrade(settings: Settings | None = None, revision: str = "heads") -> None:
+    """Bring every domain's database to ``revision``. Runs its own event loop: call it from a
+    thread when one is already running."""
+    command.upgrade(alembic_config(settings), revision)
 
 
-def downgrade(revision: str) -> None:
-    command.downgrade(alembic_config(), revision)
+def downgrade(revision: str, settings: Settings | None = None) -> None:
+    command.downgrade(alembic_config(settings), revision)
 
 
 def revision(message: str) -> None:

@@ -12,11 +12,11 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
 from gateway.context import Context
-from gateway.data import count, fetch_all, scoped
+from gateway.data import ColumnLike, count, fetch_all, scoped
 from gateway.errors import BadUserInput
 from gateway.ids import decode_cursor, encode_cursor
 
@@ -105,10 +105,10 @@ async def root_page(
     return build_connection(rows, page, convert, total)
 
 
-class _NestedPages(DataLoader):  # type: ignore[misc]
+class _NestedPages(DataLoader[Hashable, list[Row]]):
     """Pages of children for many parents in one windowed query."""
 
-    def __init__(self, ctx: Context, model: type[Any], key: ColumnElement[Any], base: Select[Any], page: PageArgs):
+    def __init__(self, ctx: Context, model: type[Any], key: ColumnLike, base: Select[Any], page: PageArgs):
         super().__init__()
         self.ctx, self.model, self.key, self.base, self.page = ctx, model, key, base, page
 
@@ -118,11 +118,11 @@ class _NestedPages(DataLoader):  # type: ignore[misc]
             stmt = stmt.where(self.model.id > self.page.after)
         rank = func.row_number().over(partition_by=self.key, order_by=self.model.id)
         inner = stmt.add_columns(self.key.label("_parent"), rank.label("_rank")).subquery()
-        entity = aliased(self.model, inner)
+        entity: Any = aliased(self.model, inner)
         windowed = (
-            select(entity, inner.c._parent)
-            .where(inner.c._rank <= self.page.first + 1)
-            .order_by(inner.c._parent, inner.c._rank)
+            select(entity, inner.c["_parent"])
+            .where(inner.c["_rank"] <= self.page.first + 1)
+            .order_by(inner.c["_parent"], inner.c["_rank"])
         )
         grouped: dict[Hashable, list[Row]] = {k: [] for k in keys}
         async with self.ctx.databases.session(str(self.model.__domain__)) as session:
@@ -131,8 +131,8 @@ class _NestedPages(DataLoader):  # type: ignore[misc]
         return [grouped[k] for k in keys]
 
 
-class _NestedCounts(DataLoader):  # type: ignore[misc]
-    def __init__(self, ctx: Context, model: type[Any], key: ColumnElement[Any], base: Select[Any]):
+class _NestedCounts(DataLoader[Hashable, int]):
+    def __init__(self, ctx: Context, model: type[Any], key: ColumnLike, base: Select[Any]):
         super().__init__()
         self.ctx, self.model, self.key, self.base = ctx, model, key, base
 
@@ -151,7 +151,7 @@ class _NestedCounts(DataLoader):  # type: ignore[misc]
 async def nested_page(
     ctx: Context,
     model: type[Any],
-    key: ColumnElement[Any],
+    key: ColumnLike,
     parent: Hashable,
     page: PageArgs,
     convert: Callable[[Row], T],

@@ -23,7 +23,9 @@ class EngineQuery:
 
     @strawberry.field(description="按全局标识查找任意对象 / fetch any object by its global ID")
     async def node(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="全局标识 / global ID")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="全局标识 / global ID")],
     ) -> Node | None:
         type_name, pk = decode_id(str(id))
         fetch = info.context.nodes.get(type_name)

@@ -5,15 +5,17 @@ Adding a domain means adding its folder and one entry below.
 
 from __future__ import annotations
 
+from gateway.db import Databases
 from gateway.registry import Registry
 from resolvers import dispute, grid, population, traffic, volunteer
 from resolvers.grid.principals import StaffDirectory
 
 
-async def _seed(databases: object, residents: int) -> dict[str, int]:
+async def _seed(databases: Databases, residents: int) -> dict[str, int]:
+    # Imported late: the demo data is only needed by `gateway seed` and the tests.
     from resolvers.seed import seed
 
-    return await seed(databases, residents)  # type: ignore[arg-type]
+    return await seed(databases, residents)
 
 
 REGISTRY = Registry(

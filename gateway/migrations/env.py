@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from gateway.db import create_engine
 from gateway.registry import load_registry
-from gateway.settings import get_settings
+from gateway.settings import Settings, get_settings
 from gateway.tables import GatewayBase
 
 
@@ -46,8 +46,13 @@ def _run(connection: Connection, name: str, metadata: MetaData) -> None:
         context.run_migrations(engine_name=name)
 
 
+def _settings() -> Settings:
+    given = context.config.attributes.get("settings")
+    return given if isinstance(given, Settings) else get_settings()
+
+
 async def _run_online() -> None:
-    settings = get_settings()
+    settings = _settings()
     for name, metadata in _metadata().items():
         engine = create_engine(settings.db_url_for(name))
         try:
@@ -59,7 +64,7 @@ async def _run_online() -> None:
 
 
 if context.is_offline_mode():
-    settings = get_settings()
+    settings = _settings()
     for name, metadata in _metadata().items():
         _configure(None, name, metadata, url=settings.db_url_for(name), literal_binds=True)
         with context.begin_transaction():

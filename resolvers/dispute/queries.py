@@ -63,7 +63,9 @@ class DisputeQuery:
 
     @strawberry.field(description="按标识查纠纷 / one dispute by ID")
     async def dispute(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="纠纷标识 / dispute ID")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="纠纷标识 / dispute ID")],
     ) -> Dispute | None:
         row = await load_one(info.context, t.Dispute, decode_pk(id, "Dispute"))
         return None if row is None else dispute(row)

@@ -13,10 +13,10 @@ from gateway.context import Info
 from gateway.filters import DateRange
 from gateway.loaders import load_each, load_many, load_one
 from gateway.node import Node, from_row
+from resolvers.dispute import tables as t
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.types import Grid, Staff, grid, staff
-from resolvers.dispute import tables as t
 
 if TYPE_CHECKING:
     from resolvers.population.types import Resident

@@ -10,7 +10,7 @@ import strawberry
 from sqlalchemy import ColumnElement, Select, select
 
 from gateway.context import Context
-from gateway.data import fetch_rows
+from gateway.data import ColumnLike, fetch_rows
 from gateway.errors import BadUserInput
 from gateway.ids import decode_pk
 from resolvers.grid.tables import Community, Grid, GridBinding, Street
@@ -42,13 +42,15 @@ def grids_in_area(area: AreaFilter) -> Select[Any] | None:
         return select(Grid.id).join(Community).join(Street).where(Street.district_id == district)
     if area.police_grid_id is not None:
         police_grid = decode_pk(area.police_grid_id, "PoliceGrid")
-        return select(Grid.id).join(GridBinding, GridBinding.grid_id == Grid.id).where(
-            GridBinding.police_grid_id == police_grid
+        return (
+            select(Grid.id)
+            .join(GridBinding, GridBinding.grid_id == Grid.id)
+            .where(GridBinding.police_grid_id == police_grid)
         )
     return None
 
 
-async def in_area(ctx: Context, column: ColumnElement[Any], area: AreaFilter | None) -> ColumnElement[bool] | None:
+async def in_area(ctx: Context, column: ColumnLike, area: AreaFilter | None) -> ColumnElement[bool] | None:
     """A condition keeping the rows whose ``column`` (a grid id) lies in ``area``."""
     if area is None:
         return None

@@ -13,9 +13,9 @@ from gateway.filters import DateRange
 from gateway.loaders import load_many, load_one
 from gateway.node import Node, from_row
 from gateway.pagination import Connection, PageArgs, nested_page
+from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.types import After, First, Grid, grid
-from resolvers.grid import tables as grid_tables
 from resolvers.population import tables as t
 
 if TYPE_CHECKING:

@@ -25,7 +25,10 @@ _PLATE = re.compile(r"^[\u4e00-\u9fff][A-Z][A-Z0-9]{5,6}$")
 def valid_plate(value: str, argument: str) -> str:
     plate = value.strip().upper().replace("·", "").replace(" ", "")
     if not _PLATE.match(plate):
-        raise BadUserInput(f"{argument}: a plate is a province character, a letter and 5-6 letters or digits", argument=argument)
+        raise BadUserInput(
+            f"{argument}: a plate is a province character, a letter and 5-6 letters or digits",
+            argument=argument,
+        )
     return plate
 
 

@@ -51,7 +51,10 @@ class Capture(TrafficBase):
 
 class PlateAlert(TrafficBase):
     __tablename__ = "plate_alert"
-    __table_args__ = (Index("ix_plate_alert_status", "status"), Index("ix_plate_alert_raised_at", "raised_at"))
+    __table_args__ = (
+        Index("ix_plate_alert_status", "status"),
+        Index("ix_plate_alert_raised_at", "raised_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     capture_id: Mapped[int] = mapped_column(ForeignKey("capture.id"), unique=True)
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"), nullable=True, index=True)

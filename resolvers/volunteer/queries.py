@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from gateway.context import Context, Info
 from gateway.filters import contains, search_text
+from gateway.ids import decode_pk
 from gateway.loaders import load_one
 from gateway.node import from_row
 from gateway.pagination import Connection, PageArgs, nested_page, root_page
-from gateway.ids import decode_pk
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.grid.types import After, First
 from resolvers.volunteer import tables as t
@@ -67,7 +67,9 @@ class VolunteerQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        search: Annotated[str | None, strawberry.argument(description="名称或品牌包含 / name or brand contains")] = None,
+        search: Annotated[
+            str | None, strawberry.argument(description="名称或品牌包含 / name or brand contains")
+        ] = None,
     ) -> Connection[VolunteerTeam]:
         stmt = select(t.VolunteerTeam)
         text = search_text(search, "search")

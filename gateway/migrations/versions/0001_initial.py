@@ -182,9 +182,7 @@ def upgrade_population() -> None:
     with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_guest_check_in_flagged"), ["flagged"], unique=False)
         batch_op.create_index(batch_op.f("ix_guest_check_in_grid_id"), ["grid_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_guest_check_in_guest_id_number"), ["guest_id_number"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_guest_check_in_guest_id_number"), ["guest_id_number"], unique=False)
         batch_op.create_index("ix_guest_check_in_property", ["property_id", "checked_in_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_guest_check_in_resident_id"), ["resident_id"], unique=False)
 

@@ -142,7 +142,7 @@ def shape_errors(result: ExecutionResult) -> list[dict[str, Any]]:
                 entry["extensions"].update(original.extensions)
         elif isinstance(error, GatewayError):
             entry = error_dict(error.message, str((error.extensions or {}).get("code", "INTERNAL")))
-        elif original is None:
+        elif original is None or error.path is None:
             # Raised by graphql-core before any resolver ran: variable coercion and the like.
             entry = error_dict(_SUGGESTION.sub("", error.message), "BAD_USER_INPUT")
         else:

@@ -32,11 +32,26 @@ class EngineQuery:
         return None if fetch is None else await fetch(info.context, pk)
 
 
+# Strawberry's own types carry English-only descriptions; every name in the schema is bilingual.
+DESCRIPTIONS = {
+    "Query": "查询入口 / root of all queries",
+    "Mutation": "变更入口 / root of all mutations",
+    "Date": "日期(ISO 8601) / calendar date, ISO 8601",
+    "DateTime": "日期时间(ISO 8601,含时区) / date and time, ISO 8601 with offset",
+    "Decimal": "定点小数(字符串) / fixed-point decimal, as a string",
+}
+
+
 def build_schema(domains: Sequence[Domain]) -> strawberry.Schema:
     query: Any = merge_types("Query", (EngineQuery, *(d.query for d in domains)))
     mutations = tuple(d.mutation for d in domains if d.mutation is not None)
     mutation: Any = merge_types("Mutation", mutations) if mutations else None
-    return strawberry.Schema(query=query, mutation=mutation)
+    schema = strawberry.Schema(query=query, mutation=mutation)
+    for name, description in DESCRIPTIONS.items():
+        named = schema._schema.type_map.get(name)
+        if named is not None:
+            named.description = description
+    return schema
 
 
 def export_sdl(schema: strawberry.Schema) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
 
 from gateway.registry import load_registry
 from gateway.schema import build_schema, export_sdl
@@ -30,7 +30,7 @@ REQUIRED_ROOTS = {
 }
 
 
-def _schema():  # type: ignore[no-untyped-def]
+def _schema() -> GraphQLSchema:
     return build_schema(load_registry().domains)._schema
 
 
@@ -41,7 +41,9 @@ def test_schema_graphql_is_up_to_date() -> None:
 
 
 def test_required_root_fields() -> None:
-    assert set(_schema().query_type.fields) >= REQUIRED_ROOTS
+    query = _schema().query_type
+    assert query is not None
+    assert set(query.fields) >= REQUIRED_ROOTS
 
 
 def _bilingual(text: str | None) -> bool:
@@ -69,6 +71,7 @@ def test_every_field_argument_and_type_has_a_bilingual_description() -> None:
 
 def test_lists_are_relay_connections() -> None:
     query = _schema().query_type
+    assert query is not None
     for root in REQUIRED_ROOTS - {"me", "node", "resident"}:
         field_type = query.fields[root].type
         inner = getattr(field_type, "of_type", field_type)

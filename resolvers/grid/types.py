@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 First = Annotated[int | None, strawberry.argument(description="本页条数 / page size")]
 After = Annotated[str | None, strawberry.argument(description="从此游标之后 / return items after this cursor")]
+FilterArg = strawberry.argument(description="筛选 / filter")
 
 ResidentT = Annotated["Resident", strawberry.lazy("resolvers.population.types")]
 ResidentFilterT = Annotated["ResidentFilter", strawberry.lazy("resolvers.population.types")]
@@ -125,7 +126,11 @@ class Grid(Node):
 
     @strawberry.field(description="网格内居民 / residents living in this grid")
     async def residents(
-        self, info: Info, first: First = None, after: After = None, filter: ResidentFilterT | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[ResidentFilterT | None, FilterArg] = None,
     ) -> Connection[ResidentT]:
         from resolvers.population.queries import residents_of_grid
 
@@ -133,7 +138,11 @@ class Grid(Node):
 
     @strawberry.field(description="网格内矛盾纠纷 / disputes in this grid")
     async def disputes(
-        self, info: Info, first: First = None, after: After = None, filter: DisputeFilterT | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[DisputeFilterT | None, FilterArg] = None,
     ) -> Connection[DisputeT]:
         from resolvers.dispute.queries import disputes_of_grid
 

@@ -15,7 +15,7 @@ from gateway.loaders import load_one
 from gateway.node import from_row
 from gateway.pagination import Connection, PageArgs, nested_page, root_page
 from resolvers.grid.area import AreaFilter, in_area
-from resolvers.grid.types import After, First
+from resolvers.grid.types import After, FilterArg, First
 from resolvers.population import idnumber
 from resolvers.population import tables as t
 from resolvers.population.types import (
@@ -77,9 +77,6 @@ def _key(filter: Any) -> str:
 class HouseholdFilter:
     area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
     search: str | None = strawberry.field(default=None, description="户号或地址包含 / number or address contains")
-
-
-FilterArg = strawberry.argument(description="筛选 / filter")
 
 
 @strawberry.type

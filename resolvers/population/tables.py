@@ -47,7 +47,7 @@ class Resident(PopulationBase):
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), nullable=True, index=True)
     grid_id: Mapped[int] = mapped_column(Integer)
     registration_kind: Mapped[str] = mapped_column(String(12))
-    status: Mapped[str] = mapped_column(String(12), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active")
     watch_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     criminal_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -31,7 +31,7 @@ class Volunteer(VolunteerBase):
     team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id"), index=True)
     grid_id: Mapped[int] = mapped_column(Integer)
     skills: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(12), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active")
     joined_on: Mapped[date] = mapped_column(Date)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 14:46:42.127296
+Create Date: 2026-11-28 14:57:56.883858
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def upgrade_population() -> None:
         sa.Column("household_id", sa.Integer(), nullable=True),
         sa.Column("grid_id", sa.Integer(), nullable=False),
         sa.Column("registration_kind", sa.String(length=12), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("watch_flag", sa.Boolean(), nullable=False),
         sa.Column("criminal_flag", sa.Boolean(), nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
@@ -636,7 +636,7 @@ def upgrade_volunteer() -> None:
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("grid_id", sa.Integer(), nullable=False),
         sa.Column("skills", sa.String(length=200), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("joined_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["team_id"],

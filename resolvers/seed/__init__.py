@@ -1,0 +1,39 @@
+"""``gateway seed``: the demo data from the article, then optionally a synthetic population."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import Table
+
+from gateway.db import Databases
+from resolvers.seed import demo, synthetic
+from resolvers.seed.demo import DEMO_PRINCIPALS
+from resolvers.seed.writing import Row, has_rows, insert_rows, reset_sequences
+
+__all__ = ["DEMO_PRINCIPALS", "seed"]
+
+
+async def seed(databases: Databases, residents: int = 0) -> dict[str, int]:
+    """Write the demo rows of every domain that has none yet, then ``residents`` synthetic residents.
+
+    Returns how many rows were written per table; a second run writes no demo rows.
+    """
+    counts: Counter[str] = Counter()
+    for domain, tables in demo.rows_by_domain().items():
+        counts.update(await _write_demo(databases, domain, tables))
+    if residents > 0:
+        counts.update(await synthetic.add_residents(databases, residents))
+    return dict(counts)
+
+
+async def _write_demo(databases: Databases, domain: str, tables: list[tuple[Table, list[Row]]]) -> dict[str, int]:
+    # Each domain may live in its own database, so each one is checked and written on its own.
+    async with databases.session(domain) as session:
+        if await has_rows(session, tables[0][0]):
+            return {}
+        for table, rows in tables:
+            await insert_rows(session, table, rows)
+        await reset_sequences(session, [table for table, _ in tables])
+        await session.commit()
+    return {table.name: len(rows) for table, rows in tables}

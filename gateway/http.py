@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from gateway.errors import GatewayError
 from gateway.execution import error_dict, shape_errors
-from gateway.graphiql import graphiql_page_html
+from gateway.graphiql import graphiql_response
 from gateway.runtime import Runtime
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -83,7 +83,7 @@ def _wants_html(request: Request) -> bool:
 async def graphql_endpoint(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     if _wants_html(request):
-        return HTMLResponse(graphiql_page_html())
+        return graphiql_response()
     try:
         principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
     except GatewayError as error:

@@ -36,6 +36,7 @@ DISTRICT_CODES = {
     "120116": "滨海新区", "120117": "宁河区", "120118": "静海区", "120119": "蓟州区",
 }  # fmt: skip
 PLATE = re.compile(r"^津[A-Z][A-Z0-9]{5}$")
+PHONE = re.compile(r"^1[358]\d{9}$")
 
 
 async def fresh_databases(folder: Path) -> Databases:
@@ -95,6 +96,7 @@ async def test_every_resident_id_number_is_valid_and_agrees_with_the_record(
         assert row["id_number"][6:14] == f"{row['birth_date']:%Y%m%d}"
         assert int(row["id_number"][16]) % 2 == (1 if row["gender"] == "male" else 0)
         assert row["address"].startswith(row["building"])
+        assert PHONE.match(row["phone"]), row["phone"]
     assert {row["registration_kind"] for row in residents} == {"registered", "floating", "foreign"}
     assert {row["status"] for row in residents} == {"active", "pending_review"}
 
@@ -148,6 +150,7 @@ async def test_the_demo_principals_and_their_areas(seeded: tuple[Databases, dict
     assert agencies["judicial.demo"]["street_id"] == communities[community_id]["street_id"]
     assert agencies["judicial.demo"]["scopes"] == "dispute:read,dispute:mediate"
     assert (agencies["camera.demo"]["street_id"], agencies["camera.demo"]["scopes"]) == (None, "traffic:ingest")
+    assert all(PHONE.match(row["phone"]) for row in staff.values())
     for principal_id in ("analyst.city", "auditor.city"):
         row = staff[principal_id]
         assert row["grid_id"] is row["community_id"] is row["police_grid_id"] is None
@@ -204,7 +207,8 @@ async def test_synthetic_residents_are_valid_unique_and_repeatable(empty: Databa
     households = {row["id"]: row for row in await all_rows(empty, Household)}
     grids = {row["id"] for row in await all_rows(empty, Grid)}
     for row in residents:
-        assert households[row["household_id"]]["grid_id"] == row["grid_id"] in grids
+        assert row["grid_id"] in grids
+        assert households[row["household_id"]]["grid_id"] == row["grid_id"]
 
     again = await fresh_databases(tmp_path / "again")
     try:

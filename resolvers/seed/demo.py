@@ -492,12 +492,12 @@ RESIDENTS: list[Inhabitant] = [
 # Demo ID numbers use sequences 900–999; synthetic residents stay below 900, so they never meet.
 DEMO_SEQUENCE_BASE = 900
 
-_MOBILE_PREFIXES = ("138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "186", "187",
+MOBILE_PREFIXES = ("138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "186", "187",
                     "188", "189", "130", "131", "132", "155", "156", "185")  # fmt: skip
 
 
 def resident_phone(resident_id: int) -> str:
-    prefix = _MOBILE_PREFIXES[resident_id % len(_MOBILE_PREFIXES)]
+    prefix = MOBILE_PREFIXES[resident_id % len(MOBILE_PREFIXES)]
     return f"{prefix}{(resident_id * 48271 + 20260312) % 10**8:08d}"
 
 

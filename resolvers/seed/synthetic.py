@@ -24,7 +24,13 @@ from gateway.db import Databases
 from resolvers.grid.tables import Community, District, Grid, GridBinding, PoliceGrid, PoliceStation, Street
 from resolvers.population import idnumber
 from resolvers.population.tables import Household, Resident
-from resolvers.seed.demo import DEMO_SEQUENCE_BASE, DISTRICTS, household_number, police_grid_code
+from resolvers.seed.demo import (
+    DEMO_SEQUENCE_BASE,
+    DISTRICTS,
+    MOBILE_PREFIXES,
+    household_number,
+    police_grid_code,
+)
 from resolvers.seed.writing import Row, insert_rows, max_id, reset_sequences, table_of
 
 BATCH = 10_000
@@ -44,10 +50,6 @@ _SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗" * 4 +
 )
 _MALE_CHARS = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林洋东亮建国志文海峰立新永成德振宏庆"
 _FEMALE_CHARS = "芳娜敏静丽艳娟霞秀英华玲桂兰萍红燕梅琳雪婷颖慧倩晶莉欣怡佳琪悦蕾洁丹月玉凤珍淑雅琴"
-_MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152",
-    "153", "155", "156", "158", "159", "180", "181", "185", "186", "187", "188", "189",
-)  # fmt: skip
 _TIANJIN_REGIONS = [code for _, code, _ in DISTRICTS]
 # Where floating residents come from: Hebei, Shandong, Henan, Shanxi, Heilongjiang, Anhui, Sichuan.
 _OTHER_REGIONS = ("130102", "130203", "131002", "370102", "370203", "410105", "140105", "230103",
@@ -181,7 +183,7 @@ class _People:
             "gender": "male" if male else "female",
             "birth_date": birth,
             "ethnicity": "外籍" if kind == "foreign" else rng.choice(_ETHNICITIES),
-            "phone": f"{rng.choice(_MOBILE_PREFIXES)}{rng.randrange(10**8):08d}" if rng.random() < 0.9 else None,
+            "phone": f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}" if rng.random() < 0.9 else None,
             "address": address,
             "building": building,
             "household_id": household_id,

@@ -122,19 +122,15 @@ async def _issue(args: argparse.Namespace, registry: Registry, databases: Databa
 async def _demo_tokens(settings: Settings, registry: Registry, databases: Databases, tokens: TokenService) -> int:
     ttl = parse_ttl(settings.token_ttl)
     print("Demo principals and ready-to-paste tokens (header: Authorization: Bearer <token>):\n")
-    for record in await registry.directory(databases).all():
-        if record.role in {
-            "city_analyst",
-            "community_police",
-            "committee_staff",
-            "grid_worker",
-            "judicial_office",
-            "traffic_camera",
-            "auditor",
-        } and record.id.endswith((".demo", ".city")):
-            print(f"# {record.role} — {record.name} ({record.id}, {record.area.kind}: {record.area.name})")
-            print(await tokens.issue(record.id, ttl, record.scopes))
-            print()
+    directory = registry.directory(databases)
+    for principal_id in registry.demo_principals.values():
+        record = await directory.find(principal_id)
+        if record is None:
+            print(f"# {principal_id}: not in the database; run `gateway seed`", file=sys.stderr)
+            continue
+        print(f"# {record.role} — {record.name} ({record.id}, {record.area.kind}: {record.area.name})")
+        print(await tokens.issue(record.id, ttl, record.scopes))
+        print()
     return 0
 
 

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.context import Context
-from gateway.data import fetch_all
+from gateway.data import as_read, execute
 
 Row = Any
+KEY = "gw_key"
 
 
 class _RowsByKey(DataLoader[Hashable, list[Row]]):
@@ -26,9 +27,11 @@ class _RowsByKey(DataLoader[Hashable, list[Row]]):
 
     async def batch_load_fn(self, keys: Sequence[Hashable]) -> list[list[Row]]:
         stmt = select(self.model).where(self.column.in_(list(keys))).order_by(self.model.id)
+        # The key is read apart from the columns: a masked column can still be looked up by value.
+        stmt = as_read(stmt, self.model, self.ctx, self.column.label(KEY))
         grouped: dict[Hashable, list[Row]] = {k: [] for k in keys}
-        for row in await fetch_all(self.ctx, self.model, stmt):
-            grouped[getattr(row, self.column.key)].append(row)
+        for row in await execute(self.ctx, self.model, stmt):
+            grouped[getattr(row, KEY)].append(row)
         return [grouped[k] for k in keys]
 
 

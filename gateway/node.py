@@ -11,6 +11,7 @@ import strawberry
 from gateway.context import Context
 from gateway.ids import encode_id
 from gateway.loaders import load_one
+from gateway.scope import OUTSIDE
 
 T = TypeVar("T")
 NodeFetcher = Callable[[Context, int], Awaitable[Any | None]]
@@ -36,7 +37,11 @@ def from_row(cls: type[T], row: Any, **values: Any) -> T:
             continue
         kwargs[f.name] = row.id if f.name == "db_id" else getattr(row, f.name)
     kwargs.update(values)
-    return cls(**kwargs)
+    made = cls(**kwargs)
+    if getattr(row, OUTSIDE, False):
+        # Carried to the resolvers of row-dependent fields, which report the redaction.
+        made.__dict__[OUTSIDE] = True
+    return made
 
 
 def node_fetcher(model: type[Any], cls: type[Any]) -> NodeFetcher:

@@ -13,15 +13,15 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from aiodataloader import DataLoader
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import aliased
 
 from gateway.context import Context
-from gateway.data import ColumnLike, count, fetch_all, scoped
+from gateway.data import ColumnLike, count, execute, fetch_all, scoped
 from gateway.errors import BadUserInput
 from gateway.ids import decode_cursor, encode_cursor
 
 T = TypeVar("T")
 Row = Any
+PARENT, RANK = "gw_parent", "gw_rank"
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,13 @@ class Connection(Generic[T]):
         return await self._total()
 
 
+def within_limit(ctx: Context, model: type[Any], page: PageArgs) -> None:
+    """Refuse a page larger than the principal's policy allows for this type."""
+    limit = ctx.scope.page_limit(model)
+    if limit is not None and page.first > limit:
+        raise BadUserInput(f"first may not exceed {limit} for your role on this list, got {page.first}", argument="first")
+
+
 def build_connection(
     rows: Sequence[Row],
     page: PageArgs,
@@ -94,6 +101,7 @@ async def root_page(
     convert: Callable[[Row], T],
 ) -> Connection[T]:
     """One page of a root list; ``stmt`` selects ``model`` with the caller's filters."""
+    within_limit(ctx, model, page)
     paged = stmt.order_by(model.id).limit(page.first + 1)
     if page.after is not None:
         paged = paged.where(model.id > page.after)
@@ -117,17 +125,16 @@ class _NestedPages(DataLoader[Hashable, list[Row]]):
         if self.page.after is not None:
             stmt = stmt.where(self.model.id > self.page.after)
         rank = func.row_number().over(partition_by=self.key, order_by=self.model.id)
-        inner = stmt.add_columns(self.key.label("_parent"), rank.label("_rank")).subquery()
-        entity: Any = aliased(self.model, inner)
+        columns = self.ctx.scope.columns(self.model, self.ctx.principal)
+        inner = stmt.with_only_columns(*columns, self.key.label(PARENT), rank.label(RANK)).subquery()
         windowed = (
-            select(entity, inner.c["_parent"])
-            .where(inner.c["_rank"] <= self.page.first + 1)
-            .order_by(inner.c["_parent"], inner.c["_rank"])
+            select(*inner.c)
+            .where(inner.c[RANK] <= self.page.first + 1)
+            .order_by(inner.c[PARENT], inner.c[RANK])
         )
         grouped: dict[Hashable, list[Row]] = {k: [] for k in keys}
-        async with self.ctx.databases.session(str(self.model.__domain__)) as session:
-            for row, parent in (await session.execute(windowed)).all():
-                grouped[parent].append(row)
+        for row in await execute(self.ctx, self.model, windowed):
+            grouped[getattr(row, PARENT)].append(row)
         return [grouped[k] for k in keys]
 
 
@@ -162,6 +169,7 @@ async def nested_page(
 
     ``name`` identifies ``base`` (extra filters or joins) in the per-request loader cache.
     """
+    within_limit(ctx, model, page)
     # The row scope joins the base statement once, so pages and counts share it.
     stmt = scoped(select(model) if base is None else base, model, ctx)
     pages = ctx.loader(

@@ -20,6 +20,8 @@ class Area:
     id: int | None = None
     name: str = "天津市"
     grid_ids: frozenset[int] | None = None
+    # The grids of the street(s) the area lies in, for rules that reach a little wider.
+    street_grid_ids: frozenset[int] | None = None
 
     @property
     def is_city(self) -> bool:

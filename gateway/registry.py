@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from gateway.db import Databases
-from gateway.node import NodeFetcher
+from gateway.node import NodeFetcher, node_fetcher
 from gateway.principal import PrincipalDirectory
 
 
@@ -17,16 +17,24 @@ from gateway.principal import PrincipalDirectory
 class Domain:
     """One vertical slice under ``resolvers/``.
 
-    ``query`` is a Strawberry type whose fields become root fields; ``nodes`` maps a
-    GraphQL type name to the function that fetches one of its rows by primary key,
-    for ``node(id:)``.
+    ``query`` is a Strawberry type whose fields become root fields; ``types`` maps each
+    GraphQL object type backed by a table to that table and its Strawberry class, which
+    is how policies (written in GraphQL names) reach tables, and how ``node(id:)`` finds rows.
     """
 
     name: str
     metadata: MetaData
     query: type[Any]
-    nodes: Mapping[str, NodeFetcher] = field(default_factory=dict)
+    types: Mapping[str, tuple[type[Any], type[Any]]] = field(default_factory=dict)
     mutation: type[Any] | None = None
+
+    @property
+    def nodes(self) -> dict[str, NodeFetcher]:
+        return {name: node_fetcher(model, cls) for name, (model, cls) in self.types.items()}
+
+    @property
+    def tables(self) -> dict[type[Any], str]:
+        return {model: name for name, (model, _) in self.types.items()}
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class Registry:
     domains: tuple[Domain, ...]
     directory: Callable[[Databases], PrincipalDirectory]
     seed: Callable[[Databases, int], Awaitable[dict[str, int]]]
+    # Role → principal ID of its demo principal, for `gateway token demo` and the tests.
+    demo_principals: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:

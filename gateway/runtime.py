@@ -1,16 +1,23 @@
-"""What one running gateway holds: databases, schema, executors, authenticator."""
+"""What one running gateway holds: databases, policies, one executor per policy, authenticator."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 from gateway.auth import Authenticator
 from gateway.context import Context
 from gateway.db import Databases
 from gateway.execution import Executor
+from gateway.policy import Policy, PolicySet, load_policies
 from gateway.principal import Principal
 from gateway.registry import Registry
 from gateway.schema import build_schema
+from gateway.scope import OpenScope, PolicyScope, RowScope
 from gateway.settings import Settings
 from gateway.tokens import TOKEN_DOMAIN, TokenService
+
+NO_GRANTS = Policy(name="none", types={})
 
 
 class Runtime:
@@ -21,15 +28,48 @@ class Runtime:
         self.tokens = TokenService(settings, self.databases)
         self.directory = registry.directory(self.databases)
         self.authenticator = Authenticator(self.tokens, self.directory, settings.principal_cache_seconds)
-        self.schema = build_schema(registry.domains)
-        self.executor = Executor(self.schema._schema, settings.max_query_depth)
         self.nodes = {name: fetch for d in registry.domains for name, fetch in d.nodes.items()}
+        self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
+        self.full_schema = build_schema(registry.domains)
+        self._executors: dict[str, Executor] = {}
+        self.policies = self.load(Path(settings.policy_dir))
+
+    def load(self, folder: Path) -> PolicySet:
+        """Read the policies and build every role's schema; on any error keep what is in force."""
+        policies = load_policies(folder)
+        executors = {name: self._executor(policy) for name, policy in policies.roles.items()}
+        self.policies, self._executors = policies, executors
+        return policies
+
+    def _executor(self, policy: Policy) -> Executor:
+        schema = build_schema(self.registry.domains, None if not policy.enforce else policy)
+        return Executor(schema._schema, self.settings.max_query_depth)
+
+    def policy_for(self, principal: Principal) -> Policy:
+        if principal.record.kind == "partner":
+            return self.policies.for_scopes(principal.scopes)
+        return self.policies.for_role(principal.role) or NO_GRANTS
 
     def executor_for(self, principal: Principal) -> Executor:
-        return self.executor
+        policy = self.policy_for(principal)
+        executor = self._executors.get(policy.name)
+        if executor is None:
+            # Partner scope sets are known only from tokens: built on first use, then kept.
+            executor = self._executors[policy.name] = self._executor(policy)
+        return executor
+
+    def scope_for(self, principal: Principal) -> RowScope:
+        policy = self.policy_for(principal)
+        return PolicyScope(policy, self.type_names) if policy.enforce else OpenScope()
 
     def context_for(self, principal: Principal) -> Context:
-        return Context(principal=principal, databases=self.databases, settings=self.settings, nodes=self.nodes)
+        return Context(
+            principal=principal,
+            databases=self.databases,
+            settings=self.settings,
+            nodes=self.nodes,
+            scope=self.scope_for(principal),
+        )
 
     async def close(self) -> None:
         await self.databases.dispose()

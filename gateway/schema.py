@@ -6,13 +6,17 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLResolveInfo
 from strawberry.tools import merge_types
 
 from gateway.context import Info
 from gateway.ids import decode_id
 from gateway.me import Me
 from gateway.node import Node
+from gateway.policy import Policy
 from gateway.registry import Domain
+from gateway.role_schema import PolicySchema, Resolver, wrap_resolvers
+from gateway.scope import OUTSIDE
 
 
 @strawberry.type
@@ -42,16 +46,34 @@ DESCRIPTIONS = {
 }
 
 
-def build_schema(domains: Sequence[Domain]) -> strawberry.Schema:
+def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
+    """The whole schema, or (given a policy) only what the policy grants."""
     query: Any = merge_types("Query", (EngineQuery, *(d.query for d in domains)))
     mutations = tuple(d.mutation for d in domains if d.mutation is not None)
     mutation: Any = merge_types("Mutation", mutations) if mutations else None
-    schema = strawberry.Schema(query=query, mutation=mutation)
+    schema = PolicySchema(query=query, mutation=mutation, policy=policy)
     for name, description in DESCRIPTIONS.items():
         named = schema._schema.type_map.get(name)
         if named is not None:
             named.description = description
+    if policy is not None:
+        wrap_resolvers(schema, lambda t, f, resolve: _reporting_redaction(resolve, policy, t, f))
     return schema
+
+
+def _reporting_redaction(resolve: Resolver, policy: Policy, type_name: str, field_name: str) -> Resolver | None:
+    """For a field shown only on rows in the reader's own area: note where it was withheld."""
+    if policy.access(type_name, field_name) != "own_area_only":
+        return None
+
+    def resolve_noting(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        value = resolve(source, info, **args)
+        if value is None and getattr(source, OUTSIDE, False):
+            redacted = info.context.extensions.setdefault("redacted", [])
+            redacted.append(".".join(str(p) for p in info.path.as_list()))
+        return value
+
+    return resolve_noting
 
 
 def export_sdl(schema: strawberry.Schema) -> str:

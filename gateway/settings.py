@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     token_issuer: str = "grassroots-gateway"
     principal_cache_seconds: float = 30.0
 
+    policy_dir: Path = Path("policies")
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_depth: int = Field(default=12, ge=1)

@@ -9,6 +9,7 @@ from gateway.db import Databases
 from gateway.registry import Registry
 from resolvers import dispute, grid, population, traffic, volunteer
 from resolvers.grid.principals import StaffDirectory
+from resolvers.seed.demo import DEMO_PRINCIPALS
 
 
 async def _seed(databases: Databases, residents: int) -> dict[str, int]:
@@ -22,4 +23,5 @@ REGISTRY = Registry(
     domains=(population.DOMAIN, grid.DOMAIN, dispute.DOMAIN, volunteer.DOMAIN, traffic.DOMAIN),
     directory=StaffDirectory,
     seed=_seed,
+    demo_principals=DEMO_PRINCIPALS,
 )

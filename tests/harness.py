@@ -157,10 +157,4 @@ async def running_gateway(backend: str, url: str, residents: int = 0, **override
             await runtime.close()
 
 
-def _demo() -> dict[str, str]:
-    from resolvers.seed.demo import DEMO_PRINCIPALS
-
-    return dict(DEMO_PRINCIPALS)
-
-
-DEMO = _demo()
+DEMO = dict(load_registry().demo_principals)

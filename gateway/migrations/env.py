@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
+import gateway.audit_tables  # noqa: F401
 from gateway.db import create_engine
 from gateway.registry import load_registry
 from gateway.settings import Settings, get_settings

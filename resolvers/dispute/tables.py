@@ -17,6 +17,7 @@ class DisputeBase(DeclarativeBase):
 
 class Dispute(DisputeBase):
     __tablename__ = "dispute"
+    __area__ = "grid_id"
     __table_args__ = (
         Index("ix_dispute_grid_id", "grid_id", "id"),
         Index("ix_dispute_status", "status"),
@@ -41,6 +42,7 @@ class DisputeParty(DisputeBase):
     """当事人: a party to a dispute, linked to a resident record when the person is one."""
 
     __tablename__ = "dispute_party"
+    __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
@@ -62,6 +64,7 @@ class Mediator(DisputeBase):
 
 class MediationSession(DisputeBase):
     __tablename__ = "mediation_session"
+    __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), index=True)
     held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -79,6 +82,7 @@ class SessionMediator(DisputeBase):
 
 class Agreement(DisputeBase):
     __tablename__ = "agreement"
+    __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), unique=True)
     terms: Mapped[str] = mapped_column(Text)
@@ -89,6 +93,7 @@ class Agreement(DisputeBase):
 
 class FollowUp(DisputeBase):
     __tablename__ = "follow_up"
+    __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), index=True)
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

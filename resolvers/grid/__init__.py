@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gateway.node import node_fetcher
 from gateway.registry import Domain
 from resolvers.grid import tables as t
 from resolvers.grid import types
@@ -12,12 +11,12 @@ DOMAIN = Domain(
     name="grid",
     metadata=t.GridBase.metadata,
     query=GridQuery,
-    nodes={
-        "District": node_fetcher(t.District, types.District),
-        "Street": node_fetcher(t.Street, types.Street),
-        "Community": node_fetcher(t.Community, types.Community),
-        "Grid": node_fetcher(t.Grid, types.Grid),
-        "PoliceGrid": node_fetcher(t.PoliceGrid, types.PoliceGrid),
-        "Staff": node_fetcher(t.Staff, types.Staff),
+    types={
+        "District": (t.District, types.District),
+        "Street": (t.Street, types.Street),
+        "Community": (t.Community, types.Community),
+        "Grid": (t.Grid, types.Grid),
+        "PoliceGrid": (t.PoliceGrid, types.PoliceGrid),
+        "Staff": (t.Staff, types.Staff),
     },
 )

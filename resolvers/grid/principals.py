@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.db import Databases
-from gateway.principal import CITY, Area, PrincipalRecord
+from gateway.principal import CITY, Area, AreaKind, PrincipalRecord
 from resolvers.grid.tables import Agency, Community, Grid, GridBinding, PoliceGrid, Staff, Street
 
 
@@ -58,18 +58,30 @@ async def _grid_ids(session: Any, stmt: Any) -> frozenset[int]:
     return frozenset(await session.scalars(stmt))
 
 
+async def _street_grids(session: Any, grid_ids: frozenset[int]) -> frozenset[int]:
+    """Every grid of the street(s) these grids lie in."""
+    streets = select(Community.street_id).join(Grid, Grid.community_id == Community.id).where(Grid.id.in_(grid_ids))
+    stmt = select(Grid.id).join(Community).where(Community.street_id.in_(streets))
+    return await _grid_ids(session, stmt)
+
+
+async def _area(session: Any, kind: AreaKind, key: int, name: str, grids: frozenset[int]) -> Area:
+    return Area(kind, key, name, grids, await _street_grids(session, grids))
+
+
 async def _staff_area(session: Any, person: Staff) -> Area:
     if person.grid_id is not None:
         row = await session.get(Grid, person.grid_id)
-        return Area("grid", person.grid_id, row.name if row else "", frozenset({person.grid_id}))
+        return await _area(session, "grid", person.grid_id, row.name if row else "", frozenset({person.grid_id}))
     if person.community_id is not None:
         row = await session.get(Community, person.community_id)
         grids = await _grid_ids(session, select(Grid.id).where(Grid.community_id == person.community_id))
-        return Area("community", person.community_id, row.name if row else "", grids)
+        return await _area(session, "community", person.community_id, row.name if row else "", grids)
     if person.police_grid_id is not None:
         row = await session.get(PoliceGrid, person.police_grid_id)
         stmt = select(GridBinding.grid_id).where(GridBinding.police_grid_id == person.police_grid_id)
-        return Area("police_grid", person.police_grid_id, row.name if row else "", await _grid_ids(session, stmt))
+        grids = await _grid_ids(session, stmt)
+        return await _area(session, "police_grid", person.police_grid_id, row.name if row else "", grids)
     return CITY
 
 
@@ -78,4 +90,5 @@ async def _street_area(session: Any, street_id: int | None) -> Area:
         return CITY
     row = await session.get(Street, street_id)
     stmt = select(Grid.id).join(Community).where(Community.street_id == street_id)
-    return Area("street", street_id, row.name if row else "", await _grid_ids(session, stmt))
+    grids = await _grid_ids(session, stmt)
+    return Area("street", street_id, row.name if row else "", grids, grids)

@@ -37,6 +37,7 @@ class Community(GridBase):
 
 class Grid(GridBase):
     __tablename__ = "grid"
+    __area__ = "id"
     __table_args__ = (Index("ix_grid_risk_colour", "risk_colour"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gateway.node import node_fetcher
 from gateway.registry import Domain
 from resolvers.population import tables as t
 from resolvers.population import types
@@ -12,12 +11,12 @@ DOMAIN = Domain(
     name="population",
     metadata=t.PopulationBase.metadata,
     query=PopulationQuery,
-    nodes={
-        "Resident": node_fetcher(t.Resident, types.Resident),
-        "Household": node_fetcher(t.Household, types.Household),
-        "TemporaryStay": node_fetcher(t.TemporaryStay, types.TemporaryStay),
-        "RentalProperty": node_fetcher(t.RentalProperty, types.RentalProperty),
-        "GuestCheckIn": node_fetcher(t.GuestCheckIn, types.GuestCheckIn),
-        "DogLicence": node_fetcher(t.DogLicence, types.DogLicence),
+    types={
+        "Resident": (t.Resident, types.Resident),
+        "Household": (t.Household, types.Household),
+        "TemporaryStay": (t.TemporaryStay, types.TemporaryStay),
+        "RentalProperty": (t.RentalProperty, types.RentalProperty),
+        "GuestCheckIn": (t.GuestCheckIn, types.GuestCheckIn),
+        "DogLicence": (t.DogLicence, types.DogLicence),
     },
 )

@@ -20,6 +20,7 @@ class PopulationBase(DeclarativeBase):
 
 class Household(PopulationBase):
     __tablename__ = "household"
+    __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     address: Mapped[str] = mapped_column(String(200))
@@ -29,6 +30,7 @@ class Household(PopulationBase):
 
 class Resident(PopulationBase):
     __tablename__ = "resident"
+    __area__ = "grid_id"
     __table_args__ = (
         Index("ix_resident_grid_id", "grid_id", "id"),
         Index("ix_resident_name", "name"),
@@ -58,6 +60,7 @@ class TemporaryStay(PopulationBase):
     """暂住登记: a floating resident's registered stay at an address."""
 
     __tablename__ = "temporary_stay"
+    __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
     grid_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -71,6 +74,7 @@ class RentalProperty(PopulationBase):
     """网约房: a short-term rental whose landlord checks guests in on a phone."""
 
     __tablename__ = "rental_property"
+    __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     landlord_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
     grid_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -81,6 +85,7 @@ class RentalProperty(PopulationBase):
 
 class GuestCheckIn(PopulationBase):
     __tablename__ = "guest_check_in"
+    __area__ = "grid_id"
     __table_args__ = (Index("ix_guest_check_in_property", "property_id", "checked_in_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     property_id: Mapped[int] = mapped_column(ForeignKey("rental_property.id"))
@@ -98,6 +103,7 @@ class DogLicence(PopulationBase):
     """犬证申请: resident applies → officer pre-reviews (初审) → approved / rejected."""
 
     __tablename__ = "dog_licence"
+    __area__ = "grid_id"
     __table_args__ = (Index("ix_dog_licence_status", "status"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gateway.node import node_fetcher
 from gateway.registry import Domain
 from resolvers.traffic import tables as t
 from resolvers.traffic import types
@@ -12,10 +11,10 @@ DOMAIN = Domain(
     name="traffic",
     metadata=t.TrafficBase.metadata,
     query=TrafficQuery,
-    nodes={
-        "Vehicle": node_fetcher(t.Vehicle, types.Vehicle),
-        "Capture": node_fetcher(t.Capture, types.Capture),
-        "PlateAlert": node_fetcher(t.PlateAlert, types.PlateAlert),
-        "Violation": node_fetcher(t.Violation, types.Violation),
+    types={
+        "Vehicle": (t.Vehicle, types.Vehicle),
+        "Capture": (t.Capture, types.Capture),
+        "PlateAlert": (t.PlateAlert, types.PlateAlert),
+        "Violation": (t.Violation, types.Violation),
     },
 )

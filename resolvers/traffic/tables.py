@@ -16,6 +16,7 @@ class TrafficBase(DeclarativeBase):
 
 class Vehicle(TrafficBase):
     __tablename__ = "vehicle"
+    __area__ = "grid_id"
     __table_args__ = (Index("ix_vehicle_grid_id", "grid_id", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plate: Mapped[str] = mapped_column(String(12), unique=True)
@@ -30,6 +31,7 @@ class Vehicle(TrafficBase):
 
 class Camera(TrafficBase):
     __tablename__ = "camera"
+    __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
     road: Mapped[str] = mapped_column(String(80))
@@ -39,6 +41,7 @@ class Camera(TrafficBase):
 
 class Capture(TrafficBase):
     __tablename__ = "capture"
+    __area__ = ("camera_id", Camera)
     __table_args__ = (Index("ix_capture_plate", "plate"), Index("ix_capture_captured_at", "captured_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("camera.id"), index=True)
@@ -51,6 +54,7 @@ class Capture(TrafficBase):
 
 class PlateAlert(TrafficBase):
     __tablename__ = "plate_alert"
+    __area__ = "grid_id"
     __table_args__ = (
         Index("ix_plate_alert_status", "status"),
         Index("ix_plate_alert_raised_at", "raised_at"),
@@ -70,6 +74,7 @@ class PlateAlert(TrafficBase):
 
 class Violation(TrafficBase):
     __tablename__ = "violation"
+    __area__ = ("vehicle_id", Vehicle)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("plate_alert.id"), nullable=True, index=True)
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"), nullable=True, index=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gateway.node import node_fetcher
 from gateway.registry import Domain
 from resolvers.volunteer import tables as t
 from resolvers.volunteer import types
@@ -12,9 +11,9 @@ DOMAIN = Domain(
     name="volunteer",
     metadata=t.VolunteerBase.metadata,
     query=VolunteerQuery,
-    nodes={
-        "Volunteer": node_fetcher(t.Volunteer, types.Volunteer),
-        "VolunteerTeam": node_fetcher(t.VolunteerTeam, types.VolunteerTeam),
-        "Patrol": node_fetcher(t.Patrol, types.Patrol),
+    types={
+        "Volunteer": (t.Volunteer, types.Volunteer),
+        "VolunteerTeam": (t.VolunteerTeam, types.VolunteerTeam),
+        "Patrol": (t.Patrol, types.Patrol),
     },
 )

@@ -24,6 +24,7 @@ class VolunteerTeam(VolunteerBase):
 
 class Volunteer(VolunteerBase):
     __tablename__ = "volunteer"
+    __area__ = "grid_id"
     __table_args__ = (Index("ix_volunteer_grid_id", "grid_id", "id"), Index("ix_volunteer_status", "status"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # A volunteer is a resident; one profile per resident.
@@ -39,6 +40,7 @@ class Patrol(VolunteerBase):
     """A patrol shift of a team in a grid."""
 
     __tablename__ = "patrol"
+    __area__ = "grid_id"
     __table_args__ = (Index("ix_patrol_grid_starts", "grid_id", "starts_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id"), index=True)

@@ -1,0 +1,253 @@
+"""Access policies: what each role (or partner scope) may see, read from ``policies/*.yaml``.
+
+A policy file is data, not code. Per GraphQL type it says which rows (``rows``), which
+fields (``fields``, ``deny``), which masks (``masked``), which fields only on rows inside
+the reader's own area (``own_area_only``), whether counts are open (``aggregate``) and the
+largest page (``limit``). A type the file does not name is denied; so is a field it does
+not grant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+Access = Literal["allowed", "masked", "own_area_only", "denied"]
+ROW_SCOPES = ("area", "street", "city")
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a value came from, for error messages: file and line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    rows: str = "area"
+    fields: frozenset[str] | None = frozenset()  # None: every field of the type
+    deny: frozenset[str] = frozenset()
+    masked: Mapping[str, str] = field(default_factory=dict)
+    own_area_only: frozenset[str] = frozenset()
+    aggregate: bool = False
+    limit: int | None = None
+    where: Mapping[str, Located] = field(default_factory=dict, compare=False)
+
+    def access(self, name: str) -> Access:
+        if name == "id":
+            return "allowed"
+        if name in self.deny:
+            return "denied"
+        if name in self.masked:
+            return "masked"
+        if name in self.own_area_only:
+            return "own_area_only"
+        if self.fields is None or name in self.fields:
+            return "allowed"
+        return "denied"
+
+    def merged(self, other: TypeRule) -> TypeRule:
+        """The union of two grants (a partner holding two scopes): the wider wins."""
+        rows = max(self.rows, other.rows, key=ROW_SCOPES.index)
+        fields = None if self.fields is None or other.fields is None else self.fields | other.fields
+        granted = lambda rule, name: rule.access(name) == "allowed"  # noqa: E731
+        masked = {k: v for k, v in {**other.masked, **self.masked}.items() if not (granted(self, k) or granted(other, k))}
+        return TypeRule(
+            rows=rows,
+            fields=fields,
+            deny=self.deny & other.deny,
+            masked=masked,
+            own_area_only=(self.own_area_only | other.own_area_only) - set(masked),
+            aggregate=self.aggregate or other.aggregate,
+            limit=None if self.limit is None or other.limit is None else max(self.limit, other.limit),
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one role, or one set of partner scopes, may see."""
+
+    name: str
+    types: Mapping[str, TypeRule]
+    enforce: bool = True
+    description: str = ""
+    source: Located | None = None
+
+    def rule(self, type_name: str) -> TypeRule | None:
+        return self.types.get(type_name)
+
+    def access(self, type_name: str, field_name: str) -> Access:
+        rule = self.types.get(type_name)
+        return "denied" if rule is None else rule.access(field_name)
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    roles: Mapping[str, Policy]
+    scopes: Mapping[str, Policy]
+    version: str
+
+    def for_role(self, role: str) -> Policy | None:
+        return self.roles.get(role)
+
+    def for_scopes(self, scopes: Iterable[str]) -> Policy:
+        """The union of the grants of these scopes; unknown scopes grant nothing."""
+        chosen = sorted({s for s in scopes if s in self.scopes})
+        types: dict[str, TypeRule] = {}
+        for scope in chosen:
+            for name, rule in self.scopes[scope].types.items():
+                types[name] = types[name].merged(rule) if name in types else rule
+        enforce = all(self.scopes[s].enforce for s in chosen)
+        return Policy(name="scopes:" + "+".join(chosen), types=types, enforce=enforce)
+
+
+class PolicyError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def _plain(node: yaml.Node, file: str, lines: dict[tuple[str, ...], int], path: tuple[str, ...]) -> Any:
+    """A YAML node as plain data, noting each key's line in ``lines``."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _plain(value_node, file, lines, (*path, key))
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for item in node.value:
+            lines[(*path, str(item.value))] = item.start_mark.line + 1
+            items.append(_plain(item, file, lines, (*path, str(item.value))))
+        return items
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _names(value: Any, at: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError([f"{at}: expected a list of field names"])
+    return frozenset(value)
+
+
+def _type_rule(name: str, raw: Any, file: str, lines: dict[tuple[str, ...], int]) -> TypeRule:
+    at = f"{file}:{lines.get(('types', name), 1)}"
+    if not isinstance(raw, dict):
+        raise PolicyError([f"{at}: type {name} needs a mapping (rows, fields, ...)"])
+    unknown = set(raw) - {"rows", "fields", "deny", "masked", "own_area_only", "aggregate", "limit"}
+    if unknown:
+        raise PolicyError([f"{at}: unknown key(s) {', '.join(sorted(unknown))} under {name}"])
+    rows = raw.get("rows", "area")
+    if rows not in ROW_SCOPES:
+        line = lines.get(("types", name, "rows"), 1)
+        raise PolicyError([f"{file}:{line}: rows must be one of {', '.join(ROW_SCOPES)}, got {rows!r}"])
+    fields_raw = raw.get("fields", [])
+    fields = None if fields_raw == ALL else _names(fields_raw, at)
+    masked = raw.get("masked") or {}
+    if not isinstance(masked, dict):
+        raise PolicyError([f"{at}: masked must map a field to a mask"])
+    limit = raw.get("limit")
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise PolicyError([f"{at}: limit must be a positive whole number"])
+    where = {
+        key[2] if len(key) == 3 else key[3]: Located(file, line)
+        for key, line in lines.items()
+        if len(key) in (3, 4) and key[:2] == ("types", name)
+    }
+    return TypeRule(
+        rows=rows,
+        fields=fields,
+        deny=_names(raw.get("deny"), at),
+        masked={str(k): str(v) for k, v in masked.items()},
+        own_area_only=_names(raw.get("own_area_only"), at),
+        aggregate=bool(raw.get("aggregate", False)),
+        limit=limit,
+        where=where,
+    )
+
+
+def read_policy(path: Path) -> tuple[str, str, Policy]:
+    """One file → (kind ``role`` or ``scope``, its key, the policy)."""
+    file = str(path)
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise PolicyError([f"{file}: not valid YAML: {error}"]) from None
+    if node is None:
+        raise PolicyError([f"{file}:1: empty policy file"])
+    lines: dict[tuple[str, ...], int] = {}
+    raw = _plain(node, file, lines, ())
+    if not isinstance(raw, dict):
+        raise PolicyError([f"{file}:1: a policy file is a mapping"])
+    kinds = [k for k in ("role", "scope") if k in raw]
+    if len(kinds) != 1:
+        raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
+    kind = kinds[0]
+    unknown = set(raw) - {"role", "scope", "description", "enforce", "types"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
+    types_raw = raw.get("types") or {}
+    if not isinstance(types_raw, dict):
+        raise PolicyError([f"{file}:{lines.get(('types',), 1)}: types must be a mapping"])
+    problems: list[str] = []
+    types: dict[str, TypeRule] = {}
+    for name, rule in types_raw.items():
+        try:
+            types[name] = _type_rule(name, rule, file, lines)
+        except PolicyError as error:
+            problems += error.problems
+    if problems:
+        raise PolicyError(problems)
+    key = str(raw[kind])
+    policy = Policy(
+        name=f"{kind}:{key}",
+        types=types,
+        enforce=bool(raw.get("enforce", True)),
+        description=str(raw.get("description", "")),
+        source=Located(file, lines.get((kind,), 1)),
+    )
+    return kind, key, policy
+
+
+def load_policies(folder: Path) -> PolicySet:
+    """Every ``*.yaml`` under ``folder``; the version is a digest of their bytes."""
+    files = sorted(folder.rglob("*.yaml"))
+    if not files:
+        raise PolicyError([f"{folder}: no policy files (*.yaml)"])
+    digest = hashlib.sha256()
+    roles: dict[str, Policy] = {}
+    scopes: dict[str, Policy] = {}
+    problems: list[str] = []
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        try:
+            kind, key, policy = read_policy(path)
+        except PolicyError as error:
+            problems += error.problems
+            continue
+        target = roles if kind == "role" else scopes
+        if key in target:
+            problems.append(f"{path}:1: {kind} {key!r} is defined twice")
+        target[key] = policy
+    if problems:
+        raise PolicyError(problems)
+    return PolicySet(roles=roles, scopes=scopes, version=digest.hexdigest()[:12])

@@ -1,0 +1,148 @@
+"""Each principal's own schema, built once per policy at start-up.
+
+Strawberry asks ``get_fields`` for the fields of every type it converts; answering with
+only what the policy grants makes a denied field, type or root field absent from the
+schema and from introspection, so asking for it fails validation exactly like an unknown
+field. A type left with no fields, and every field that leads only to such types, goes too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLObjectType, default_field_resolver
+from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional, has_object_definition
+from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
+
+from gateway.policy import Policy
+
+# Field metadata naming the fields a field depends on: it exists only where all of them do
+# (e.g. a look-up by ID number exists only for a role that may read ID numbers).
+REQUIRES = "requires"
+# Field metadata naming the type whose count a field reveals (totalCount, statistics).
+COUNTS = "counts"
+# Types every principal has: paging machinery and the caller itself.
+ENGINE_TYPES = {"PageInfo", "Me", "MyArea", "Query", "Mutation", "Subscription"}
+
+
+def _unwrap(field_type: Any) -> Any:
+    while True:
+        if isinstance(field_type, StrawberryOptional | StrawberryList):
+            field_type = field_type.of_type
+        elif isinstance(field_type, LazyType):
+            field_type = field_type.resolve_type()
+        else:
+            return field_type
+
+
+class PolicySchema(strawberry.Schema):
+    """A Strawberry schema whose fields are those ``policy`` grants (all of them when it is None)."""
+
+    def __init__(self, *args: Any, policy: Policy | None = None, **kwargs: Any) -> None:
+        self.policy = policy
+        self._visible: dict[str, bool] = {}
+        super().__init__(*args, **kwargs)
+
+    def type_name(self, definition: StrawberryObjectDefinition) -> str:
+        return self.config.name_converter.from_object(definition)
+
+    def field_name(self, field: StrawberryField) -> str:
+        return self.config.name_converter.from_field(field)
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        if self.policy is None:
+            return list(type_definition.fields)
+        name = self.type_name(type_definition)
+        return [f for f in type_definition.fields if self._field_visible(name, type_definition, f)]
+
+    # --- the decision ---------------------------------------------------------------------
+
+    def _granted(self, type_name: str, field_name: str) -> bool:
+        assert self.policy is not None
+        if type_name in ENGINE_TYPES or type_name.endswith(("Connection", "Edge")) or field_name == "id":
+            return True
+        if type_name.endswith(("Filter", "Input", "Range")):
+            return True
+        return self.policy.access(type_name, field_name) != "denied"
+
+    def _field_visible(self, type_name: str, owner: StrawberryObjectDefinition, field: StrawberryField) -> bool:
+        assert self.policy is not None
+        field_name = self.field_name(field)
+        if not owner.is_input and not self._granted(type_name, field_name):
+            return False
+        for required in field.metadata.get(REQUIRES, ()):
+            required_type, _, required_field = required.partition(".")
+            if not self._type_visible_by_name(required_type):
+                return False
+            if required_field and self.policy.access(required_type, required_field) == "denied":
+                return False
+        counted = field.metadata.get(COUNTS)
+        if counted is not None:
+            rule = self.policy.rule(counted)
+            if rule is None or not rule.aggregate:
+                return False
+        if type_name.endswith("Connection") and field_name == "totalCount":
+            node = type_name.removesuffix("Connection")
+            rule = self.policy.rule(node)
+            if rule is None or not rule.aggregate:
+                return False
+        try:
+            target = _unwrap(field.type)
+        except Exception:  # noqa: BLE001 - an unresolvable type is simply not shown
+            return False
+        if has_object_definition(target):
+            return self._type_visible(target.__strawberry_definition__)
+        return True
+
+    def _type_visible_by_name(self, name: str) -> bool:
+        assert self.policy is not None
+        return name in ENGINE_TYPES or self.policy.rule(name) is not None
+
+    def _type_visible(self, definition: StrawberryObjectDefinition) -> bool:
+        """A type is visible when the policy names it and at least one of its fields is."""
+        name = self.type_name(definition)
+        known = self._visible.get(name)
+        if known is not None:
+            return known
+        self._visible[name] = True  # assume so while deciding, for types that refer to themselves
+        if definition.is_input:
+            visible = any(self._field_visible(name, definition, f) for f in definition.fields)
+        elif name.endswith("Connection") or name.endswith("Edge"):
+            node = name.removesuffix("Connection").removesuffix("Edge")
+            visible = self._type_visible_by_name(node)
+        elif definition.is_interface:
+            visible = True
+        else:
+            visible = self._type_visible_by_name(name) and any(
+                self.field_name(f) != "id" and self._field_visible(name, definition, f) for f in definition.fields
+            )
+        self._visible[name] = visible
+        return visible
+
+
+Resolver = Callable[..., Any]
+
+
+def wrap_resolvers(schema: PolicySchema, wrap: Callable[[str, str, Resolver], Resolver | None]) -> None:
+    """Let ``wrap`` replace the resolver of any object field of the built schema (None keeps it)."""
+    for name, named in schema._schema.type_map.items():
+        if not isinstance(named, GraphQLObjectType) or name.startswith("__"):
+            continue
+        for field_name, field in named.fields.items():
+            resolve = field.resolve or default_field_resolver
+            replaced = wrap(name, field_name, resolve)
+            if replaced is not None:
+                field.resolve = replaced
+
+
+def visible_fields(schema: strawberry.Schema) -> dict[str, set[str]]:
+    """Type name → field names, for every object type of a built schema."""
+    out: dict[str, set[str]] = {}
+    for name, named in schema._schema.type_map.items():
+        if isinstance(named, GraphQLObjectType) and not name.startswith("__"):
+            out[name] = set(named.fields)
+    return out
+

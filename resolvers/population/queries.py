@@ -14,6 +14,7 @@ from gateway.ids import decode_pk
 from gateway.loaders import load_one
 from gateway.node import from_row
 from gateway.pagination import Connection, PageArgs, nested_page, root_page
+from gateway.role_schema import REQUIRES
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.grid.types import After, FilterArg, First
 from resolvers.population import idnumber
@@ -93,20 +94,23 @@ class PopulationQuery:
         stmt = await _resident_select(info.context, filter)
         return await root_page(info.context, t.Resident, stmt, page, resident)
 
-    @strawberry.field(description="按标识或身份证号查居民 / one resident by ID or by ID number")
+    @strawberry.field(description="按标识查居民 / one resident by ID")
     async def resident(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="居民标识 / resident ID")]
+    ) -> Resident | None:
+        row = await load_one(info.context, t.Resident, decode_pk(id, "Resident"))
+        return None if row is None else resident(row)
+
+    @strawberry.field(
+        description="按身份证号查居民 / one resident by citizen ID number", metadata={REQUIRES: ["Resident.idNumber"]}
+    )
+    async def resident_by_id_number(
         self,
         info: Info,
-        id: Annotated[strawberry.ID | None, strawberry.argument(description="居民标识 / resident ID")] = None,
-        id_number: Annotated[str | None, strawberry.argument(description="身份证号 / citizen ID number")] = None,
+        id_number: Annotated[str, strawberry.argument(description="身份证号 / citizen ID number")],
     ) -> Resident | None:
-        if (id is None) == (id_number is None):
-            raise BadUserInput("resident: give exactly one of id or idNumber", argument="id")
-        if id is not None:
-            row = await load_one(info.context, t.Resident, decode_pk(id, "Resident"))
-        else:
-            number = valid_id_number(str(id_number), "idNumber")
-            row = await load_one(info.context, t.Resident, number, t.Resident.id_number)
+        number = valid_id_number(id_number, "idNumber")
+        row = await load_one(info.context, t.Resident, number, t.Resident.id_number)
         return None if row is None else resident(row)
 
     @strawberry.field(description="户列表 / households")

@@ -13,6 +13,7 @@ from gateway.filters import DateRange
 from gateway.loaders import load_many, load_one
 from gateway.node import Node, from_row
 from gateway.pagination import Connection, PageArgs, nested_page
+from gateway.role_schema import REQUIRES
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.types import After, First, Grid, grid
@@ -65,8 +66,12 @@ class ResidentFilter:
     )
     status: ResidentStatus | None = strawberry.field(default=None, description="登记状态 / status")
     gender: Gender | None = strawberry.field(default=None, description="性别 / gender")
-    name: str | None = strawberry.field(default=None, description="姓名包含 / name contains")
-    id_number: str | None = strawberry.field(default=None, description="身份证号(精确) / exact ID number")
+    name: str | None = strawberry.field(
+        default=None, description="姓名包含 / name contains", metadata={REQUIRES: ["Resident.name"]}
+    )
+    id_number: str | None = strawberry.field(
+        default=None, description="身份证号(精确) / exact ID number", metadata={REQUIRES: ["Resident.idNumber"]}
+    )
     registered: DateRange | None = strawberry.field(default=None, description="登记日期 / registration date range")
 
 

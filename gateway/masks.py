@@ -59,7 +59,12 @@ MASKS: dict[str, Mask] = {
             _id_number,
             lambda v: v[:6] + "********" + v[14:18],
         ),
-        Mask("phone", "手机号保留前3后4 / phone keeping the first 3 and last 4 digits", _phone, lambda v: v[:3] + "****" + v[7:11]),
+        Mask(
+            "phone",
+            "手机号保留前3后4 / phone keeping the first 3 and last 4 digits",
+            _phone,
+            lambda v: v[:3] + "****" + v[7:11],
+        ),
         Mask(
             "name",
             "姓名保留首尾字 / name keeping the first and last character",

@@ -72,7 +72,9 @@ def within_limit(ctx: Context, model: type[Any], page: PageArgs) -> None:
     """Refuse a page larger than the principal's policy allows for this type."""
     limit = ctx.scope.page_limit(model)
     if limit is not None and page.first > limit:
-        raise BadUserInput(f"first may not exceed {limit} for your role on this list, got {page.first}", argument="first")
+        raise BadUserInput(
+            f"first may not exceed {limit} for your role on this list, got {page.first}", argument="first"
+        )
 
 
 def build_connection(
@@ -127,11 +129,7 @@ class _NestedPages(DataLoader[Hashable, list[Row]]):
         rank = func.row_number().over(partition_by=self.key, order_by=self.model.id)
         columns = self.ctx.scope.columns(self.model, self.ctx.principal)
         inner = stmt.with_only_columns(*columns, self.key.label(PARENT), rank.label(RANK)).subquery()
-        windowed = (
-            select(*inner.c)
-            .where(inner.c[RANK] <= self.page.first + 1)
-            .order_by(inner.c[PARENT], inner.c[RANK])
-        )
+        windowed = select(*inner.c).where(inner.c[RANK] <= self.page.first + 1).order_by(inner.c[PARENT], inner.c[RANK])
         grouped: dict[Hashable, list[Row]] = {k: [] for k in keys}
         for row in await execute(self.ctx, self.model, windowed):
             grouped[getattr(row, PARENT)].append(row)

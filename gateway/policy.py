@@ -62,7 +62,9 @@ class TypeRule:
         rows = max(self.rows, other.rows, key=ROW_SCOPES.index)
         fields = None if self.fields is None or other.fields is None else self.fields | other.fields
         granted = lambda rule, name: rule.access(name) == "allowed"  # noqa: E731
-        masked = {k: v for k, v in {**other.masked, **self.masked}.items() if not (granted(self, k) or granted(other, k))}
+        masked = {
+            k: v for k, v in {**other.masked, **self.masked}.items() if not (granted(self, k) or granted(other, k))
+        }
         return TypeRule(
             rows=rows,
             fields=fields,

@@ -24,8 +24,6 @@ from gateway.policy import Policy
 REQUIRES = "requires"
 # Field metadata naming the type whose count a field reveals (totalCount, statistics).
 COUNTS = "counts"
-# Types every principal has: paging machinery and the caller itself.
-ENGINE_TYPES = {"PageInfo", "Me", "MyArea", "Query", "Mutation", "Subscription"}
 
 
 def _unwrap(field_type: Any) -> Any:
@@ -39,10 +37,15 @@ def _unwrap(field_type: Any) -> Any:
 
 
 class PolicySchema(strawberry.Schema):
-    """A Strawberry schema whose fields are those ``policy`` grants (all of them when it is None)."""
+    """A Strawberry schema whose fields are those ``policy`` grants (all of them when it is None).
 
-    def __init__(self, *args: Any, policy: Policy | None = None, **kwargs: Any) -> None:
+    Only the ``governed`` types (those backed by a table, and the audit trail) are subject to
+    grants; other types (statistics, paging, the caller) appear wherever a granted field leads.
+    """
+
+    def __init__(self, *args: Any, policy: Policy | None = None, governed: frozenset[str] = frozenset(), **kwargs: Any):
         self.policy = policy
+        self.governed = governed
         self._visible: dict[str, bool] = {}
         super().__init__(*args, **kwargs)
 
@@ -62,9 +65,7 @@ class PolicySchema(strawberry.Schema):
 
     def _granted(self, type_name: str, field_name: str) -> bool:
         assert self.policy is not None
-        if type_name in ENGINE_TYPES or type_name.endswith(("Connection", "Edge")) or field_name == "id":
-            return True
-        if type_name.endswith(("Filter", "Input", "Range")):
+        if type_name not in self.governed or field_name == "id":
             return True
         return self.policy.access(type_name, field_name) != "denied"
 
@@ -82,8 +83,7 @@ class PolicySchema(strawberry.Schema):
         counted = field.metadata.get(COUNTS)
         if counted is not None:
             rule = self.policy.rule(counted)
-            if rule is None or not rule.aggregate:
-                return False
+            return rule is not None and rule.aggregate
         if type_name.endswith("Connection") and field_name == "totalCount":
             node = type_name.removesuffix("Connection")
             rule = self.policy.rule(node)
@@ -91,7 +91,7 @@ class PolicySchema(strawberry.Schema):
                 return False
         try:
             target = _unwrap(field.type)
-        except Exception:  # noqa: BLE001 - an unresolvable type is simply not shown
+        except Exception:
             return False
         if has_object_definition(target):
             return self._type_visible(target.__strawberry_definition__)
@@ -99,7 +99,7 @@ class PolicySchema(strawberry.Schema):
 
     def _type_visible_by_name(self, name: str) -> bool:
         assert self.policy is not None
-        return name in ENGINE_TYPES or self.policy.rule(name) is not None
+        return name not in self.governed or self.policy.rule(name) is not None
 
     def _type_visible(self, definition: StrawberryObjectDefinition) -> bool:
         """A type is visible when the policy names it and at least one of its fields is."""
@@ -145,4 +145,3 @@ def visible_fields(schema: strawberry.Schema) -> dict[str, set[str]]:
         if isinstance(named, GraphQLObjectType) and not name.startswith("__"):
             out[name] = set(named.fields)
     return out
-

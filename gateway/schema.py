@@ -46,12 +46,17 @@ DESCRIPTIONS = {
 }
 
 
+# Engine types that hold data a policy must grant.
+ENGINE_GOVERNED = ("AuditRecord",)
+
+
 def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
     """The whole schema, or (given a policy) only what the policy grants."""
     query: Any = merge_types("Query", (EngineQuery, *(d.query for d in domains)))
     mutations = tuple(d.mutation for d in domains if d.mutation is not None)
     mutation: Any = merge_types("Mutation", mutations) if mutations else None
-    schema = PolicySchema(query=query, mutation=mutation, policy=policy)
+    governed = frozenset({*ENGINE_GOVERNED, *(name for d in domains for name in d.types)})
+    schema = PolicySchema(query=query, mutation=mutation, policy=policy, governed=governed)
     for name, description in DESCRIPTIONS.items():
         named = schema._schema.type_map.get(name)
         if named is not None:
@@ -66,7 +71,7 @@ def _reporting_redaction(resolve: Resolver, policy: Policy, type_name: str, fiel
     if policy.access(type_name, field_name) != "own_area_only":
         return None
 
-    def resolve_noting(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    def resolve_noting(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
         value = resolve(source, info, **args)
         if value is None and getattr(source, OUTSIDE, False):
             redacted = info.context.extensions.setdefault("redacted", [])

@@ -87,7 +87,7 @@ class PolicyScope:
         return in_grids(model, grids)
 
     def columns(self, model: type[Any], principal: Principal) -> list[ColumnElement[Any]]:
-        typed, rule = self._rule(model)
+        _, rule = self._rule(model)
         if rule is None or not (rule.masked or rule.own_area_only):
             return plain_columns(model)
         names = _field_names(model)

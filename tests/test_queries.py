@@ -116,7 +116,9 @@ async def test_node_round_trips_every_root_list(gw: Gateway) -> None:
 
 async def test_resident_by_id_number_and_by_id_agree(gw: Gateway) -> None:
     first = (await gw.query("{ residents(first: 1) { nodes { id idNumber name } } }"))["residents"]["nodes"][0]
-    by_number = await gw.query("query($n: String!) { residentByIdNumber(idNumber: $n) { id } }", {"n": first["idNumber"]})
+    by_number = await gw.query(
+        "query($n: String!) { residentByIdNumber(idNumber: $n) { id } }", {"n": first["idNumber"]}
+    )
     by_id = await gw.query("query($id: ID!) { resident(id: $id) { idNumber } }", {"id": first["id"]})
     assert by_number["residentByIdNumber"]["id"] == first["id"]
     assert by_id["resident"]["idNumber"] == first["idNumber"]

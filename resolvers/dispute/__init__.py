@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from strawberry.tools import merge_types
+
 from gateway.registry import Domain
 from resolvers.dispute import tables as t
 from resolvers.dispute import types
 from resolvers.dispute.queries import DisputeQuery
+from resolvers.dispute.stats import DisputeStatsQuery
 
 DOMAIN = Domain(
     name="dispute",
     metadata=t.DisputeBase.metadata,
-    query=DisputeQuery,
+    query=merge_types("DisputeQuery", (DisputeQuery, DisputeStatsQuery)),
     types={
         "Dispute": (t.Dispute, types.Dispute),
         "DisputeParty": (t.DisputeParty, types.DisputeParty),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from strawberry.tools import merge_types
+
 from gateway.registry import Domain
 from resolvers.grid import tables as t
 from resolvers.grid import types
 from resolvers.grid.queries import GridQuery
+from resolvers.grid.stats import GridStatsQuery
 
 DOMAIN = Domain(
     name="grid",
     metadata=t.GridBase.metadata,
-    query=GridQuery,
+    query=merge_types("GridQuery", (GridQuery, GridStatsQuery)),
     types={
         "District": (t.District, types.District),
         "Street": (t.Street, types.Street),

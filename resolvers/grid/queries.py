@@ -44,7 +44,7 @@ class PoliceGridFilter:
     search: str | None = strawberry.field(default=None, description="名称或编码包含 / name or code contains")
 
 
-def _grid_select(filter: GridFilter | None) -> Select[Any]:
+def grid_select(filter: GridFilter | None) -> Select[Any]:
     stmt = select(t.Grid)
     if filter is None:
         return stmt
@@ -107,7 +107,7 @@ class GridQuery:
         filter: Annotated[GridFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[Grid]:
         page = PageArgs.parse(info.context, first, after)
-        return await root_page(info.context, t.Grid, _grid_select(filter), page, grid)
+        return await root_page(info.context, t.Grid, grid_select(filter), page, grid)
 
     @strawberry.field(description="按标识查网格 / one grid by ID")
     async def grid(

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from strawberry.tools import merge_types
+
 from gateway.registry import Domain
 from resolvers.population import tables as t
 from resolvers.population import types
 from resolvers.population.queries import PopulationQuery
+from resolvers.population.stats import PopulationStatsQuery
 
 DOMAIN = Domain(
     name="population",
     metadata=t.PopulationBase.metadata,
-    query=PopulationQuery,
+    query=merge_types("PopulationQuery", (PopulationQuery, PopulationStatsQuery)),
     types={
         "Resident": (t.Resident, types.Resident),
         "Household": (t.Household, types.Household),

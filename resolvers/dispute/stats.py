@@ -1,0 +1,40 @@
+"""Dispute statistics: counts by category and status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import select
+
+from gateway.context import Info
+from gateway.filters import DateRange, within
+from gateway.role_schema import COUNTS
+from gateway.stats import Bucket, grouped, total
+from resolvers.dispute import tables as t
+from resolvers.grid.area import AreaFilter, in_area
+
+
+@strawberry.type(description="纠纷统计 / dispute statistics")
+class DisputeStats:
+    total: int = strawberry.field(description="总数 / number of disputes")
+    by_category: list[Bucket] = strawberry.field(description="按类别 / by category")
+    by_status: list[Bucket] = strawberry.field(description="按状态 / by status")
+
+
+@strawberry.type
+class DisputeStatsQuery:
+    @strawberry.field(description="纠纷统计(不含明细) / dispute counts, without the rows", metadata={COUNTS: "Dispute"})
+    async def dispute_stats(
+        self,
+        info: Info,
+        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
+        reported: Annotated[DateRange | None, strawberry.argument(description="上报日期 / date reported")] = None,
+    ) -> DisputeStats:
+        stmt = within(select(t.Dispute), t.Dispute.reported_at, reported, "reported")
+        condition = await in_area(info.context, t.Dispute.grid_id, area)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        categories = await grouped(info.context, t.Dispute, stmt, t.Dispute.category)
+        statuses = await grouped(info.context, t.Dispute, stmt, t.Dispute.status)
+        return DisputeStats(total=total(statuses), by_category=categories, by_status=statuses)

@@ -1,0 +1,42 @@
+"""Per-role SDL snapshots: a policy change shows up as a reviewed diff of what each role can ask.
+
+Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1 pytest tests/test_role_snapshots.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gateway.policy import Policy, load_policies
+from gateway.registry import load_registry
+from gateway.schema import build_schema, export_sdl
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+POLICIES = load_policies(ROOT / "policies")
+SUBJECTS: dict[str, Policy] = {
+    **{f"role-{name}": policy for name, policy in POLICIES.roles.items()},
+    "scopes-judicial-office": POLICIES.for_scopes(["dispute:read", "dispute:mediate"]),
+    "scopes-traffic-camera": POLICIES.for_scopes(["traffic:ingest"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUBJECTS))
+def test_role_schema_matches_its_snapshot(name: str) -> None:
+    sdl = export_sdl(build_schema(load_registry().domains, SUBJECTS[name]))
+    path = SNAPSHOTS / f"{name}.graphql"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOTS.mkdir(exist_ok=True)
+        path.write_text(sdl)
+    assert path.exists(), f"no snapshot for {name}: run with UPDATE_SNAPSHOTS=1 and review it"
+    assert sdl == path.read_text(), f"{name}'s schema changed: review, then UPDATE_SNAPSHOTS=1"
+
+
+def test_only_the_city_analyst_has_the_full_schema() -> None:
+    full = export_sdl(build_schema(load_registry().domains))
+    for name, policy in SUBJECTS.items():
+        sdl = export_sdl(build_schema(load_registry().domains, policy))
+        assert (sdl == full) == (name == "role-city_analyst"), name

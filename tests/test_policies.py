@@ -123,9 +123,10 @@ async def test_judicial_office_sees_its_streets_disputes_and_only_the_parties(gw
     parties = [p for d in disputes for p in d["parties"]]
     assert any(p["phone"] for p in parties)
     assert all(p["idNumber"] is None or MASKED_ID.match(p["idNumber"]) for p in parties)
-    every = (await gw.query("{ disputes(first: 100) { nodes { id grid { community { street { name } } } } } }"))
-    in_street = [d for d in every["disputes"]["nodes"]
-                 if d["grid"]["community"]["street"]["name"] == data["me"]["area"]["name"]]
+    every = await gw.query("{ disputes(first: 100) { nodes { id grid { community { street { name } } } } } }")
+    in_street = [
+        d for d in every["disputes"]["nodes"] if d["grid"]["community"]["street"]["name"] == data["me"]["area"]["name"]
+    ]
     assert len(in_street) == len(disputes)
 
 

@@ -20,7 +20,7 @@ from gateway.registry import load_registry
 from gateway.schema import build_schema
 from tests.harness import Gateway
 
-A, M, D, O = "allowed", "masked", "denied", "own_area_only"
+A, M, D, OWN = "allowed", "masked", "denied", "own_area_only"
 Expect = dict[str, str]  # field → outcome; "*" for every field not named
 
 DOMAIN_TYPES = sorted(name for d in load_registry().domains for name in d.types)
@@ -41,7 +41,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
         "RentalProperty": {"*": A, "checkIns": D},
         "GuestCheckIn": {"*": D},
         "Staff": {"*": A, "phone": M},
-        "DisputeParty": {"*": A, "phone": O, "idNumber": D},
+        "DisputeParty": {"*": A, "phone": OWN, "idNumber": D},
     },
     "grid_worker": {
         **NOTHING,

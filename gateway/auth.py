@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from gateway.errors import Unauthenticated
-from gateway.principal import Principal, PrincipalDirectory, PrincipalRecord
+from gateway.principal import Area, Principal, PrincipalDirectory, PrincipalRecord, parse_area
 from gateway.tokens import TokenService
 
 
@@ -32,7 +33,21 @@ class Authenticator:
         record = await self._record(claims.principal_id)
         if record is None or not record.active:
             raise Unauthenticated(f"Principal {claims.principal_id!r} is unknown or disabled")
-        return Principal(record=record, token_id=claims.token_id, scopes=claims.scopes or record.scopes)
+        if claims.area is not None:
+            record = replace(record, area=await self._area(claims.area))
+        if record.kind == "partner":
+            # A partner token carries its scopes; the agency's registration caps them.
+            scopes = tuple(s for s in claims.scopes if s in record.scopes)
+        else:
+            scopes = claims.scopes or record.scopes
+        return Principal(record=record, token_id=claims.token_id, scopes=scopes)
+
+    async def _area(self, text: str) -> Area:
+        parsed = parse_area(text)
+        area = None if parsed is None else await self._directory.area(*parsed)
+        if area is None:
+            raise Unauthenticated(f"Token names an unknown area {text!r}")
+        return area
 
     async def _record(self, principal_id: str) -> PrincipalRecord | None:
         # Areas come from the data so that rebinding an officer needs no new token;

@@ -11,8 +11,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from gateway.audit_cli import add_audit_commands
 from gateway.db import Databases
 from gateway.errors import GatewayError
+from gateway.principal import PrincipalDirectory, PrincipalRecord, parse_area
 from gateway.registry import Registry, load_registry
 from gateway.settings import Settings, get_settings
 from gateway.tokens import TOKEN_DOMAIN, TokenService, parse_ttl
@@ -110,13 +112,41 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 async def _issue(args: argparse.Namespace, registry: Registry, databases: Databases, tokens: TokenService) -> int:
-    record = await registry.directory(databases).find(args.principal)
+    directory = registry.directory(databases)
+    record = await directory.find(args.principal)
     if record is None:
         print(f"unknown principal {args.principal!r}; see `gateway principals`", file=sys.stderr)
         return 2
     scopes = tuple(s.strip() for s in (args.scopes or "").split(",") if s.strip()) or record.scopes
-    print(await tokens.issue(record.id, parse_ttl(args.ttl), scopes))
+    beyond = set(scopes) - set(record.scopes)
+    if record.kind == "partner" and beyond:
+        print(
+            f"{record.id} is not registered for {', '.join(sorted(beyond))}; "
+            f"its scopes are {', '.join(record.scopes) or 'none'}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.area is not None:
+        problem = await _area_problem(directory, record, args.area)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+    print(await tokens.issue(record.id, parse_ttl(args.ttl), scopes, args.area))
     return 0
+
+
+async def _area_problem(directory: PrincipalDirectory, record: PrincipalRecord, text: str) -> str | None:
+    """Why a token may not carry this area: malformed, unknown, or wider than the agency's own."""
+    parsed = parse_area(text)
+    if parsed is None:
+        return f"--area must be street:ID, community:ID or grid:ID, got {text!r}"
+    area = await directory.area(*parsed)
+    if area is None:
+        return f"no {parsed[0]} with id {parsed[1]}"
+    own = record.area.grid_ids
+    if own is not None and area.grid_ids is not None and not area.grid_ids <= own:
+        return f"{text} ({area.name}) lies outside {record.id}'s area ({record.area.name})"
+    return None
 
 
 async def _demo_tokens(settings: Settings, registry: Registry, databases: Databases, tokens: TokenService) -> int:
@@ -179,7 +209,8 @@ def parser() -> argparse.ArgumentParser:
     issue = token_sub.add_parser("issue", help="print a signed token for a principal")
     issue.add_argument("--principal", required=True)
     issue.add_argument("--ttl", default="8h", help="lifetime, e.g. 15m, 8h, 30d (default 8h)")
-    issue.add_argument("--scopes", help="comma-separated scopes for a partner token")
+    issue.add_argument("--scopes", help="comma-separated scopes for a partner token, e.g. dispute:read,dispute:mediate")
+    issue.add_argument("--area", help="narrow a partner token to street:ID, community:ID or grid:ID")
     revoke = token_sub.add_parser("revoke", help="revoke a token at once by its ID (jti)")
     revoke.add_argument("jti")
     token_sub.add_parser("list", help="list live tokens")
@@ -190,6 +221,7 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("action", choices=["export", "check"])
     schema.add_argument("--output", default=str(SCHEMA_FILE))
     schema.set_defaults(func=cmd_schema)
+    add_audit_commands(sub)
     return p
 
 

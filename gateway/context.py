@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from gateway.audit import AuditTrail
 from gateway.db import Databases
 from gateway.principal import Principal
 from gateway.scope import OpenScope, RowScope
@@ -26,6 +27,7 @@ class Context:
     nodes: Mapping[str, Callable[[Context, int], Awaitable[Any]]] = field(default_factory=dict)
     scope: RowScope = field(default_factory=OpenScope)
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
+    audit: AuditTrail | None = None
     # Response extensions gathered while resolving (redacted paths, etc.).
     extensions: dict[str, Any] = field(default_factory=dict)
 

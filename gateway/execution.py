@@ -30,6 +30,7 @@ from graphql import (
 )
 
 from gateway.errors import GatewayError
+from gateway.touched import selected_fields
 
 log = logging.getLogger("gateway.execution")
 
@@ -40,6 +41,8 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 class Prepared:
     document: DocumentNode | None
     errors: tuple[dict[str, Any], ...]
+    # Every Type.field the document selects, for the audit record.
+    selected: frozenset[str] = frozenset()
 
 
 def error_dict(message: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -108,7 +111,7 @@ class Executor:
         if depth > self.max_depth:
             message = f"Query depth {depth} exceeds the limit of {self.max_depth}"
             return Prepared(None, (error_dict(message, "QUERY_TOO_COMPLEX"),))
-        return Prepared(document, ())
+        return Prepared(document, (), frozenset(selected_fields(self.schema, document)))
 
     def operation_type(self, document: DocumentNode, operation_name: str | None) -> str | None:
         operation = get_operation_ast(document, operation_name)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway.auditing import Operation, audit_entry, log_only_denials
 from gateway.errors import GatewayError
 from gateway.execution import error_dict, shape_errors
 from gateway.graphiql import graphiql_response
+from gateway.principal import Principal
 from gateway.runtime import Runtime
+from gateway.touched import Touched, current, denied_from_errors
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+log = logging.getLogger("gateway.http")
 
 
 @dataclass(frozen=True)
@@ -94,9 +99,16 @@ async def graphql_endpoint(request: Request) -> Response:
     except RequestError as error:
         return _reply(request, {"errors": [error_dict(error.message, "BAD_REQUEST")]}, error.status)
 
+    purpose = request.headers.get("x-purpose") or None
+    if purpose is None and principal.record.kind == "partner" and runtime.settings.require_purpose_for_partners:
+        message = "Partner agencies must declare a purpose: send an X-Purpose header"
+        return _reply(request, {"errors": [error_dict(message, "BAD_USER_INPUT", argument="X-Purpose")]}, 400)
+
     executor = runtime.executor_for(principal)
+    policy = runtime.policy_for(principal)
     prepared = executor.prepare(gql.query)
     if prepared.document is None:
+        await _audit_refusal(runtime, principal, gql, purpose, prepared.errors)
         status = 400 if _media_type(request) == GRAPHQL_RESPONSE else 200
         return _reply(request, {"errors": list(prepared.errors)}, status)
     operation = executor.operation_type(prepared.document, gql.operation_name)
@@ -106,7 +118,30 @@ async def graphql_endpoint(request: Request) -> Response:
         return _reply(request, {"errors": [error_dict("Only queries may be sent with GET", "BAD_REQUEST")]}, 405)
 
     context = runtime.context_for(principal)
-    result = await executor.run(prepared.document, gql.variables, gql.operation_name, context)
+    touched = Touched()
+    noted = current.set(touched)
+    try:
+        result = await executor.run(prepared.document, gql.variables, gql.operation_name, context)
+    finally:
+        current.reset(noted)
+    entry = audit_entry(
+        principal,
+        Operation(gql.query, gql.operation_name, operation, purpose),  # type: ignore[arg-type]
+        runtime.policies.version,
+        prepared.selected,
+        runtime.sensitive,
+        touched.rows,
+        redacted=context.extensions.get("redacted", ()),
+        denied=() if policy.enforce else log_only_denials(policy, prepared.selected, runtime.sensitive),
+        outcome="error" if result.errors else "ok",
+    )
+    if entry is not None:
+        try:
+            await runtime.audit.append(entry)
+        except Exception:
+            # Data that cannot be audited is not handed out.
+            log.exception("audit append failed; withholding the response")
+            return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
     reply: dict[str, Any] = {}
     if result.errors:
         reply["errors"] = shape_errors(result)
@@ -114,3 +149,18 @@ async def graphql_endpoint(request: Request) -> Response:
     if context.extensions:
         reply["extensions"] = context.extensions
     return _reply(request, reply)
+
+
+async def _audit_refusal(
+    runtime: Runtime, principal: Principal, gql: GraphQLRequest, purpose: str | None, errors: tuple[dict[str, Any], ...]
+) -> None:
+    """A document that asks for fields hidden from the caller (valid in the full schema) is audited as denied."""
+    if runtime.full_executor.prepare(gql.query).document is None:
+        return
+    denied = denied_from_errors([str(e["message"]) for e in errors])
+    operation = Operation(gql.query, gql.operation_name, "query", purpose)
+    entry = audit_entry(
+        principal, operation, runtime.policies.version, (), runtime.sensitive, {}, denied=denied, outcome="denied"
+    )
+    if entry is not None:
+        await runtime.audit.append(entry)

@@ -12,6 +12,7 @@ from gateway.context import Context
 from gateway.ids import encode_id
 from gateway.loaders import load_one
 from gateway.scope import OUTSIDE
+from gateway.touched import note_row
 
 T = TypeVar("T")
 NodeFetcher = Callable[[Context, int], Awaitable[Any | None]]
@@ -38,6 +39,8 @@ def from_row(cls: type[T], row: Any, **values: Any) -> T:
         kwargs[f.name] = row.id if f.name == "db_id" else getattr(row, f.name)
     kwargs.update(values)
     made = cls(**kwargs)
+    if "db_id" in kwargs:
+        note_row(cls.__name__, kwargs["db_id"])
     if getattr(row, OUTSIDE, False):
         # Carried to the resolvers of row-dependent fields, which report the redaction.
         made.__dict__[OUTSIDE] = True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
@@ -22,6 +22,10 @@ from gateway.ids import decode_cursor, encode_cursor
 T = TypeVar("T")
 Row = Any
 PARENT, RANK = "gw_parent", "gw_rank"
+
+
+First = Annotated[int | None, strawberry.argument(description="本页条数 / page size")]
+After = Annotated[str | None, strawberry.argument(description="从此游标之后 / return items after this cursor")]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,16 @@ class Area:
 
 
 CITY = Area(kind="city")
+TOKEN_AREA_KINDS: tuple[AreaKind, ...] = ("street", "community", "grid")
+
+
+def parse_area(text: str) -> tuple[AreaKind, int] | None:
+    """``street:16`` → ("street", 16): the area a partner token may be narrowed to."""
+    kind, _, key = text.partition(":")
+    for known in TOKEN_AREA_KINDS:
+        if kind == known and key.isdigit():
+            return known, int(key)
+    return None
 
 
 @dataclass(frozen=True)
@@ -72,3 +82,7 @@ class PrincipalDirectory(Protocol):
     async def find(self, principal_id: str) -> PrincipalRecord | None: ...
 
     async def all(self) -> list[PrincipalRecord]: ...
+
+    async def area(self, kind: AreaKind, key: int) -> Area | None:
+        """An area by kind and id (a partner token may narrow its agency's area to one)."""
+        ...

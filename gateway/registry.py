@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 from gateway.db import Databases
 from gateway.node import NodeFetcher, node_fetcher
 from gateway.principal import PrincipalDirectory
+from gateway.touched import graphql_name
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class Domain:
     @property
     def nodes(self) -> dict[str, NodeFetcher]:
         return {name: node_fetcher(model, cls) for name, (model, cls) in self.types.items()}
+
+    @property
+    def sensitive(self) -> dict[str, set[str]]:
+        """Type name → the fields its table marks as personal data (``__sensitive__`` columns)."""
+        return {
+            name: {graphql_name(c) for c in getattr(model, "__sensitive__", ())}
+            for name, (model, _) in self.types.items()
+        }
 
     @property
     def tables(self) -> dict[type[Any], str]:

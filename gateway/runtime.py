@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gateway.audit import AuditTrail
 from gateway.auth import Authenticator
 from gateway.context import Context
 from gateway.db import Databases
@@ -26,11 +27,14 @@ class Runtime:
         self.registry = registry
         self.databases = Databases(settings, (TOKEN_DOMAIN, *registry.names))
         self.tokens = TokenService(settings, self.databases)
+        self.audit = AuditTrail(self.databases)
         self.directory = registry.directory(self.databases)
         self.authenticator = Authenticator(self.tokens, self.directory, settings.principal_cache_seconds)
         self.nodes = {name: fetch for d in registry.domains for name, fetch in d.nodes.items()}
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
         self.full_schema = build_schema(registry.domains)
+        self.full_executor = Executor(self.full_schema._schema, settings.max_query_depth)
+        self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self.policies = self.load(Path(settings.policy_dir))
 
@@ -69,6 +73,7 @@ class Runtime:
             settings=self.settings,
             nodes=self.nodes,
             scope=self.scope_for(principal),
+            audit=self.audit,
         )
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.tools import merge_types
 
+from gateway.audit_schema import AuditQuery
 from gateway.context import Info
 from gateway.ids import decode_id
 from gateway.me import Me
@@ -52,7 +53,7 @@ ENGINE_GOVERNED = ("AuditRecord",)
 
 def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
     """The whole schema, or (given a policy) only what the policy grants."""
-    query: Any = merge_types("Query", (EngineQuery, *(d.query for d in domains)))
+    query: Any = merge_types("Query", (EngineQuery, AuditQuery, *(d.query for d in domains)))
     mutations = tuple(d.mutation for d in domains if d.mutation is not None)
     mutation: Any = merge_types("Mutation", mutations) if mutations else None
     governed = frozenset({*ENGINE_GOVERNED, *(name for d in domains for name in d.types)})

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, case, false, not_, select, true
 from gateway.masks import MASKS
 from gateway.policy import Policy, TypeRule
 from gateway.principal import Principal
+from gateway.touched import graphql_name
 
 OUTSIDE = "gw_outside_own_area"
 
@@ -120,9 +121,5 @@ def _grids(rows: str, principal: Principal) -> frozenset[int] | None:
 
 
 def _field_names(model: type[Any]) -> dict[str, str]:
-    """Column key → the GraphQL field name that shows it (snake_case → camelCase)."""
-    out = {}
-    for column in model.__table__.columns:
-        head, *rest = column.key.split("_")
-        out[column.key] = head + "".join(part.title() for part in rest)
-    return out
+    """Column key → the GraphQL field name that shows it."""
+    return {column.key: graphql_name(column.key) for column in model.__table__.columns}

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     principal_cache_seconds: float = 30.0
 
     policy_dir: Path = Path("policies")
+    require_purpose_for_partners: bool = False
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_depth: int = Field(default=12, ge=1)

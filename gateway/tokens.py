@@ -35,6 +35,7 @@ class Claims:
     token_id: str
     scopes: tuple[str, ...]
     expires_at: datetime
+    area: str | None = None  # "street:16": a partner token narrowed to one area
 
 
 class TokenService:
@@ -43,7 +44,9 @@ class TokenService:
         self._databases = databases
         self._key = settings.signing_key()
 
-    async def issue(self, principal_id: str, ttl: timedelta, scopes: tuple[str, ...] = ()) -> str:
+    async def issue(
+        self, principal_id: str, ttl: timedelta, scopes: tuple[str, ...] = (), area: str | None = None
+    ) -> str:
         now = datetime.now(UTC).replace(microsecond=0)
         jti = uuid.uuid4().hex
         expires = now + ttl
@@ -57,7 +60,7 @@ class TokenService:
                     expires_at=expires,
                 )
             )
-        payload = {
+        payload: dict[str, object] = {
             "sub": principal_id,
             "jti": jti,
             "iat": int(now.timestamp()),
@@ -65,6 +68,8 @@ class TokenService:
             "iss": self._settings.token_issuer,
             "scp": list(scopes),
         }
+        if area is not None:
+            payload["area"] = area
         return jwt.encode(payload, self._key, algorithm=ALGORITHM)
 
     def decode(self, token: str) -> Claims:
@@ -88,6 +93,7 @@ class TokenService:
             token_id=str(payload["jti"]),
             scopes=tuple(str(s) for s in payload.get("scp", [])),
             expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+            area=str(payload["area"]) if payload.get("area") else None,
         )
 
     async def is_live(self, token_id: str) -> bool:

@@ -94,3 +94,37 @@ def test_signing_key_is_generated_on_first_run(tmp_path: Path) -> None:
     import jwt
 
     assert jwt.decode(first, key, algorithms=["HS256"], options={"verify_iss": False})["sub"] == "analyst.city"
+
+
+def test_partner_token_takes_scopes_and_an_area_within_its_own(cli_env: dict[str, str]) -> None:
+    import jwt
+
+    principals = {p["id"]: p for p in json.loads(run(cli_env, "principals", "--json").stdout)}
+    judicial = principals["judicial.demo"]
+    street = judicial["area"]["id"]
+    token = run(
+        cli_env,
+        "token",
+        "issue",
+        "--principal",
+        "judicial.demo",
+        "--scopes",
+        "dispute:read",
+        "--area",
+        f"street:{street}",
+        "--ttl",
+        "30d",
+    ).stdout.strip()
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_iss": False})
+    assert claims["scp"] == ["dispute:read"] and claims["area"] == f"street:{street}"
+    unregistered = run(
+        cli_env, "token", "issue", "--principal", "judicial.demo", "--scopes", "traffic:ingest", check=False
+    )
+    assert unregistered.returncode != 0 and "not registered" in unregistered.stderr
+    other_street = next(s for s in range(1, 40) if s != street)
+    wider = run(
+        cli_env, "token", "issue", "--principal", "judicial.demo", "--area", f"street:{other_street}", check=False
+    )
+    assert wider.returncode != 0 and "outside" in wider.stderr
+    malformed = run(cli_env, "token", "issue", "--principal", "judicial.demo", "--area", "city", check=False)
+    assert malformed.returncode != 0 and "--area" in malformed.stderr

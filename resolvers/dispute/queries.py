@@ -12,11 +12,10 @@ from gateway.filters import contains, search_text, within
 from gateway.ids import decode_pk
 from gateway.loaders import load_one
 from gateway.node import from_row
-from gateway.pagination import Connection, PageArgs, nested_page, root_page
+from gateway.pagination import After, Connection, First, PageArgs, nested_page, root_page
 from resolvers.dispute import tables as t
 from resolvers.dispute.types import Dispute, DisputeFilter, Mediator, dispute
 from resolvers.grid.area import in_area
-from resolvers.grid.types import After, First
 
 
 async def _dispute_select(ctx: Context, filter: DisputeFilter | None, stmt: Select[Any]) -> Select[Any]:

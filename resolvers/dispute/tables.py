@@ -17,6 +17,7 @@ class DisputeBase(DeclarativeBase):
 
 class Dispute(DisputeBase):
     __tablename__ = "dispute"
+    __sensitive__ = ("description",)
     __area__ = "grid_id"
     __table_args__ = (
         Index("ix_dispute_grid_id", "grid_id", "id"),
@@ -42,6 +43,7 @@ class DisputeParty(DisputeBase):
     """当事人: a party to a dispute, linked to a resident record when the person is one."""
 
     __tablename__ = "dispute_party"
+    __sensitive__ = ("name", "phone", "id_number")
     __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), index=True)
@@ -54,6 +56,7 @@ class DisputeParty(DisputeBase):
 
 class Mediator(DisputeBase):
     __tablename__ = "mediator"
+    __sensitive__ = ("phone",)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(24))
@@ -64,6 +67,7 @@ class Mediator(DisputeBase):
 
 class MediationSession(DisputeBase):
     __tablename__ = "mediation_session"
+    __sensitive__ = ("notes",)
     __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), index=True)
@@ -82,6 +86,7 @@ class SessionMediator(DisputeBase):
 
 class Agreement(DisputeBase):
     __tablename__ = "agreement"
+    __sensitive__ = ("terms", "amount")
     __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), unique=True)
@@ -93,6 +98,7 @@ class Agreement(DisputeBase):
 
 class FollowUp(DisputeBase):
     __tablename__ = "follow_up"
+    __sensitive__ = ("note",)
     __area__ = ("dispute_id", Dispute)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), index=True)

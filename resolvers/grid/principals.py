@@ -46,6 +46,19 @@ class StaffDirectory:
                 active=agency.active,
             )
 
+    async def area(self, kind: AreaKind, key: int) -> Area | None:
+        async with self._databases.session("grid") as session:
+            if kind == "street":
+                return None if await session.get(Street, key) is None else await _street_area(session, key)
+            if kind == "community":
+                row = await session.get(Community, key)
+                grids = await _grid_ids(session, select(Grid.id).where(Grid.community_id == key))
+                return None if row is None else await _area(session, "community", key, row.name, grids)
+            if kind == "grid":
+                found = await session.get(Grid, key)
+                return None if found is None else await _area(session, "grid", key, found.name, frozenset({key}))
+            return None
+
     async def all(self) -> list[PrincipalRecord]:
         async with self._databases.session("grid") as session:
             ids = list(await session.scalars(select(Staff.principal_id).order_by(Staff.id)))

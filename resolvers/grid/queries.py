@@ -11,14 +11,12 @@ from gateway.context import Context, Info
 from gateway.filters import contains, search_text
 from gateway.ids import decode_pk
 from gateway.loaders import load_one
-from gateway.pagination import Connection, PageArgs, root_page
+from gateway.pagination import After, Connection, First, PageArgs, root_page
 from resolvers.grid import tables as t
 from resolvers.grid.area import AreaFilter, grids_in_area
 from resolvers.grid.types import (
-    After,
     Community,
     District,
-    First,
     Grid,
     PoliceGrid,
     RiskColour,

@@ -78,6 +78,7 @@ class Staff(GridBase):
     """
 
     __tablename__ = "staff"
+    __sensitive__ = ("phone",)
     __table_args__ = (Index("ix_staff_role", "role"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     principal_id: Mapped[str] = mapped_column(String(64), unique=True)

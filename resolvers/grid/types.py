@@ -10,7 +10,7 @@ import strawberry
 from gateway.context import Info
 from gateway.loaders import load_each, load_many, load_one
 from gateway.node import Node, from_row
-from gateway.pagination import Connection, PageArgs, nested_page
+from gateway.pagination import After, Connection, First, PageArgs, nested_page
 from resolvers.grid import tables as t
 
 if TYPE_CHECKING:
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from resolvers.population.types import Resident, ResidentFilter
     from resolvers.volunteer.types import Volunteer
 
-First = Annotated[int | None, strawberry.argument(description="本页条数 / page size")]
-After = Annotated[str | None, strawberry.argument(description="从此游标之后 / return items after this cursor")]
 FilterArg = strawberry.argument(description="筛选 / filter")
 
 ResidentT = Annotated["Resident", strawberry.lazy("resolvers.population.types")]

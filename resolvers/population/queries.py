@@ -13,10 +13,10 @@ from gateway.filters import contains, search_text, within
 from gateway.ids import decode_pk
 from gateway.loaders import load_one
 from gateway.node import from_row
-from gateway.pagination import Connection, PageArgs, nested_page, root_page
+from gateway.pagination import After, Connection, First, PageArgs, nested_page, root_page
 from gateway.role_schema import REQUIRES
 from resolvers.grid.area import AreaFilter, in_area
-from resolvers.grid.types import After, FilterArg, First
+from resolvers.grid.types import FilterArg
 from resolvers.population import idnumber
 from resolvers.population import tables as t
 from resolvers.population.types import (

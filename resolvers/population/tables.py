@@ -20,6 +20,7 @@ class PopulationBase(DeclarativeBase):
 
 class Household(PopulationBase):
     __tablename__ = "household"
+    __sensitive__ = ("address",)
     __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
@@ -30,6 +31,7 @@ class Household(PopulationBase):
 
 class Resident(PopulationBase):
     __tablename__ = "resident"
+    __sensitive__ = ("id_number", "name", "phone", "address", "birth_date", "watch_flag", "criminal_flag")
     __area__ = "grid_id"
     __table_args__ = (
         Index("ix_resident_grid_id", "grid_id", "id"),
@@ -60,6 +62,7 @@ class TemporaryStay(PopulationBase):
     """暂住登记: a floating resident's registered stay at an address."""
 
     __tablename__ = "temporary_stay"
+    __sensitive__ = ("address",)
     __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
@@ -74,6 +77,7 @@ class RentalProperty(PopulationBase):
     """网约房: a short-term rental whose landlord checks guests in on a phone."""
 
     __tablename__ = "rental_property"
+    __sensitive__ = ("address",)
     __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     landlord_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), index=True)
@@ -85,6 +89,7 @@ class RentalProperty(PopulationBase):
 
 class GuestCheckIn(PopulationBase):
     __tablename__ = "guest_check_in"
+    __sensitive__ = ("guest_name", "guest_id_number")
     __area__ = "grid_id"
     __table_args__ = (Index("ix_guest_check_in_property", "property_id", "checked_in_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -103,6 +108,7 @@ class DogLicence(PopulationBase):
     """犬证申请: resident applies → officer pre-reviews (初审) → approved / rejected."""
 
     __tablename__ = "dog_licence"
+    __sensitive__ = ("reason",)
     __area__ = "grid_id"
     __table_args__ = (Index("ix_dog_licence_status", "status"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

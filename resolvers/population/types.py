@@ -12,11 +12,11 @@ from gateway.context import Info
 from gateway.filters import DateRange
 from gateway.loaders import load_many, load_one
 from gateway.node import Node, from_row
-from gateway.pagination import Connection, PageArgs, nested_page
+from gateway.pagination import After, Connection, First, PageArgs, nested_page
 from gateway.role_schema import REQUIRES
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
-from resolvers.grid.types import After, First, Grid, grid
+from resolvers.grid.types import Grid, grid
 from resolvers.population import tables as t
 
 if TYPE_CHECKING:

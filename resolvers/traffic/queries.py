@@ -13,9 +13,8 @@ from gateway.errors import BadUserInput
 from gateway.filters import within
 from gateway.loaders import load_many
 from gateway.node import from_row
-from gateway.pagination import Connection, PageArgs, root_page
+from gateway.pagination import After, Connection, First, PageArgs, root_page
 from resolvers.grid.area import AreaFilter, in_area
-from resolvers.grid.types import After, First
 from resolvers.traffic import tables as t
 from resolvers.traffic.types import PlateAlert, PlateAlertFilter, Vehicle, vehicle
 

@@ -16,6 +16,7 @@ class TrafficBase(DeclarativeBase):
 
 class Vehicle(TrafficBase):
     __tablename__ = "vehicle"
+    __sensitive__ = ("plate",)
     __area__ = "grid_id"
     __table_args__ = (Index("ix_vehicle_grid_id", "grid_id", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -41,6 +42,7 @@ class Camera(TrafficBase):
 
 class Capture(TrafficBase):
     __tablename__ = "capture"
+    __sensitive__ = ("plate",)
     __area__ = ("camera_id", Camera)
     __table_args__ = (Index("ix_capture_plate", "plate"), Index("ix_capture_captured_at", "captured_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -54,6 +56,7 @@ class Capture(TrafficBase):
 
 class PlateAlert(TrafficBase):
     __tablename__ = "plate_alert"
+    __sensitive__ = ("intercept_location",)
     __area__ = "grid_id"
     __table_args__ = (
         Index("ix_plate_alert_status", "status"),

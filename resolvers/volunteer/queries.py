@@ -12,9 +12,8 @@ from gateway.filters import contains, search_text
 from gateway.ids import decode_pk
 from gateway.loaders import load_one
 from gateway.node import from_row
-from gateway.pagination import Connection, PageArgs, nested_page, root_page
+from gateway.pagination import After, Connection, First, PageArgs, nested_page, root_page
 from resolvers.grid.area import AreaFilter, in_area
-from resolvers.grid.types import After, First
 from resolvers.volunteer import tables as t
 from resolvers.volunteer.types import Volunteer, VolunteerTeam, volunteer
 

@@ -24,6 +24,7 @@ class VolunteerTeam(VolunteerBase):
 
 class Volunteer(VolunteerBase):
     __tablename__ = "volunteer"
+    __sensitive__ = ("skills",)
     __area__ = "grid_id"
     __table_args__ = (Index("ix_volunteer_grid_id", "grid_id", "id"), Index("ix_volunteer_status", "status"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,9 +10,9 @@ import strawberry
 from gateway.context import Info
 from gateway.loaders import load_each, load_many, load_one
 from gateway.node import Node, from_row
-from gateway.pagination import Connection, PageArgs, nested_page
+from gateway.pagination import After, Connection, First, PageArgs, nested_page
 from resolvers.grid import tables as grid_tables
-from resolvers.grid.types import After, First, Grid, grid
+from resolvers.grid.types import Grid, grid
 from resolvers.volunteer import tables as t
 
 if TYPE_CHECKING:

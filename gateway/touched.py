@@ -1,0 +1,53 @@
+"""What one operation touched — the rows it returned and the fields it asked for — for its audit record."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from dataclasses import dataclass, field
+
+from graphql import DocumentNode, FieldNode, GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, visit
+
+
+@dataclass
+class Touched:
+    rows: dict[str, set[int]] = field(default_factory=dict)
+
+
+current: contextvars.ContextVar[Touched | None] = contextvars.ContextVar("touched", default=None)
+
+
+def note_row(type_name: str, pk: int) -> None:
+    """Record that a row of ``type_name`` is being returned (a no-op outside a request)."""
+    touched = current.get()
+    if touched is not None:
+        touched.rows.setdefault(type_name, set()).add(pk)
+
+
+def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> set[str]:
+    """Every ``Type.field`` the document selects, on the types it selects them from."""
+    info = TypeInfo(schema)
+    found: set[str] = set()
+
+    class Collect(Visitor):
+        def enter_field(self, node: FieldNode, *_: object) -> None:
+            parent = info.get_parent_type()
+            if parent is not None and not node.name.value.startswith("__"):
+                found.add(f"{parent.name}.{node.name.value}")
+
+    visit(document, TypeInfoVisitor(info, Collect()))
+    return found
+
+
+_HIDDEN_FIELD = re.compile(r"Cannot query field '(\w+)' on type '(\w+)'")
+
+
+def denied_from_errors(messages: list[str]) -> tuple[str, ...]:
+    """``Type.field`` names a validation failure was about (fields hidden from the caller)."""
+    return tuple(sorted({f"{m.group(2)}.{m.group(1)}" for text in messages for m in _HIDDEN_FIELD.finditer(text)}))
+
+
+def graphql_name(column_key: str) -> str:
+    """``id_number`` → ``idNumber``: the field that shows a column."""
+    head, *rest = column_key.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -42,7 +42,7 @@ def audit_entry(
 ) -> AuditEntry | None:
     """The record to append, or None when the operation touched no personal data."""
     fields = tuple(sorted(f for f in selected if f.partition(".")[2] in sensitive.get(f.partition(".")[0], ())))
-    row_ids = {name: tuple(sorted(ids)) for name, ids in sorted(rows.items()) if name in sensitive and ids}
+    row_ids = {name: tuple(sorted(ids)) for name, ids in sorted(rows.items()) if sensitive.get(name) and ids}
     denied = tuple(denied)
     if not (fields or row_ids or denied or operation.type == "mutation" or outcome == "denied"):
         return None

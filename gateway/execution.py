@@ -113,9 +113,9 @@ class Executor:
             return Prepared(None, (error_dict(message, "QUERY_TOO_COMPLEX"),))
         return Prepared(document, (), frozenset(selected_fields(self.schema, document)))
 
-    def operation_type(self, document: DocumentNode, operation_name: str | None) -> str | None:
-        operation = get_operation_ast(document, operation_name)
-        return None if operation is None else operation.operation.value
+    def operation(self, document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
+        """The operation to run: the one named, or the only one."""
+        return get_operation_ast(document, operation_name)
 
     async def run(
         self,

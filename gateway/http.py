@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -99,7 +100,8 @@ async def graphql_endpoint(request: Request) -> Response:
     except RequestError as error:
         return _reply(request, {"errors": [error_dict(error.message, "BAD_REQUEST")]}, error.status)
 
-    purpose = request.headers.get("x-purpose") or None
+    # Header values are Latin-1 on the wire; a purpose in Chinese arrives percent-encoded UTF-8.
+    purpose = unquote(request.headers.get("x-purpose", "")).strip() or None
     if purpose is None and principal.record.kind == "partner" and runtime.settings.require_purpose_for_partners:
         message = "Partner agencies must declare a purpose: send an X-Purpose header"
         return _reply(request, {"errors": [error_dict(message, "BAD_USER_INPUT", argument="X-Purpose")]}, 400)
@@ -111,9 +113,10 @@ async def graphql_endpoint(request: Request) -> Response:
         await _audit_refusal(runtime, principal, gql, purpose, prepared.errors)
         status = 400 if _media_type(request) == GRAPHQL_RESPONSE else 200
         return _reply(request, {"errors": list(prepared.errors)}, status)
-    operation = executor.operation_type(prepared.document, gql.operation_name)
-    if operation is None:
+    chosen = executor.operation(prepared.document, gql.operation_name)
+    if chosen is None:
         return _reply(request, {"errors": [error_dict("Unknown or ambiguous operationName", "BAD_USER_INPUT")]})
+    operation = chosen.operation.value
     if request.method == "GET" and operation != "query":
         return _reply(request, {"errors": [error_dict("Only queries may be sent with GET", "BAD_REQUEST")]}, 405)
 
@@ -126,7 +129,7 @@ async def graphql_endpoint(request: Request) -> Response:
         current.reset(noted)
     entry = audit_entry(
         principal,
-        Operation(gql.query, gql.operation_name, operation, purpose),  # type: ignore[arg-type]
+        Operation(gql.query, chosen.name.value if chosen.name else None, operation, purpose),  # type: ignore[arg-type]
         runtime.policies.version,
         prepared.selected,
         runtime.sensitive,

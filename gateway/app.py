@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from gateway.graphiql import graphiql_routes
 from gateway.http import graphql_endpoint
+from gateway.policy_watch import PolicyWatcher
 from gateway.registry import Registry, load_registry
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
@@ -30,8 +32,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await runtime.close()
+        # Policies reload on SIGHUP or a file change; an invalid file leaves the old ones in force.
+        watcher = PolicyWatcher(runtime, Path(runtime.settings.policy_dir))
+        watcher.start()
+        try:
+            yield
+        finally:
+            await watcher.stop()
+            await runtime.close()
 
     routes = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),

@@ -14,6 +14,7 @@ from typing import Any
 from gateway.audit_cli import add_audit_commands
 from gateway.db import Databases
 from gateway.errors import GatewayError
+from gateway.policy_cli import add_policy_commands
 from gateway.principal import PrincipalDirectory, PrincipalRecord, parse_area
 from gateway.registry import Registry, load_registry
 from gateway.settings import Settings, get_settings
@@ -222,6 +223,7 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", default=str(SCHEMA_FILE))
     schema.set_defaults(func=cmd_schema)
     add_audit_commands(sub)
+    add_policy_commands(sub)
     return p
 
 

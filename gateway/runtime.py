@@ -39,8 +39,11 @@ class Runtime:
         self.policies = self.load(Path(settings.policy_dir))
 
     def load(self, folder: Path) -> PolicySet:
-        """Read the policies and build every role's schema; on any error keep what is in force."""
-        policies = load_policies(folder)
+        """Read the policies and put them in force; on any error keep what is in force."""
+        return self.install(load_policies(folder))
+
+    def install(self, policies: PolicySet) -> PolicySet:
+        """Build every role's schema from ``policies``, then switch to them all at once."""
         executors = {name: self._executor(policy) for name, policy in policies.roles.items()}
         self.policies, self._executors = policies, executors
         return policies

@@ -297,10 +297,10 @@ async def test_sighup_reloads(runtime: Runtime, folder: Path) -> None:
 async def test_reload_keeps_the_policy_when_loading_fails(runtime: Runtime, folder: Path) -> None:
     before = runtime.policies.version
 
-    def broken(folder: Path) -> PolicySet:
+    def broken(policies: PolicySet) -> PolicySet:
         raise RuntimeError("schema build failed")
 
-    runtime.load = broken  # type: ignore[method-assign]
+    runtime.install = broken  # type: ignore[method-assign]
     edit(folder / "roles" / "grid_worker.yaml", "limit: 50\n  Household", "limit: 40\n  Household")
     problems = PolicyWatcher(runtime, folder).reload()
     assert problems and "schema build failed" in problems[0]

@@ -1,7 +1,10 @@
-"""Benchmark: seed throughput and the latency of a realistic nested page.
+"""Benchmark: seed throughput, the latency of a realistic nested page, and the cost of the policy layer.
 
     .venv/bin/python bench/nested_page.py [--residents 50000] [--runs 30] [--postgres URL]
 
+The same page is served as ``city_analyst`` three ways: with the policy layer switched off
+(the full schema, no row scope, no audit), with policies enforced, and with policies plus the
+audit record every request appends; and as ``committee_staff`` (row filter and masks in SQL).
 Prints one line per measurement; the README quotes them. Timing lives here, never in tests.
 """
 
@@ -13,8 +16,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -25,6 +31,7 @@ from gateway.app import create_app
 from gateway.db import statement_log
 from gateway.registry import load_registry
 from gateway.runtime import Runtime
+from gateway.scope import OpenScope
 from gateway.settings import Settings
 
 NESTED = """
@@ -36,15 +43,68 @@ query Nested($n: Int!) {
       residents(first: $n) {
         totalCount
         nodes {
-          name idNumber household { number }
+          name idNumber phone household { number }
           disputes(first: 5) { nodes { title parties { name } } }
-          vehicles { plate }
         }
       }
     }
   }
 }
 """
+
+
+@contextmanager
+def policy_layer_off(runtime: Runtime) -> Iterator[None]:
+    """Serve with the full schema, every row and no audit record: the baseline."""
+    saved: dict[str, Any] = {
+        "executor_for": runtime.executor_for,
+        "scope_for": runtime.scope_for,
+        "append": runtime.audit.append,
+    }
+
+    async def no_audit(entry: object) -> int:
+        return 0
+
+    runtime.executor_for = lambda principal: runtime.full_executor  # type: ignore[method-assign]
+    runtime.scope_for = lambda principal: OpenScope()  # type: ignore[method-assign]
+    runtime.audit.append = no_audit  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        runtime.executor_for = saved["executor_for"]  # type: ignore[method-assign]
+        runtime.scope_for = saved["scope_for"]  # type: ignore[method-assign]
+        runtime.audit.append = saved["append"]  # type: ignore[method-assign]
+
+
+@contextmanager
+def audit_off(runtime: Runtime) -> Iterator[None]:
+    saved = runtime.audit.append
+
+    async def no_audit(entry: object) -> int:
+        return 0
+
+    runtime.audit.append = no_audit  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        runtime.audit.append = saved  # type: ignore[method-assign]
+
+
+async def measure(client: httpx.AsyncClient, token: str, n: int, runs: int) -> tuple[float, float, int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    timings: list[float] = []
+    statements = 0
+    for _ in range(runs):
+        log: list[str] = []
+        reset = statement_log.set(log)
+        started = time.perf_counter()
+        response = await client.post("/graphql", json={"query": NESTED, "variables": {"n": n}}, headers=headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        statement_log.reset(reset)
+        statements = len(log)
+        assert response.status_code == 200 and "errors" not in response.json(), response.text
+    timings.sort()
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)], statements
 
 
 async def bench(url: str, residents: int, runs: int, label: str) -> None:
@@ -55,29 +115,30 @@ async def bench(url: str, residents: int, runs: int, label: str) -> None:
     started = time.perf_counter()
     await load_registry().seed(runtime.databases, residents)
     seeded = time.perf_counter() - started
-    print(f"{label}: seed demo + {residents:,} residents: {seeded:.1f} s ({residents / seeded:,.0f} residents/s)")
-    token = await runtime.tokens.issue("analyst.city", timedelta(hours=1))
-    headers = {"Authorization": f"Bearer {token}"}
+    print(f"{label}: seed demo + {residents:,} residents: {seeded:.1f} s ({residents / max(seeded, 1e-9):,.0f}/s)")
+    analyst = await runtime.tokens.issue("analyst.city", timedelta(hours=1))
+    committee = await runtime.tokens.issue("committee.demo", timedelta(hours=1))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        for n in (5, 20, 50):
-            timings: list[float] = []
-            statements = 0
-            for _ in range(runs):
-                log: list[str] = []
-                reset = statement_log.set(log)
-                t0 = time.perf_counter()
-                response = await client.post("/graphql", json={"query": NESTED, "variables": {"n": n}}, headers=headers)
-                timings.append((time.perf_counter() - t0) * 1000)
-                statement_log.reset(reset)
-                statements = len(log)
-                assert response.status_code == 200 and "errors" not in response.json(), response.text
-            timings.sort()
-            p95 = timings[int(len(timings) * 0.95) - 1]
-            print(
-                f"{label}: nested page {n} grids x {n} residents: median {statistics.median(timings):.1f} ms, "
-                f"p95 {p95:.1f} ms, {statements} SQL statements"
-            )
+        await measure(client, analyst, 5, 3)  # warm caches and pools
+        for n in (20, 50):
+            modes: list[tuple[str, Any, str]] = [
+                ("city_analyst, policy layer off", policy_layer_off(runtime), analyst),
+                ("city_analyst, policies enforced, no audit", audit_off(runtime), analyst),
+                ("city_analyst, policies + audit", _nothing(), analyst),
+                ("committee_staff, policies + audit", _nothing(), committee),
+            ]
+            for name, switch, token in modes:
+                with switch:
+                    median, p95, statements = await measure(client, token, n, runs)
+                print(
+                    f"{label}: {n}x{n} page, {name}: median {median:.1f} ms, p95 {p95:.1f} ms, {statements} statements"
+                )
     await runtime.close()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def main() -> None:

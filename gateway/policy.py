@@ -74,6 +74,21 @@ class TypeRule:
         )
 
 
+WRITE_CHECKS = ("area", "none")
+
+
+@dataclass(frozen=True)
+class MutationRule:
+    """May the principal call this mutation, on which rows, with which inputs preset.
+
+    ``check: area`` refuses a write to a row outside the principal's area (FORBIDDEN);
+    ``presets`` fill inputs from the principal (e.g. ``gridId: own_grid``), whatever was sent.
+    """
+
+    check: str = "area"
+    presets: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class Policy:
     """What one role, or one set of partner scopes, may see."""
@@ -83,6 +98,10 @@ class Policy:
     enforce: bool = True
     description: str = ""
     source: Located | None = None
+    mutations: Mapping[str, MutationRule] = field(default_factory=dict)
+
+    def mutation(self, name: str) -> MutationRule | None:
+        return self.mutations.get(name)
 
     def rule(self, type_name: str) -> TypeRule | None:
         return self.types.get(type_name)
@@ -109,7 +128,8 @@ class PolicySet:
             for name, rule in self.scopes[scope].types.items():
                 types[name] = types[name].merged(rule) if name in types else rule
         enforce = all(self.scopes[s].enforce for s in chosen)
-        return Policy(name="scopes:" + "+".join(chosen), types=types, enforce=enforce)
+        mutations = {name: rule for s in chosen for name, rule in self.scopes[s].mutations.items()}
+        return Policy(name="scopes:" + "+".join(chosen), types=types, enforce=enforce, mutations=mutations)
 
 
 class PolicyError(Exception):
@@ -201,7 +221,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     if len(kinds) != 1:
         raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
     kind = kinds[0]
-    unknown = set(raw) - {"role", "scope", "description", "enforce", "types"}
+    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations"}
     if unknown:
         key = sorted(unknown)[0]
         raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
@@ -215,6 +235,8 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
             types[name] = _type_rule(name, rule, file, lines)
         except PolicyError as error:
             problems += error.problems
+    mutations, mutation_problems = _mutation_rules(raw.get("mutations") or {}, file, lines)
+    problems += mutation_problems
     if problems:
         raise PolicyError(problems)
     key = str(raw[kind])
@@ -224,8 +246,34 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         enforce=bool(raw.get("enforce", True)),
         description=str(raw.get("description", "")),
         source=Located(file, lines.get((kind,), 1)),
+        mutations=mutations,
     )
     return kind, key, policy
+
+
+def _mutation_rules(
+    raw: Any, file: str, lines: dict[tuple[str, ...], int]
+) -> tuple[dict[str, MutationRule], list[str]]:
+    if not isinstance(raw, dict):
+        return {}, [f"{file}:{lines.get(('mutations',), 1)}: mutations must map a mutation to its rule"]
+    rules: dict[str, MutationRule] = {}
+    problems: list[str] = []
+    for name, body in raw.items():
+        at = f"{file}:{lines.get(('mutations', name), 1)}"
+        body = {} if body in (None, True, "allow") else body
+        if not isinstance(body, dict) or set(body) - {"check", "presets"}:
+            problems.append(f"{at}: mutation {name} takes `check` and `presets` only")
+            continue
+        check = body.get("check", "area")
+        if check not in WRITE_CHECKS:
+            problems.append(f"{at}: check must be one of {', '.join(WRITE_CHECKS)}, got {check!r}")
+            continue
+        presets = body.get("presets") or {}
+        if not isinstance(presets, dict):
+            problems.append(f"{at}: presets must map an input field to a principal value")
+            continue
+        rules[str(name)] = MutationRule(check=check, presets={str(k): str(v) for k, v in presets.items()})
+    return rules, problems
 
 
 def load_policies(folder: Path) -> PolicySet:

@@ -28,6 +28,7 @@ class Domain:
     query: type[Any]
     types: Mapping[str, tuple[type[Any], type[Any]]] = field(default_factory=dict)
     mutation: type[Any] | None = None
+    subscription: type[Any] | None = None
 
     @property
     def nodes(self) -> dict[str, NodeFetcher]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLObjectType, default_field_resolver
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional, has_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
@@ -36,42 +37,36 @@ def _unwrap(field_type: Any) -> Any:
             return field_type
 
 
-class PolicySchema(strawberry.Schema):
-    """A Strawberry schema whose fields are those ``policy`` grants (all of them when it is None).
+class Grants:
+    """What one policy lets a schema show: the decision, kept apart from building the schema.
 
     Only the ``governed`` types (those backed by a table, and the audit trail) are subject to
     grants; other types (statistics, paging, the caller) appear wherever a granted field leads.
     """
 
-    def __init__(self, *args: Any, policy: Policy | None = None, governed: frozenset[str] = frozenset(), **kwargs: Any):
+    def __init__(self, policy: Policy, governed: frozenset[str], names: NameConverter) -> None:
         self.policy = policy
         self.governed = governed
+        self.names = names
         self._visible: dict[str, bool] = {}
-        super().__init__(*args, **kwargs)
 
     def type_name(self, definition: StrawberryObjectDefinition) -> str:
-        return self.config.name_converter.from_object(definition)
+        return self.names.from_object(definition)
 
-    def field_name(self, field: StrawberryField) -> str:
-        return self.config.name_converter.from_field(field)
-
-    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
-        if self.policy is None:
-            return list(type_definition.fields)
-        name = self.type_name(type_definition)
-        return [f for f in type_definition.fields if self._field_visible(name, type_definition, f)]
-
-    # --- the decision ---------------------------------------------------------------------
+    def fields(self, definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        name = self.type_name(definition)
+        if name == "Mutation":
+            # A mutation exists only where a policy grants it by name.
+            return [f for f in definition.fields if self.policy.mutation(self.names.from_field(f)) is not None]
+        return [f for f in definition.fields if self.field_visible(name, definition, f)]
 
     def _granted(self, type_name: str, field_name: str) -> bool:
-        assert self.policy is not None
         if type_name not in self.governed or field_name == "id":
             return True
         return self.policy.access(type_name, field_name) != "denied"
 
-    def _field_visible(self, type_name: str, owner: StrawberryObjectDefinition, field: StrawberryField) -> bool:
-        assert self.policy is not None
-        field_name = self.field_name(field)
+    def field_visible(self, type_name: str, owner: StrawberryObjectDefinition, field: StrawberryField) -> bool:
+        field_name = self.names.from_field(field)
         if not owner.is_input and not self._granted(type_name, field_name):
             return False
         for required in field.metadata.get(REQUIRES, ()):
@@ -85,8 +80,7 @@ class PolicySchema(strawberry.Schema):
             rule = self.policy.rule(counted)
             return rule is not None and rule.aggregate
         if type_name.endswith("Connection") and field_name == "totalCount":
-            node = type_name.removesuffix("Connection")
-            rule = self.policy.rule(node)
+            rule = self.policy.rule(type_name.removesuffix("Connection"))
             if rule is None or not rule.aggregate:
                 return False
         try:
@@ -94,33 +88,46 @@ class PolicySchema(strawberry.Schema):
         except Exception:
             return False
         if has_object_definition(target):
-            return self._type_visible(target.__strawberry_definition__)
+            return self.type_visible(target.__strawberry_definition__)
         return True
 
     def _type_visible_by_name(self, name: str) -> bool:
-        assert self.policy is not None
         return name not in self.governed or self.policy.rule(name) is not None
 
-    def _type_visible(self, definition: StrawberryObjectDefinition) -> bool:
+    def type_visible(self, definition: StrawberryObjectDefinition) -> bool:
         """A type is visible when the policy names it and at least one of its fields is."""
         name = self.type_name(definition)
         known = self._visible.get(name)
         if known is not None:
             return known
         self._visible[name] = True  # assume so while deciding, for types that refer to themselves
-        if definition.is_input:
-            visible = any(self._field_visible(name, definition, f) for f in definition.fields)
+        if name == "Mutation":
+            visible = bool(self.fields(definition))
+        elif definition.is_input:
+            visible = any(self.field_visible(name, definition, f) for f in definition.fields)
         elif name.endswith("Connection") or name.endswith("Edge"):
-            node = name.removesuffix("Connection").removesuffix("Edge")
-            visible = self._type_visible_by_name(node)
+            visible = self._type_visible_by_name(name.removesuffix("Connection").removesuffix("Edge"))
         elif definition.is_interface:
             visible = True
         else:
             visible = self._type_visible_by_name(name) and any(
-                self.field_name(f) != "id" and self._field_visible(name, definition, f) for f in definition.fields
+                self.names.from_field(f) != "id" and self.field_visible(name, definition, f) for f in definition.fields
             )
         self._visible[name] = visible
         return visible
+
+
+class PolicySchema(strawberry.Schema):
+    """A Strawberry schema whose fields are those ``grants`` allow (all of them when None)."""
+
+    def __init__(self, *args: Any, grants: Grants | None = None, **kwargs: Any) -> None:
+        self.grants = grants
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        if self.grants is None:
+            return list(type_definition.fields)
+        return self.grants.fields(type_definition)
 
 
 Resolver = Callable[..., Any]

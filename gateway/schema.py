@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLResolveInfo
+from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
 from gateway.audit_schema import AuditQuery
@@ -16,7 +17,7 @@ from gateway.me import Me
 from gateway.node import Node
 from gateway.policy import Policy
 from gateway.registry import Domain
-from gateway.role_schema import PolicySchema, Resolver, wrap_resolvers
+from gateway.role_schema import Grants, PolicySchema, Resolver, wrap_resolvers
 from gateway.scope import OUTSIDE
 
 
@@ -54,10 +55,17 @@ ENGINE_GOVERNED = ("AuditRecord",)
 def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
     """The whole schema, or (given a policy) only what the policy grants."""
     query: Any = merge_types("Query", (EngineQuery, AuditQuery, *(d.query for d in domains)))
-    mutations = tuple(d.mutation for d in domains if d.mutation is not None)
-    mutation: Any = merge_types("Mutation", mutations) if mutations else None
-    governed = frozenset({*ENGINE_GOVERNED, *(name for d in domains for name in d.types)})
-    schema = PolicySchema(query=query, mutation=mutation, policy=policy, governed=governed)
+    roots: dict[str, Any] = {}
+    for kind, name in (("mutation", "Mutation"), ("subscription", "Subscription")):
+        parts = tuple(getattr(d, kind) for d in domains if getattr(d, kind) is not None)
+        roots[kind] = merge_types(name, parts) if parts else None
+    grants = None
+    if policy is not None:
+        governed = frozenset({*ENGINE_GOVERNED, *(name for d in domains for name in d.types)})
+        grants = Grants(policy, governed, NameConverter())
+        # A root type with nothing granted is left out: GraphQL forbids an empty one.
+        roots = {k: v for k, v in roots.items() if v is not None and grants.type_visible(v.__strawberry_definition__)}
+    schema = PolicySchema(query=query, grants=grants, **{k: v for k, v in roots.items() if v is not None})
     for name, description in DESCRIPTIONS.items():
         named = schema._schema.type_map.get(name)
         if named is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from gateway.graphiql import graphiql_routes
 from gateway.http import graphql_endpoint
@@ -17,6 +17,7 @@ from gateway.policy_watch import PolicyWatcher
 from gateway.registry import Registry, load_registry
 from gateway.runtime import Runtime
 from gateway.settings import Settings, get_settings
+from gateway.ws import websocket_endpoint
 
 
 async def healthz(request: Request) -> Response:
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         # Policies reload on SIGHUP or a file change; an invalid file leaves the old ones in force.
         watcher = PolicyWatcher(runtime, Path(runtime.settings.policy_dir))
         watcher.start()
+        await runtime.feed.start()
         try:
             yield
         finally:
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     routes = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", websocket_endpoint),
         Route("/healthz", healthz),
         Route("/", index),
         *graphiql_routes(),

@@ -11,6 +11,8 @@ from strawberry.types import Info as StrawberryInfo
 
 from gateway.audit import AuditTrail
 from gateway.db import Databases
+from gateway.feed import Feed
+from gateway.policy import Policy
 from gateway.principal import Principal
 from gateway.scope import OpenScope, RowScope
 from gateway.settings import Settings
@@ -28,6 +30,8 @@ class Context:
     scope: RowScope = field(default_factory=OpenScope)
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     audit: AuditTrail | None = None
+    policy: Policy | None = None
+    feed: Feed | None = None
     # Response extensions gathered while resolving (redacted paths, etc.).
     extensions: dict[str, Any] = field(default_factory=dict)
 

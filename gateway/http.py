@@ -15,6 +15,7 @@ from gateway.auditing import Operation, audit_entry, log_only_denials
 from gateway.errors import GatewayError
 from gateway.execution import error_dict, shape_errors
 from gateway.graphiql import graphiql_response
+from gateway.idempotency import key_of, request_hash
 from gateway.principal import Principal
 from gateway.runtime import Runtime
 from gateway.touched import Touched, current, denied_from_errors
@@ -120,6 +121,16 @@ async def graphql_endpoint(request: Request) -> Response:
     if request.method == "GET" and operation != "query":
         return _reply(request, {"errors": [error_dict("Only queries may be sent with GET", "BAD_REQUEST")]}, 405)
 
+    key = key_of(request.headers.get("idempotency-key"), gql.variables) if operation == "mutation" else None
+    if key is not None:
+        claim = await runtime.idempotency.claim(
+            principal.id, key, request_hash(gql.query, gql.variables, gql.operation_name)
+        )
+        if claim.conflict is not None:
+            return _reply(request, {"errors": [error_dict(claim.conflict, "CONFLICT", argument="Idempotency-Key")]})
+        if claim.response is not None:
+            return _reply(request, claim.response, 200, **{"Idempotent-Replayed": "true"})
+
     context = runtime.context_for(principal)
     touched = Touched()
     noted = current.set(touched)
@@ -151,6 +162,8 @@ async def graphql_endpoint(request: Request) -> Response:
     reply["data"] = result.data
     if context.extensions:
         reply["extensions"] = context.extensions
+    if key is not None:
+        await runtime.idempotency.finish(principal.id, key, reply)
     return _reply(request, reply)
 
 

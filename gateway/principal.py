@@ -53,6 +53,8 @@ class PrincipalRecord:
     area: Area
     scopes: tuple[str, ...] = ()
     active: bool = True
+    # The staff member's row in the grid domain, for presets such as a dispute's reporter.
+    staff_id: int | None = None
 
 
 @dataclass(frozen=True)

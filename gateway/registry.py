@@ -29,6 +29,8 @@ class Domain:
     types: Mapping[str, tuple[type[Any], type[Any]]] = field(default_factory=dict)
     mutation: type[Any] | None = None
     subscription: type[Any] | None = None
+    # The domain's outbox table (``gateway.outbox.outbox_model``), when it writes events.
+    outbox: Any = None
 
     @property
     def nodes(self) -> dict[str, NodeFetcher]:

@@ -10,6 +10,8 @@ from gateway.auth import Authenticator
 from gateway.context import Context
 from gateway.db import Databases
 from gateway.execution import Executor
+from gateway.feed import Feed
+from gateway.idempotency import IdempotencyStore
 from gateway.policy import Policy, PolicySet, load_policies
 from gateway.principal import Principal
 from gateway.registry import Registry
@@ -28,6 +30,9 @@ class Runtime:
         self.databases = Databases(settings, (TOKEN_DOMAIN, *registry.names))
         self.tokens = TokenService(settings, self.databases)
         self.audit = AuditTrail(self.databases)
+        self.idempotency = IdempotencyStore(self.databases)
+        outboxes = {d.name: d.outbox for d in registry.domains if d.outbox is not None}
+        self.feed = Feed(self.databases, outboxes, settings.feed_poll_seconds, settings.redis_url)
         self.directory = registry.directory(self.databases)
         self.authenticator = Authenticator(self.tokens, self.directory, settings.principal_cache_seconds)
         self.nodes = {name: fetch for d in registry.domains for name, fetch in d.nodes.items()}
@@ -77,7 +82,10 @@ class Runtime:
             nodes=self.nodes,
             scope=self.scope_for(principal),
             audit=self.audit,
+            policy=self.policy_for(principal),
+            feed=self.feed,
         )
 
     async def close(self) -> None:
+        await self.feed.stop()
         await self.databases.dispose()

@@ -31,6 +31,7 @@ class StaffDirectory:
                     agency=person.agency,
                     area=await _staff_area(session, person),
                     active=person.active,
+                    staff_id=person.id,
                 )
             agency = await session.scalar(select(Agency).where(Agency.principal_id == principal_id))
             if agency is None:

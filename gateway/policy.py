@@ -75,6 +75,8 @@ class TypeRule:
 
 
 WRITE_CHECKS = ("area", "none")
+# Where a preset takes its value: the principal's own grid, or its staff record.
+PRESET_SOURCES = ("own_grid", "own_staff")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from gateway.masks import MASKS
-from gateway.policy import Located, Policy, PolicyError, PolicySet, TypeRule, load_policies
+from gateway.policy import PRESET_SOURCES, Located, Policy, PolicyError, PolicySet, TypeRule, load_policies
 from gateway.registry import Domain
 from gateway.role_schema import visible_fields
 from gateway.schema import ENGINE_GOVERNED, build_schema
@@ -40,8 +40,22 @@ def check_policies(
     for policy in (*policies.roles.values(), *policies.scopes.values()):
         for type_name, rule in policy.types.items():
             problems += _check_type(policy, type_name, rule, full_schema_fields, tables, governed)
+        problems += _check_mutations(policy, full_schema_fields.get("Mutation", set()))
     problems.sort(key=lambda p: (p[0].file, p[0].line))
     return [f"{at}: {message}" for at, message in problems]
+
+
+def _check_mutations(policy: Policy, mutations: set[str]) -> list[Problem]:
+    at = policy.source or Located("?", 1)
+    problems: list[Problem] = []
+    for name, rule in policy.mutations.items():
+        if name not in mutations:
+            problems.append((at, f"unknown mutation {name!r}{closest(name, mutations)}"))
+        for field, source in rule.presets.items():
+            if source not in PRESET_SOURCES:
+                known = ", ".join(PRESET_SOURCES)
+                problems.append((at, f"mutation {name}: preset {field} from unknown source {source!r} ({known})"))
+    return problems
 
 
 def load_and_check(

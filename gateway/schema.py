@@ -42,6 +42,7 @@ class EngineQuery:
 DESCRIPTIONS = {
     "Query": "查询入口 / root of all queries",
     "Mutation": "变更入口 / root of all mutations",
+    "Subscription": "订阅入口(WebSocket) / root of all subscriptions, over WebSocket",
     "Date": "日期(ISO 8601) / calendar date, ISO 8601",
     "DateTime": "日期时间(ISO 8601,含时区) / date and time, ISO 8601 with offset",
     "Decimal": "定点小数(字符串) / fixed-point decimal, as a string",

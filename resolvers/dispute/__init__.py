@@ -7,13 +7,18 @@ from strawberry.tools import merge_types
 from gateway.registry import Domain
 from resolvers.dispute import tables as t
 from resolvers.dispute import types
+from resolvers.dispute.mutations import DisputeMutation
 from resolvers.dispute.queries import DisputeQuery
 from resolvers.dispute.stats import DisputeStatsQuery
+from resolvers.dispute.subscriptions import DisputeSubscription
 
 DOMAIN = Domain(
     name="dispute",
     metadata=t.DisputeBase.metadata,
     query=merge_types("DisputeQuery", (DisputeQuery, DisputeStatsQuery)),
+    mutation=DisputeMutation,
+    subscription=DisputeSubscription,
+    outbox=t.DisputeOutbox,
     types={
         "Dispute": (t.Dispute, types.Dispute),
         "DisputeParty": (t.DisputeParty, types.DisputeParty),

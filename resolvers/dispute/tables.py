@@ -9,6 +9,8 @@ from decimal import Decimal
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gateway.outbox import outbox_model
+
 
 class DisputeBase(DeclarativeBase):
     metadata = MetaData()
@@ -105,3 +107,6 @@ class FollowUp(DisputeBase):
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(Text)
     by_staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+DisputeOutbox = outbox_model(DisputeBase, "dispute")

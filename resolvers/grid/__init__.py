@@ -14,6 +14,7 @@ DOMAIN = Domain(
     name="grid",
     metadata=t.GridBase.metadata,
     query=merge_types("GridQuery", (GridQuery, GridStatsQuery)),
+    outbox=t.GridOutbox,
     types={
         "District": (t.District, types.District),
         "Street": (t.Street, types.Street),

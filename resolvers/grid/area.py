@@ -50,12 +50,15 @@ def grids_in_area(area: AreaFilter) -> Select[Any] | None:
     return None
 
 
-async def in_area(ctx: Context, column: ColumnLike, area: AreaFilter | None) -> ColumnElement[bool] | None:
-    """A condition keeping the rows whose ``column`` (a grid id) lies in ``area``."""
-    if area is None:
-        return None
-    grids = grids_in_area(area)
+async def grid_ids_in(ctx: Context, area: AreaFilter | None) -> set[int] | None:
+    """The ids of the grids in ``area`` (as the principal may see them), or None for no filter."""
+    grids = None if area is None else grids_in_area(area)
     if grids is None:
         return None
-    ids = [row[0] for row in await fetch_rows(ctx, Grid, grids)]
-    return column.in_(ids)
+    return {row[0] for row in await fetch_rows(ctx, Grid, grids)}
+
+
+async def in_area(ctx: Context, column: ColumnLike, area: AreaFilter | None) -> ColumnElement[bool] | None:
+    """A condition keeping the rows whose ``column`` (a grid id) lies in ``area``."""
+    ids = await grid_ids_in(ctx, area)
+    return None if ids is None else column.in_(sorted(ids))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gateway.outbox import outbox_model
+
 
 class GridBase(DeclarativeBase):
     metadata = MetaData()
@@ -104,3 +106,6 @@ class Agency(GridBase):
     street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), nullable=True, index=True)
     scopes: Mapped[str] = mapped_column(String(400), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+GridOutbox = outbox_model(GridBase, "grid")

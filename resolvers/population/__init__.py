@@ -14,6 +14,7 @@ DOMAIN = Domain(
     name="population",
     metadata=t.PopulationBase.metadata,
     query=merge_types("PopulationQuery", (PopulationQuery, PopulationStatsQuery)),
+    outbox=t.PopulationOutbox,
     types={
         "Resident": (t.Resident, types.Resident),
         "Household": (t.Household, types.Household),

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gateway.outbox import outbox_model
+
 
 class PopulationBase(DeclarativeBase):
     metadata = MetaData()
@@ -120,3 +122,6 @@ class DogLicence(PopulationBase):
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+PopulationOutbox = outbox_model(PopulationBase, "population")

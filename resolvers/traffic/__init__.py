@@ -11,6 +11,7 @@ DOMAIN = Domain(
     name="traffic",
     metadata=t.TrafficBase.metadata,
     query=TrafficQuery,
+    outbox=t.TrafficOutbox,
     types={
         "Vehicle": (t.Vehicle, types.Vehicle),
         "Capture": (t.Capture, types.Capture),

@@ -8,6 +8,8 @@ from decimal import Decimal
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gateway.outbox import outbox_model
+
 
 class TrafficBase(DeclarativeBase):
     metadata = MetaData()
@@ -86,3 +88,6 @@ class Violation(TrafficBase):
     points: Mapped[int] = mapped_column(Integer, default=0)
     detention_days: Mapped[int] = mapped_column(Integer, default=0)
     decided_on: Mapped[date] = mapped_column(Date)
+
+
+TrafficOutbox = outbox_model(TrafficBase, "traffic")

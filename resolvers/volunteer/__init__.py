@@ -11,6 +11,7 @@ DOMAIN = Domain(
     name="volunteer",
     metadata=t.VolunteerBase.metadata,
     query=VolunteerQuery,
+    outbox=t.VolunteerOutbox,
     types={
         "Volunteer": (t.Volunteer, types.Volunteer),
         "VolunteerTeam": (t.VolunteerTeam, types.VolunteerTeam),

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from gateway.outbox import outbox_model
+
 
 class VolunteerBase(DeclarativeBase):
     metadata = MetaData()
@@ -56,3 +58,6 @@ class PatrolMember(VolunteerBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id"), index=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer.id"), index=True)
+
+
+VolunteerOutbox = outbox_model(VolunteerBase, "volunteer")

@@ -1,0 +1,278 @@
+"""Dispute workflow mutations: report, accept, mediate, agree, escalate, follow up, close."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import inputs
+from gateway.context import Context, Info
+from gateway.errors import BadUserInput, Conflict
+from gateway.loaders import load_one
+from gateway.outbox import emit
+from gateway.writes import authorize, expect_version, preset, transaction, visible_row
+from resolvers.dispute import tables as t
+from resolvers.dispute.types import Dispute, DisputeCategory, MediationMode, PartyRole, dispute
+from resolvers.dispute.workflow import DISPUTE
+from resolvers.grid import tables as grid_tables
+
+TOPIC = "dispute"
+
+
+@strawberry.input(description="纠纷当事人 / a party to a new dispute")
+class PartyInput:
+    role: PartyRole = strawberry.field(description="角色 / role")
+    name: str = strawberry.field(description="姓名 / full name")
+    phone: str | None = strawberry.field(default=None, description="联系电话 / mobile number")
+    resident_id: strawberry.ID | None = strawberry.field(default=None, description="居民标识 / resident ID, if known")
+
+
+@strawberry.input(description="上报纠纷 / report a dispute")
+class ReportDisputeInput:
+    title: str = strawberry.field(description="标题 / title")
+    category: DisputeCategory = strawberry.field(description="类别 / category")
+    description: str = strawberry.field(description="情况描述 / what happened")
+    grid_id: strawberry.ID | None = strawberry.field(
+        default=None, description="网格(网格员为本网格) / grid; a grid worker's own grid is preset"
+    )
+    parties: list[PartyInput] = strawberry.field(description="当事人 / parties")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.input(description="纠纷状态变更 / move a dispute on")
+class DisputeStepInput:
+    dispute_id: strawberry.ID = strawberry.field(description="纠纷标识 / dispute ID")
+    expected_version: int | None = strawberry.field(
+        default=None, description="所依据的版本号 / the version this change is based on"
+    )
+    note: str | None = strawberry.field(default=None, description="说明 / note or reason")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.input(description="调解记录 / a mediation session")
+class MediationInput:
+    dispute_id: strawberry.ID = strawberry.field(description="纠纷标识 / dispute ID")
+    expected_version: int | None = strawberry.field(
+        default=None, description="所依据的版本号 / the version this change is based on"
+    )
+    held_at: datetime = strawberry.field(description="时间 / held at")
+    mode: MediationMode = strawberry.field(description="方式 / mode")
+    location: str = strawberry.field(description="地点 / place")
+    notes: str = strawberry.field(description="调解记录 / notes")
+    mediator_ids: list[strawberry.ID] = strawberry.field(description="调解员 / mediators present")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.input(description="调解协议 / an agreement")
+class AgreementInput:
+    dispute_id: strawberry.ID = strawberry.field(description="纠纷标识 / dispute ID")
+    expected_version: int | None = strawberry.field(
+        default=None, description="所依据的版本号 / the version this change is based on"
+    )
+    terms: str = strawberry.field(description="协议内容 / terms")
+    amount: Decimal | None = strawberry.field(default=None, description="金额(元) / amount in yuan")
+    signed_on: date = strawberry.field(description="签订日期 / signed on")
+    via_judicial_office: bool = strawberry.field(default=False, description="经司法所 / through the judicial office")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.type(description="纠纷变更结果 / the dispute after the change")
+class DisputePayload:
+    dispute: Dispute | None = strawberry.field(description="纠纷 / the dispute, as you may see it")
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+
+
+async def _payload(ctx: Context, pk: int, client_mutation_id: str | None) -> DisputePayload:
+    row = await load_one(ctx, t.Dispute, pk)
+    return DisputePayload(dispute=None if row is None else dispute(row), client_mutation_id=client_mutation_id)
+
+
+async def _step(
+    ctx: Context,
+    name: str,
+    step: DisputeStepInput | MediationInput | AgreementInput,
+    target: str,
+    session: AsyncSession,
+) -> Any:
+    """Lock the dispute, check grant, area, version and transition; move it to ``target``."""
+    pk = inputs.pk(str(step.dispute_id), "Dispute", "input.disputeId")
+    row = await visible_row(ctx, session, t.Dispute, pk, "Dispute")
+    authorize(ctx, name, row.grid_id)
+    DISPUTE.check(row.status, target)
+    expect_version(row, step.expected_version, "Dispute")
+    row.status = target
+    return row
+
+
+async def _record(session: AsyncSession, row: Any, kind: str) -> None:
+    await emit(session, t.DisputeOutbox, TOPIC, "Dispute", row.id, row.grid_id, kind)
+
+
+async def _move(ctx: Context, name: str, step: DisputeStepInput, target: str) -> DisputePayload:
+    async with transaction(ctx, "dispute") as session:
+        row = await _step(ctx, name, step, target, session)
+        if target == "closed":
+            row.closed_at = datetime.now(UTC)
+        note = inputs.text(step.note, "input.note", 2000, required=False)
+        if note:
+            session.add(
+                t.FollowUp(
+                    dispute_id=row.id,
+                    visited_at=datetime.now(UTC),
+                    note=note,
+                    by_staff_id=ctx.principal.record.staff_id,
+                )
+            )
+        await _record(session, row, target)
+    return await _payload(ctx, row.id, step.client_mutation_id)
+
+
+async def _grid_of(ctx: Context, given: str | None) -> tuple[int, int]:
+    """The dispute's grid (preset for a grid worker) and that grid's street."""
+    sent = None if given is None else inputs.pk(str(given), "Grid", "input.gridId")
+    grid_id = preset(ctx, "reportDispute", "gridId", sent)
+    if grid_id is None:
+        raise BadUserInput("input.gridId is required", argument="input.gridId")
+    async with ctx.databases.session("grid") as session:
+        found = (
+            await session.execute(
+                select(grid_tables.Community.street_id)
+                .join(grid_tables.Grid, grid_tables.Grid.community_id == grid_tables.Community.id)
+                .where(grid_tables.Grid.id == grid_id)
+            )
+        ).first()
+    if found is None:
+        raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
+    return int(grid_id), int(found[0])
+
+
+def _parties(given: list[PartyInput]) -> list[dict[str, Any]]:
+    if not given or len(given) > 20:
+        raise BadUserInput("input.parties: give 1 to 20 parties", argument="input.parties")
+    rows = []
+    for n, party in enumerate(given):
+        at = f"input.parties[{n}]"
+        resident = (
+            None if party.resident_id is None else inputs.pk(str(party.resident_id), "Resident", f"{at}.residentId")
+        )
+        rows.append(
+            {
+                "role": party.role.value,
+                "name": inputs.required_text(party.name, f"{at}.name", 40),
+                "phone": inputs.phone(party.phone, f"{at}.phone"),
+                "resident_id": resident,
+            }
+        )
+    return rows
+
+
+@strawberry.type
+class DisputeMutation:
+    @strawberry.mutation(description="上报纠纷 / report a dispute (status reported)")
+    async def report_dispute(
+        self, info: Info, input: Annotated[ReportDisputeInput, strawberry.argument(description="纠纷 / the dispute")]
+    ) -> DisputePayload:
+        ctx = info.context
+        title = inputs.required_text(input.title, "input.title", 120)
+        description = inputs.required_text(input.description, "input.description", 4000)
+        parties = _parties(input.parties)
+        grid_id, street_id = await _grid_of(ctx, None if input.grid_id is None else str(input.grid_id))
+        authorize(ctx, "reportDispute", grid_id)
+        now = datetime.now(UTC)
+        async with transaction(ctx, "dispute") as session:
+            row = t.Dispute(
+                code=f"JF{now:%Y%m%d%H%M%S%f}"[:24],
+                title=title,
+                category=input.category.value,
+                description=description,
+                grid_id=grid_id,
+                street_id=street_id,
+                reporter_staff_id=preset(ctx, "reportDispute", "reporterId", ctx.principal.record.staff_id),
+                status="reported",
+                reported_at=now,
+                version=1,
+            )
+            session.add(row)
+            await session.flush()
+            session.add_all(t.DisputeParty(dispute_id=row.id, **party) for party in parties)
+            await _record(session, row, "reported")
+        return await _payload(ctx, row.id, input.client_mutation_id)
+
+    @strawberry.mutation(description="受理纠纷 / accept a reported dispute")
+    async def accept_dispute(
+        self, info: Info, input: Annotated[DisputeStepInput, strawberry.argument(description="纠纷 / the dispute")]
+    ) -> DisputePayload:
+        return await _move(info.context, "acceptDispute", input, "accepted")
+
+    @strawberry.mutation(description="记录一次调解 / record a mediation session (status mediating)")
+    async def record_mediation_session(
+        self, info: Info, input: Annotated[MediationInput, strawberry.argument(description="调解 / the session")]
+    ) -> DisputePayload:
+        ctx = info.context
+        location = inputs.required_text(input.location, "input.location", 120)
+        notes = inputs.required_text(input.notes, "input.notes", 4000)
+        mediators = [inputs.pk(str(m), "Mediator", f"input.mediatorIds[{n}]") for n, m in enumerate(input.mediator_ids)]
+        if not mediators:
+            raise BadUserInput("input.mediatorIds: name at least one mediator", argument="input.mediatorIds")
+        async with transaction(ctx, "dispute") as session:
+            row = await _step(ctx, "recordMediationSession", input, "mediating", session)
+            known = set((await session.scalars(select(t.Mediator.id).where(t.Mediator.id.in_(mediators)))).all())
+            if known != set(mediators):
+                raise BadUserInput("input.mediatorIds: unknown mediator", argument="input.mediatorIds")
+            meeting = t.MediationSession(
+                dispute_id=row.id, held_at=input.held_at, mode=input.mode.value, location=location, notes=notes
+            )
+            session.add(meeting)
+            await session.flush()
+            session.add_all(t.SessionMediator(session_id=meeting.id, mediator_id=m) for m in mediators)
+            await _record(session, row, "mediating")
+        return await _payload(ctx, row.id, input.client_mutation_id)
+
+    @strawberry.mutation(description="达成调解协议 / record the agreement (status agreed)")
+    async def reach_agreement(
+        self, info: Info, input: Annotated[AgreementInput, strawberry.argument(description="协议 / the agreement")]
+    ) -> DisputePayload:
+        ctx = info.context
+        terms = inputs.required_text(input.terms, "input.terms", 4000)
+        money = inputs.amount(input.amount, "input.amount")
+        async with transaction(ctx, "dispute") as session:
+            row = await _step(ctx, "reachAgreement", input, "agreed", session)
+            existing = await session.scalar(select(t.Agreement.id).where(t.Agreement.dispute_id == row.id))
+            if existing is not None:
+                raise Conflict("This dispute already has an agreement", argument="input.disputeId")
+            session.add(
+                t.Agreement(
+                    dispute_id=row.id,
+                    terms=terms,
+                    amount=money,
+                    signed_at=input.signed_on,
+                    via_judicial_office=input.via_judicial_office,
+                )
+            )
+            await _record(session, row, "agreed")
+        return await _payload(ctx, row.id, input.client_mutation_id)
+
+    @strawberry.mutation(description="移交司法所或诉讼 / escalate to the judicial office or to court")
+    async def escalate_dispute(
+        self, info: Info, input: Annotated[DisputeStepInput, strawberry.argument(description="纠纷 / the dispute")]
+    ) -> DisputePayload:
+        return await _move(info.context, "escalateDispute", input, "escalated")
+
+    @strawberry.mutation(description="回访 / follow a dispute up (the note is the visit's record)")
+    async def follow_up_dispute(
+        self, info: Info, input: Annotated[DisputeStepInput, strawberry.argument(description="纠纷 / the dispute")]
+    ) -> DisputePayload:
+        if not (input.note or "").strip():
+            raise BadUserInput("input.note: say what the follow-up found", argument="input.note")
+        return await _move(info.context, "followUpDispute", input, "followed_up")
+
+    @strawberry.mutation(description="结案 / close a followed-up dispute")
+    async def close_dispute(
+        self, info: Info, input: Annotated[DisputeStepInput, strawberry.argument(description="纠纷 / the dispute")]
+    ) -> DisputePayload:
+        return await _move(info.context, "closeDispute", input, "closed")

@@ -1,0 +1,40 @@
+"""Live dispute changes, filtered by area and by what the subscriber may see."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from gateway.context import Info
+from gateway.role_schema import REQUIRES
+from gateway.subscriptions import watch
+from resolvers.dispute import tables as t
+from resolvers.dispute.types import Dispute, dispute
+from resolvers.grid.area import AreaFilter, grid_ids_in
+
+
+@strawberry.type(description="纠纷变更事件 / a change to a dispute")
+class DisputeEvent:
+    event_id: str = strawberry.field(description="事件号(断线重连时传回) / event ID, to resume after it")
+    kind: str = strawberry.field(description="变更(reported/accepted/…) / what happened")
+    dispute: Dispute = strawberry.field(description="纠纷(按您的权限) / the dispute, as you may see it")
+
+
+@strawberry.type
+class DisputeSubscription:
+    @strawberry.subscription(
+        description="纠纷变更推送 / disputes as they change, in your area", metadata={REQUIRES: ["Dispute"]}
+    )
+    async def dispute_updated(
+        self,
+        info: Info,
+        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / narrow to an area")] = None,
+        after_event: Annotated[
+            str | None, strawberry.argument(description="从此事件之后(补发错过的) / resume after this event ID")
+        ] = None,
+    ) -> AsyncGenerator[DisputeEvent, None]:
+        grids = await grid_ids_in(info.context, area)
+        async for event, row in watch(info.context, "dispute", "dispute", t.Dispute, dispute, after_event, grids):
+            yield DisputeEvent(event_id=event.event_id, kind=event.kind, dispute=row)

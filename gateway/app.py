@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         # Policies reload on SIGHUP or a file change; an invalid file leaves the old ones in force.
         watcher = PolicyWatcher(runtime, Path(runtime.settings.policy_dir))
         watcher.start()
-        await runtime.feed.start()
+        await runtime.start()
         try:
             yield
         finally:

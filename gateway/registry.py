@@ -9,9 +9,12 @@ from typing import Any
 from sqlalchemy import MetaData
 
 from gateway.db import Databases
+from gateway.feed import Event
 from gateway.node import NodeFetcher, node_fetcher
 from gateway.principal import PrincipalDirectory
 from gateway.touched import graphql_name
+
+Reaction = Callable[[Databases, Event], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class Domain:
     subscription: type[Any] | None = None
     # The domain's outbox table (``gateway.outbox.outbox_model``), when it writes events.
     outbox: Any = None
+    # Work done when another domain's events arrive: (domain, topic) → handler, run by every
+    # worker's feed (e.g. recomputing a grid's risk colour when a dispute changes).
+    reactions: Mapping[tuple[str, str], Reaction] = field(default_factory=dict)
 
     @property
     def nodes(self) -> dict[str, NodeFetcher]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +16,14 @@ from gateway.feed import Feed
 from gateway.idempotency import IdempotencyStore
 from gateway.policy import Policy, PolicySet, load_policies
 from gateway.principal import Principal
-from gateway.registry import Registry
+from gateway.registry import Reaction, Registry
 from gateway.schema import build_schema
 from gateway.scope import OpenScope, PolicyScope, RowScope
 from gateway.settings import Settings
 from gateway.tokens import TOKEN_DOMAIN, TokenService
 
 NO_GRANTS = Policy(name="none", types={})
+log = logging.getLogger("gateway.runtime")
 
 
 class Runtime:
@@ -41,6 +44,7 @@ class Runtime:
         self.full_executor = Executor(self.full_schema._schema, settings.max_query_depth)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
+        self._reactions: list[asyncio.Task[None]] = []
         self.policies = self.load(Path(settings.policy_dir))
 
     def load(self, folder: Path) -> PolicySet:
@@ -86,6 +90,22 @@ class Runtime:
             feed=self.feed,
         )
 
+    async def start(self) -> None:
+        """Start the change feed and every domain's reactions to it (the app's lifespan calls this)."""
+        await self.feed.start()
+        for domain in self.registry.domains:
+            for (source, topic), react in domain.reactions.items():
+                self._reactions.append(asyncio.create_task(self._react(source, topic, react)))
+
+    async def _react(self, source: str, topic: str, react: Reaction) -> None:
+        async for event in self.feed.events(source, topic):
+            try:
+                await react(self.databases, event)
+            except Exception:
+                log.exception("reaction to %s failed", event.event_id)
+
     async def close(self) -> None:
+        for task in self._reactions:
+            task.cancel()
         await self.feed.stop()
         await self.databases.dispose()

@@ -145,6 +145,7 @@ async def running_gateway(backend: str, url: str, residents: int = 0, **override
     app = create_app(settings)
     runtime: Runtime = app.state.runtime
     await load_registry().seed(runtime.databases, residents)
+    await runtime.start()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
         gateway = Gateway(backend, settings, app, client)

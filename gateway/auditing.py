@@ -18,6 +18,9 @@ class Operation:
     purpose: str | None
 
 
+OPERATION_TYPES: dict[str, OperationType] = {"query": "query", "mutation": "mutation", "subscription": "subscription"}
+
+
 def log_only_denials(policy: Policy, selected: Iterable[str], governed: Iterable[str]) -> tuple[str, ...]:
     """Fields a log-only policy would have denied: served, but recorded."""
     names = set(governed)

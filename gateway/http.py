@@ -11,9 +11,9 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.auditing import Operation, audit_entry, log_only_denials
+from gateway.auditing import OPERATION_TYPES, Operation, audit_entry, log_only_denials
 from gateway.errors import GatewayError
-from gateway.execution import error_dict, shape_errors
+from gateway.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.graphiql import graphiql_response
 from gateway.idempotency import key_of, request_hash
 from gateway.principal import Principal
@@ -101,14 +101,12 @@ async def graphql_endpoint(request: Request) -> Response:
     except RequestError as error:
         return _reply(request, {"errors": [error_dict(error.message, "BAD_REQUEST")]}, error.status)
 
-    # Header values are Latin-1 on the wire; a purpose in Chinese arrives percent-encoded UTF-8.
-    purpose = unquote(request.headers.get("x-purpose", "")).strip() or None
+    purpose = _purpose(request)
     if purpose is None and principal.record.kind == "partner" and runtime.settings.require_purpose_for_partners:
         message = "Partner agencies must declare a purpose: send an X-Purpose header"
         return _reply(request, {"errors": [error_dict(message, "BAD_USER_INPUT", argument="X-Purpose")]}, 400)
 
     executor = runtime.executor_for(principal)
-    policy = runtime.policy_for(principal)
     prepared = executor.prepare(gql.query)
     if prepared.document is None:
         await _audit_refusal(runtime, principal, gql, purpose, prepared.errors)
@@ -117,11 +115,13 @@ async def graphql_endpoint(request: Request) -> Response:
     chosen = executor.operation(prepared.document, gql.operation_name)
     if chosen is None:
         return _reply(request, {"errors": [error_dict("Unknown or ambiguous operationName", "BAD_USER_INPUT")]})
-    operation = chosen.operation.value
-    if request.method == "GET" and operation != "query":
+    name = chosen.name.value if chosen.name else None
+    operation = Operation(gql.query, name, OPERATION_TYPES[chosen.operation.value], purpose)
+    if request.method == "GET" and operation.type != "query":
         return _reply(request, {"errors": [error_dict("Only queries may be sent with GET", "BAD_REQUEST")]}, 405)
+    call = Call(runtime, principal, gql, operation, prepared)
 
-    key = key_of(request.headers.get("idempotency-key"), gql.variables) if operation == "mutation" else None
+    key = key_of(request.headers.get("idempotency-key"), gql.variables) if operation.type == "mutation" else None
     if key is not None:
         claim = await runtime.idempotency.claim(
             principal.id, key, request_hash(gql.query, gql.variables, gql.operation_name)
@@ -129,42 +129,84 @@ async def graphql_endpoint(request: Request) -> Response:
         if claim.conflict is not None:
             return _reply(request, {"errors": [error_dict(claim.conflict, "CONFLICT", argument="Idempotency-Key")]})
         if claim.response is not None:
+            # Handing the first response out again is a read like any other: it is audited.
+            await call.audit({})
             return _reply(request, claim.response, 200, **{"Idempotent-Replayed": "true"})
-
-    context = runtime.context_for(principal)
-    touched = Touched()
-    noted = current.set(touched)
     try:
-        result = await executor.run(prepared.document, gql.variables, gql.operation_name, context)
-    finally:
-        current.reset(noted)
-    entry = audit_entry(
-        principal,
-        Operation(gql.query, chosen.name.value if chosen.name else None, operation, purpose),  # type: ignore[arg-type]
-        runtime.policies.version,
-        prepared.selected,
-        runtime.sensitive,
-        touched.rows,
-        redacted=context.extensions.get("redacted", ()),
-        denied=() if policy.enforce else log_only_denials(policy, prepared.selected, runtime.sensitive),
-        outcome="error" if result.errors else "ok",
-    )
-    if entry is not None:
-        try:
-            await runtime.audit.append(entry)
-        except Exception:
-            # Data that cannot be audited is not handed out.
-            log.exception("audit append failed; withholding the response")
-            return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
-    reply: dict[str, Any] = {}
-    if result.errors:
-        reply["errors"] = shape_errors(result)
-    reply["data"] = result.data
-    if context.extensions:
-        reply["extensions"] = context.extensions
+        reply = await call.execute(executor)
+    except AuditFailure:
+        return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
     if key is not None:
         await runtime.idempotency.finish(principal.id, key, reply)
     return _reply(request, reply)
+
+
+def _purpose(request: Request) -> str | None:
+    # Header values are Latin-1 on the wire; a purpose in Chinese arrives percent-encoded UTF-8.
+    return unquote(request.headers.get("x-purpose", "")).strip() or None
+
+
+class AuditFailure(Exception):
+    """The audit record could not be written: data that cannot be audited is not handed out."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One prepared operation of one principal, run and audited."""
+
+    runtime: Runtime
+    principal: Principal
+    request: GraphQLRequest
+    operation: Operation
+    prepared: Prepared
+
+    async def execute(self, executor: Executor) -> dict[str, Any]:
+        context = self.runtime.context_for(self.principal)
+        touched = Touched()
+        noted = current.set(touched)
+        try:
+            assert self.prepared.document is not None
+            result = await executor.run(
+                self.prepared.document, self.request.variables, self.request.operation_name, context
+            )
+        finally:
+            current.reset(noted)
+        policy = context.policy
+        denied = (
+            ()
+            if policy is None or policy.enforce
+            else log_only_denials(policy, self.prepared.selected, self.runtime.sensitive)
+        )
+        try:
+            await self.audit(
+                touched.rows,
+                redacted=context.extensions.get("redacted", ()),
+                denied=denied,
+                outcome="error" if result.errors else "ok",
+            )
+        except Exception as error:
+            log.exception("audit append failed; withholding the response")
+            raise AuditFailure from error
+        reply: dict[str, Any] = {}
+        if result.errors:
+            reply["errors"] = shape_errors(result)
+        reply["data"] = result.data
+        if context.extensions:
+            reply["extensions"] = context.extensions
+        return reply
+
+    async def audit(self, rows: dict[str, set[int]], **details: Any) -> None:
+        entry = audit_entry(
+            self.principal,
+            self.operation,
+            self.runtime.policies.version,
+            self.prepared.selected,
+            self.runtime.sensitive,
+            rows,
+            **details,
+        )
+        if entry is not None:
+            await self.runtime.audit.append(entry)
 
 
 async def _audit_refusal(

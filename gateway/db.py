@@ -29,11 +29,22 @@ def _count_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+WRITE = "gateway_write"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A write transaction takes SQLite's write lock when it begins, not at its first write,
+    # so a read-check-write (a version check) cannot interleave with another writer's.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
 def create_engine(url: str, echo: bool = False) -> AsyncEngine:
@@ -44,6 +55,7 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -54,12 +66,16 @@ class Databases:
         self._engines: dict[str, AsyncEngine] = {}
         self._by_domain: dict[str, AsyncEngine] = {}
         self._sessions: dict[str, async_sessionmaker[AsyncSession]] = {}
+        self._writers: dict[str, async_sessionmaker[AsyncSession]] = {}
         for domain in domains:
             url = settings.db_url_for(domain)
             if url not in self._engines:
                 self._engines[url] = create_engine(url, settings.db_echo)
             self._by_domain[domain] = self._engines[url]
-            self._sessions[domain] = async_sessionmaker(self._engines[url], expire_on_commit=False)
+            engine = self._engines[url]
+            self._sessions[domain] = async_sessionmaker(engine, expire_on_commit=False)
+            writer = engine.execution_options(**{WRITE: True})
+            self._writers[domain] = async_sessionmaker(writer, expire_on_commit=False)
 
     def engine(self, domain: str) -> AsyncEngine:
         return self._by_domain[domain]
@@ -70,6 +86,12 @@ class Databases:
     @asynccontextmanager
     async def session(self, domain: str) -> AsyncIterator[AsyncSession]:
         async with self._sessions[domain]() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write_session(self, domain: str) -> AsyncIterator[AsyncSession]:
+        """A session for a write transaction: on SQLite it holds the write lock from its start."""
+        async with self._writers[domain]() as session:
             yield session
 
     async def dispose(self) -> None:

@@ -20,7 +20,7 @@ from gateway.policy import MutationRule
 @asynccontextmanager
 async def transaction(ctx: Context, domain: str) -> AsyncIterator[AsyncSession]:
     """One transaction in one domain's database; the feed is woken once it has committed."""
-    async with ctx.databases.session(domain) as session, session.begin():
+    async with ctx.databases.write_session(domain) as session, session.begin():
         yield session
     # Rows read before the write may have changed: later fields of this request read afresh.
     ctx.loaders.clear()

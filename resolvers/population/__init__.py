@@ -7,13 +7,17 @@ from strawberry.tools import merge_types
 from gateway.registry import Domain
 from resolvers.population import tables as t
 from resolvers.population import types
+from resolvers.population.mutations import PopulationMutation
 from resolvers.population.queries import PopulationQuery
 from resolvers.population.stats import PopulationStatsQuery
+from resolvers.population.subscriptions import PopulationSubscription
 
 DOMAIN = Domain(
     name="population",
     metadata=t.PopulationBase.metadata,
     query=merge_types("PopulationQuery", (PopulationQuery, PopulationStatsQuery)),
+    mutation=PopulationMutation,
+    subscription=PopulationSubscription,
     outbox=t.PopulationOutbox,
     types={
         "Resident": (t.Resident, types.Resident),

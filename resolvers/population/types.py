@@ -255,3 +255,40 @@ def resident(row: t.Resident) -> Resident:
 
 def household(row: t.Household) -> Household:
     return from_row(Household, row)
+
+
+@strawberry.enum(description="民警审核结论 / the police's review of a registration")
+class ResidentReviewDecision(Enum):
+    APPROVE = strawberry.enum_value("approve", description="通过,登记生效 / approve: the record becomes active")
+    RETURN = strawberry.enum_value("return", description="退回补正(须说明理由) / return it, with a reason")
+
+
+@strawberry.enum(description="犬证审核结论 / a dog licence review decision")
+class DogLicenceDecision(Enum):
+    APPROVE = strawberry.enum_value("approve", description="通过(初审为转审批) / pass on (pre-review) or approve")
+    REJECT = strawberry.enum_value("reject", description="驳回(须说明理由) / reject, with a reason")
+
+
+@strawberry.type(description="居民变更结果 / the resident after the change")
+class ResidentPayload:
+    resident: Resident | None = strawberry.field(description="居民 / the resident, as you may see it")
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+
+
+@strawberry.type(description="暂住登记结果 / the temporary stay registered")
+class TemporaryStayPayload:
+    temporary_stay: TemporaryStay | None = strawberry.field(description="暂住登记 / the stay, as you may see it")
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+
+
+@strawberry.type(description="犬证申请变更结果 / the dog licence after the change")
+class DogLicencePayload:
+    dog_licence: DogLicence | None = strawberry.field(description="犬证申请 / the licence, as you may see it")
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+
+
+@strawberry.type(description="入住登记回执(不含核验结果) / a check-in's receipt, silent on the identity check")
+class CheckInReceipt:
+    check_in_id: strawberry.ID = strawberry.field(description="入住登记标识 / check-in ID")
+    recorded_at: datetime = strawberry.field(description="登记时间 / recorded at")
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")

@@ -7,7 +7,8 @@ The demo principals work in one place, 津南区八里台镇 (street 16):
 - committee.demo (孙丽娟, staff 3) serves 品湖苑社区 (community 8): grids 15, 16 (police.demo's)
   and 17 (police grid 8, another officer's);
 - gridworker.demo (刘婷, staff 4) works grid 15, where the burst pipe was settled for 9,000 yuan;
-- judicial.demo is 八里台镇司法所 (street 16).
+- judicial.demo is 八里台镇司法所 (street 16);
+- rental.demo is the 慧治网约房 platform, which checks guests in for landlords city-wide.
 
 The other stories sit where the article puts them (红桥和苑, 南开鼓楼, 河西, 滨海新区 …) so
 that every demo principal has "other areas" it must not see.
@@ -68,6 +69,7 @@ DEMO_PRINCIPALS: dict[str, str] = {
     "judicial_office": "judicial.demo",
     "traffic_camera": "camera.demo",
     "auditor": "auditor.city",
+    "rental_platform": "rental.demo",
 }
 
 BEIJING = timezone(timedelta(hours=8))
@@ -360,6 +362,7 @@ AGENCIES: list[tuple[int, str, str, str, int | None, str]] = [
     (1, "judicial.demo", "津南区八里台镇司法所", "judicial_office", 16, "dispute:read,dispute:mediate"),
     (2, "camera.demo", "智慧公安交管系统(津南交警支队咸水沽大队)", "traffic_camera", None, "traffic:ingest"),
     (3, "judicial.gulou", "南开区鼓楼街道司法所", "judicial_office", 8, "dispute:read,dispute:mediate"),
+    (4, "rental.demo", "慧治网约房平台", "rental_platform", None, "rental:checkin"),
 ]
 # fmt: on
 

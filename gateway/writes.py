@@ -59,13 +59,15 @@ def preset(ctx: Context, mutation: str, field: str, sent: Any) -> Any:
     raise Forbidden(f"{mutation}: unknown preset {source!r} for {field}")
 
 
-async def visible_row(ctx: Context, session: AsyncSession, model: type[Any], pk: int, type_name: str) -> Any:
+async def visible_row(
+    ctx: Context, session: AsyncSession, model: type[Any], pk: int, type_name: str, argument: str = "id"
+) -> Any:
     """The row to change, locked for the transaction, if the principal may see it; NOT_FOUND otherwise
     (a hidden row reads exactly like a missing one, so a write never reveals it)."""
     stmt = scoped(select(model).where(model.id == pk), model, ctx).with_for_update()
     row = (await session.scalars(stmt)).first()
     if row is None:
-        raise NotFound(f"No {type_name} with ID {encode_id(type_name, pk)}", argument="id")
+        raise NotFound(f"No {type_name} with ID {encode_id(type_name, pk)}", argument=argument)
     return row
 
 

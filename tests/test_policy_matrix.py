@@ -55,6 +55,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
             "building": A,
             "registrationKind": A,
             "status": A,
+            "reviewNote": A,
             "version": A,
             "grid": A,
             "household": A,

@@ -257,6 +257,8 @@ async def test_the_police_review_a_registration(pw: Gateway) -> None:
     }
     data = await pw.query(REVIEW, {"input": returned}, role="community_police")
     assert data["reviewResident"]["resident"]["status"] == "RETURNED"
+    note = await pw.query("query($id: ID!) { resident(id: $id) { reviewNote } }", {"id": ident}, role="grid_worker")
+    assert note["resident"]["reviewNote"] == "住址不全 / address incomplete", "whoever collected it learns why"
     again = await pw.query(REGISTER % "", {"input": registration(number)}, role="grid_worker")
     assert again["registerResident"]["resident"]["status"] == "PENDING_REVIEW"
     approve = {"residentId": ident, "decision": "APPROVE", "expectedVersion": 3}

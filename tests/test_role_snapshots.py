@@ -21,6 +21,7 @@ SUBJECTS: dict[str, Policy] = {
     **{f"role-{name}": policy for name, policy in POLICIES.roles.items()},
     "scopes-judicial-office": POLICIES.for_scopes(["dispute:read", "dispute:mediate"]),
     "scopes-traffic-camera": POLICIES.for_scopes(["traffic:ingest"]),
+    "scopes-rental-platform": POLICIES.for_scopes(["rental:checkin"]),
 }
 
 

@@ -345,7 +345,7 @@ class PopulationMutation:
     ) -> ResidentPayload:
         ctx = info.context
         target = "active" if input.decision is ResidentReviewDecision.APPROVE else "returned"
-        _reason(input.reason, required=target == "returned")
+        reason = _reason(input.reason, required=target == "returned")
         pk = inputs.pk(str(input.resident_id), "Resident", "input.residentId")
         async with transaction(ctx, DOMAIN) as session:
             row = await visible_row(ctx, session, t.Resident, pk, "Resident")
@@ -353,6 +353,7 @@ class PopulationMutation:
             RESIDENT.check(row.status, target)
             expect_version(row, input.expected_version, "Resident")
             row.status = target
+            row.review_note = reason
             await emit(session, t.PopulationOutbox, "resident", "Resident", row.id, row.grid_id, target)
         return await _resident_payload(ctx, pk, input.client_mutation_id)
 

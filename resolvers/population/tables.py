@@ -57,6 +57,8 @@ class Resident(PopulationBase):
     watch_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     criminal_flag: Mapped[bool] = mapped_column(Boolean, default=False)
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Why the police returned a registration to whoever collected it.
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

@@ -94,6 +94,9 @@ class Resident(Node):
     watch_flag: bool = strawberry.field(description="重点关注标记 / on a watch list")
     criminal_flag: bool = strawberry.field(description="前科标记 / has a criminal record")
     registered_at: datetime = strawberry.field(description="登记时间 / registered at")
+    review_note: str | None = strawberry.field(
+        description="民警审核意见(退回理由) / the police's reason for returning it"
+    )
     version: int = strawberry.field(description="版本号(乐观锁) / record version, for safe updates")
     grid_id: strawberry.Private[int]
     household_id: strawberry.Private[int | None]

@@ -414,11 +414,12 @@ async def test_check_ins_are_verified_and_flagged_while_the_receipt_says_nothing
     verified = (await _check_in(pw, 2, member["name"], member["id_number"]))["checkInGuest"]
     impostor = (await _check_in(pw, 2, "王冒名", member["id_number"]))["checkInGuest"]
     listed = (await _check_in(pw, 2, watched["name"], watched["id_number"]))["checkInGuest"]
-    for receipt in (verified, impostor, listed):
+    visitor = (await _check_in(pw, 2, "罗志强", new_number(11)))["checkInGuest"]
+    for receipt in (verified, impostor, listed, visitor):
         assert set(receipt) == {"checkInId", "recordedAt", "clientMutationId"}
     police = {
         name: (await pw.query(CHECK_IN_RECORD, {"id": receipt["checkInId"]}, role="community_police"))["node"]
-        for name, receipt in (("verified", verified), ("impostor", impostor), ("listed", listed))
+        for name, receipt in (("verified", verified), ("impostor", impostor), ("listed", listed), ("visitor", visitor))
     }
     assert police["verified"] == {
         "guestName": member["name"],
@@ -429,6 +430,8 @@ async def test_check_ins_are_verified_and_flagged_while_the_receipt_says_nothing
     assert (police["impostor"]["verification"], police["impostor"]["flagged"]) == ("mismatch", True)
     assert police["impostor"]["resident"] is None
     assert (police["listed"]["verification"], police["listed"]["flagged"]) == ("verified", True)
+    # A visitor from elsewhere is not in these records: unverified, and not a matter for the police.
+    assert (police["visitor"]["verification"], police["visitor"]["flagged"]) == ("unverified", False)
 
 
 async def test_the_rental_platform_sees_no_identity_check_in_its_schema(pw: Gateway) -> None:

@@ -306,9 +306,16 @@ async def _property(ctx: Context, session: AsyncSession, pk: int) -> Any:
 
 async def _identity(session: AsyncSession, number: str, name: str) -> tuple[str, bool, int | None]:
     """The police's check of a guest against the population records: (verification, flagged,
-    matched resident). Read as the system, whoever checks the guest in."""
+    matched resident). Read as the system, whoever checks the guest in.
+
+    A number these records do not hold (most visitors come from elsewhere) is ``unverified``
+    and not flagged; a known number under another name is a ``mismatch`` and flagged, and so
+    is a verified guest on a watch list.
+    """
     match = (await session.scalars(select(t.Resident).where(t.Resident.id_number == number))).first()
-    if match is None or match.name != name:
+    if match is None:
+        return "unverified", False, None
+    if match.name != name:
         return "mismatch", True, None
     return "verified", bool(match.watch_flag), int(match.id)
 

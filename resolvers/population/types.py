@@ -216,7 +216,9 @@ class GuestCheckIn(Node):
     guest_id_number: str = strawberry.field(description="住客身份证号 / guest's ID number")
     checked_in_at: datetime = strawberry.field(description="入住时间 / checked in at")
     checked_out_at: datetime | None = strawberry.field(description="退房时间 / checked out at")
-    verification: str = strawberry.field(description="核验结果(verified/mismatch/pending) / identity check result")
+    verification: str = strawberry.field(
+        description="核验结果(verified 一致/mismatch 不符/unverified 本市无档案/pending) / identity check result"
+    )
     flagged: bool = strawberry.field(description="是否推送民警 / flagged for police attention")
     resident_id: strawberry.Private[int | None]
 

@@ -107,9 +107,10 @@ class Feed:
         try:
             last = after if after is not None else await self._last_id(domain)
             if after is not None:
-                for event in await self._read(domain, after, topic):
-                    last = event.id
-                    yield event
+                while batch := await self._read(domain, last, topic):
+                    for event in batch:
+                        last = event.id
+                        yield event
             while True:
                 event = await queue.get()
                 if event.id > last:

@@ -62,7 +62,7 @@ class Connection:
             await self.socket.close(code=4400, reason="Invalid message")
             return False
         if message.get("type") != "connection_init":
-            await self.socket.close(code=4400, reason="Expected connection_init")
+            await self.socket.close(code=4401, reason="Unauthorized: send connection_init first")
             return False
         payload = message.get("payload") or {}
         header = payload.get("Authorization") or payload.get("authorization")
@@ -88,6 +88,10 @@ class Connection:
             task = self.running.pop(str(message.get("id", "")), None)
             if task is not None:
                 task.cancel()
+        elif kind == "connection_init":
+            await self.socket.close(code=4429, reason="Too many initialisation requests")
+        elif kind != "pong":
+            await self.socket.close(code=4400, reason=f"Unknown message type {kind!r}")
 
     async def _run(self, ident: str, payload: dict[str, Any]) -> None:
         assert self.principal is not None

@@ -67,3 +67,17 @@ async def test_an_expired_partner_token_is_refused(gw: Gateway) -> None:
         "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {stale}"}
     )
     assert response.status_code == 401
+
+
+async def test_a_purpose_can_be_made_mandatory_for_partners(gw: Gateway) -> None:
+    gw.runtime.settings.require_purpose_for_partners = True
+    try:
+        refused = await gw.post("{ disputes { totalCount } }", role="judicial_office")
+        assert refused.status_code == 400
+        assert refused.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "X-Purpose"}
+        declared = await gw.post("{ disputes { totalCount } }", role="judicial_office", headers={"X-Purpose": "case 7"})
+        assert declared.status_code == 200 and "errors" not in declared.json()
+        staff = await gw.post("{ residents { totalCount } }", role="committee_staff")
+        assert staff.status_code == 200, "staff are not asked for a purpose"
+    finally:
+        gw.runtime.settings.require_purpose_for_partners = False

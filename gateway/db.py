@@ -24,7 +24,8 @@ statement_log: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar
 
 def _count_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
     log = statement_log.get()
-    if log is not None:
+    # Transaction control is not a query; counting it would make SQLite and PostgreSQL differ.
+    if log is not None and not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
         log.append(statement)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from gateway.errors import BadUserInput
@@ -43,6 +44,19 @@ def amount(value: Decimal | None, field: str, largest: Decimal = Decimal("100000
     if value < 0 or value > largest:
         raise BadUserInput(f"{field} must be between 0 and {largest}", argument=field)
     return value.quantize(Decimal("0.01"))
+
+
+# Phones' clocks run a little fast; a time this far ahead still counts as now.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def moment(value: datetime, field: str, past_only: bool = False) -> datetime:
+    """A time that names its zone (and, with ``past_only``, has already happened), in UTC."""
+    if value.tzinfo is None:
+        raise BadUserInput(f"{field} must carry a time zone, e.g. 2026-03-12T08:51:00+08:00", argument=field)
+    if past_only and value > datetime.now(UTC) + CLOCK_SKEW:
+        raise BadUserInput(f"{field} lies in the future", argument=field)
+    return value.astimezone(UTC)
 
 
 def whole(value: int, field: str, lowest: int, highest: int) -> int:

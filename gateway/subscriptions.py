@@ -21,13 +21,18 @@ async def watch(
     convert: Callable[[Any], T],
     after_event: str | None = None,
     grid_ids: set[int] | None = None,
+    type_name: str | None = None,
 ) -> AsyncIterator[tuple[Event, T]]:
-    """The rows behind ``topic``'s events that the subscriber may see, optionally only in ``grid_ids``."""
+    """The rows behind ``topic``'s events that the subscriber may see, optionally only in ``grid_ids``.
+
+    Only events about ``type_name`` rows (the table's class name by default) are read.
+    """
+    wanted = type_name or model.__name__
     if ctx.feed is None:
         return
     after = None if after_event is None else parse_event_id(after_event, domain)
     async for event in ctx.feed.events(domain, topic, after):
-        if grid_ids is not None and event.grid_id not in grid_ids:
+        if event.type_name != wanted or (grid_ids is not None and event.grid_id not in grid_ids):
             continue
         # Each event is read afresh: nothing cached from an earlier one.
         ctx.loaders.clear()

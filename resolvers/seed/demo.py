@@ -1075,6 +1075,7 @@ VIOLATIONS: list[tuple[int, int | None, int | None, str, Decimal, int, int, date
 
 
 def traffic_rows() -> list[tuple[Table, list[Row]]]:
+    grid_of_alert = {row["id"]: row["grid_id"] for row in _alert_rows()}
     return [
         (
             table_of(Vehicle),
@@ -1122,6 +1123,7 @@ def traffic_rows() -> list[tuple[Table, list[Row]]]:
                     "id": i,
                     "alert_id": alert,
                     "vehicle_id": vehicle,
+                    "grid_id": grid_of_alert[alert] if alert is not None else None,
                     "description": text,
                     "fine_yuan": fine,
                     "points": points,

@@ -5,12 +5,16 @@ from __future__ import annotations
 from gateway.registry import Domain
 from resolvers.traffic import tables as t
 from resolvers.traffic import types
+from resolvers.traffic.mutations import TrafficMutation
 from resolvers.traffic.queries import TrafficQuery
+from resolvers.traffic.subscriptions import TrafficSubscription
 
 DOMAIN = Domain(
     name="traffic",
     metadata=t.TrafficBase.metadata,
     query=TrafficQuery,
+    mutation=TrafficMutation,
+    subscription=TrafficSubscription,
     outbox=t.TrafficOutbox,
     types={
         "Vehicle": (t.Vehicle, types.Vehicle),

@@ -79,7 +79,9 @@ class PlateAlert(TrafficBase):
 
 class Violation(TrafficBase):
     __tablename__ = "violation"
-    __area__ = ("vehicle_id", Vehicle)
+    # Where the vehicle was stopped (its alert's grid), so the officer who decided the penalty
+    # sees it even when the plate was unregistered or the owner lives elsewhere.
+    __area__ = "grid_id"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("plate_alert.id"), nullable=True, index=True)
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id"), nullable=True, index=True)
@@ -88,6 +90,7 @@ class Violation(TrafficBase):
     points: Mapped[int] = mapped_column(Integer, default=0)
     detention_days: Mapped[int] = mapped_column(Integer, default=0)
     decided_on: Mapped[date] = mapped_column(Date)
+    grid_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 TrafficOutbox = outbox_model(TrafficBase, "traffic")

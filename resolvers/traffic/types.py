@@ -137,3 +137,7 @@ class PlateAlert(Node):
 
 def vehicle(row: t.Vehicle) -> Vehicle:
     return from_row(Vehicle, row)
+
+
+def plate_alert(row: t.PlateAlert) -> PlateAlert:
+    return from_row(PlateAlert, row)

@@ -95,3 +95,7 @@ class VolunteerTeam(Node):
 
 def volunteer(row: t.Volunteer) -> Volunteer:
     return from_row(Volunteer, row)
+
+
+def patrol(row: t.Patrol) -> Patrol:
+    return from_row(Patrol, row)

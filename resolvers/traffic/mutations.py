@@ -1,0 +1,250 @@
+"""Traffic mutations: the camera records captures; officers dispatch, intercept and penalise plate alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import inputs
+from gateway.context import Context, Info
+from gateway.errors import BadUserInput
+from gateway.ids import encode_id
+from gateway.loaders import load_one
+from gateway.outbox import emit
+from gateway.touched import note_row
+from gateway.writes import authorize, transaction, visible_row
+from resolvers.grid import tables as grid_tables
+from resolvers.traffic import tables as t
+from resolvers.traffic.queries import valid_plate
+from resolvers.traffic.types import PlateAlert, plate_alert
+from resolvers.traffic.workflow import PLATE_ALERT, check_close, suspicion
+
+CAPTURES = "capture"
+ALERTS = "plateAlert"
+BEIJING = timezone(timedelta(hours=8))
+
+
+@strawberry.input(description="卡口抓拍 / a camera capture")
+class CaptureInput:
+    camera_code: str = strawberry.field(description="卡口编号 / camera code")
+    plate: str = strawberry.field(description="识别号牌 / plate as read (津X…)")
+    observed_type: str = strawberry.field(description="识别车型 / vehicle type as seen")
+    observed_colour: str = strawberry.field(description="识别颜色 / colour as seen")
+    captured_at: datetime = strawberry.field(description="抓拍时间(含时区) / captured at, with offset")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.input(description="指派预警 / dispatch a plate alert to an officer")
+class DispatchInput:
+    alert_id: strawberry.ID = strawberry.field(description="预警标识 / plate alert ID")
+    officer_id: strawberry.ID = strawberry.field(description="民警(工作人员标识) / the officer, a Staff ID")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.input(description="拦截车辆 / the vehicle was stopped")
+class InterceptInput:
+    alert_id: strawberry.ID = strawberry.field(description="预警标识 / plate alert ID")
+    location: str = strawberry.field(description="拦截地点 / where it was stopped")
+    intercepted_at: datetime = strawberry.field(description="拦截时间(含时区) / stopped at, with offset")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.input(description="违法处罚 / the penalty decided on an intercepted vehicle")
+class ViolationInput:
+    alert_id: strawberry.ID = strawberry.field(description="预警标识 / plate alert ID")
+    description: str = strawberry.field(description="违法事实 / what was done")
+    fine_yuan: Decimal = strawberry.field(description="罚款(元) / fine in yuan")
+    points: int = strawberry.field(description="记分(0–12) / licence points, 0 to 12")
+    detention_days: int = strawberry.field(description="拘留天数(0–15) / days of detention, 0 to 15")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.input(description="解除预警(误报) / dismiss a plate alert as a false alarm")
+class DismissInput:
+    alert_id: strawberry.ID = strawberry.field(description="预警标识 / plate alert ID")
+    reason: str = strawberry.field(description="解除理由 / why it is a false alarm")
+    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+
+
+@strawberry.type(description="抓拍回执 / receipt for a recorded capture")
+class CaptureReceipt:
+    capture_id: strawberry.ID = strawberry.field(description="抓拍标识 / capture ID")
+    recorded_at: datetime = strawberry.field(description="入库时间 / recorded at")
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+
+
+@strawberry.type(description="预警变更结果 / the plate alert after the change")
+class PlateAlertPayload:
+    plate_alert: PlateAlert | None = strawberry.field(description="号牌预警 / the plate alert, as you may see it")
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back the UTC times it stores without their zone.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def _payload(ctx: Context, pk: int, client_mutation_id: str | None) -> PlateAlertPayload:
+    row = await load_one(ctx, t.PlateAlert, pk)
+    alert = None if row is None else plate_alert(row)
+    return PlateAlertPayload(plate_alert=alert, client_mutation_id=client_mutation_id)
+
+
+async def _alert(ctx: Context, session: AsyncSession, name: str, alert_id: strawberry.ID) -> Any:
+    """The alert to change, locked, if the principal may see it and write in its grid."""
+    pk = inputs.pk(str(alert_id), "PlateAlert", "input.alertId")
+    row = await visible_row(ctx, session, t.PlateAlert, pk, "PlateAlert")
+    authorize(ctx, name, row.grid_id)
+    return row
+
+
+async def _record(session: AsyncSession, row: Any, kind: str) -> None:
+    await emit(session, t.TrafficOutbox, ALERTS, "PlateAlert", row.id, row.grid_id, kind)
+
+
+async def _officer(ctx: Context, officer_id: strawberry.ID) -> int:
+    pk = inputs.pk(str(officer_id), "Staff", "input.officerId")
+    async with ctx.databases.session("grid") as session:
+        officer = await session.get(grid_tables.Staff, pk)
+    if officer is None or officer.role != "community_police" or not officer.active:
+        message = f"input.officerId: no serving community police officer {officer_id!r}"
+        raise BadUserInput(message, argument="input.officerId")
+    return pk
+
+
+@strawberry.type
+class TrafficMutation:
+    @strawberry.mutation(
+        description="记录卡口抓拍(号牌未登记或与登记车辆不符时预警) / record a capture; "
+        "an unregistered or mismatching plate raises an alert"
+    )
+    async def record_capture(
+        self, info: Info, input: Annotated[CaptureInput, strawberry.argument(description="抓拍 / the capture")]
+    ) -> CaptureReceipt:
+        ctx = info.context
+        code = inputs.required_text(input.camera_code, "input.cameraCode", 24)
+        plate = valid_plate(input.plate, "input.plate")
+        observed_type = inputs.required_text(input.observed_type, "input.observedType", 24)
+        observed_colour = inputs.required_text(input.observed_colour, "input.observedColour", 12)
+        captured_at = inputs.moment(input.captured_at, "input.capturedAt", past_only=True)
+        now = datetime.now(UTC)
+        async with transaction(ctx, "traffic") as session:
+            camera = await session.scalar(select(t.Camera).where(t.Camera.code == code))
+            if camera is None:
+                raise BadUserInput(f"input.cameraCode: no camera {code!r}", argument="input.cameraCode")
+            authorize(ctx, "recordCapture", camera.grid_id)
+            # The register is read as the system, not as the camera, which may read none of it.
+            registered = await session.scalar(select(t.Vehicle).where(t.Vehicle.plate == plate))
+            capture = t.Capture(
+                camera_id=camera.id,
+                plate=plate,
+                observed_type=observed_type,
+                observed_colour=observed_colour,
+                captured_at=captured_at,
+                vehicle_id=None if registered is None else registered.id,
+            )
+            session.add(capture)
+            await session.flush()
+            await emit(session, t.TrafficOutbox, CAPTURES, "Capture", capture.id, camera.grid_id, "recorded")
+            raised = suspicion(plate, observed_type, observed_colour, registered)
+            if raised is not None:
+                kind, detail = raised
+                alert = t.PlateAlert(
+                    capture_id=capture.id,
+                    vehicle_id=capture.vehicle_id,
+                    grid_id=camera.grid_id,
+                    kind=kind,
+                    status="raised",
+                    raised_at=now,
+                    detail=detail,
+                )
+                session.add(alert)
+                await session.flush()
+                await _record(session, alert, "raised")
+        # The receipt returns no row, but the audit trail still names the capture the camera wrote.
+        note_row("Capture", capture.id)
+        # The same receipt whether or not an alert was raised: the camera learns nothing.
+        return CaptureReceipt(
+            capture_id=strawberry.ID(encode_id("Capture", capture.id)),
+            recorded_at=now,
+            client_mutation_id=input.client_mutation_id,
+        )
+
+    @strawberry.mutation(description="指派预警给民警 / dispatch a raised plate alert to an officer")
+    async def dispatch_plate_alert(
+        self, info: Info, input: Annotated[DispatchInput, strawberry.argument(description="指派 / the dispatch")]
+    ) -> PlateAlertPayload:
+        ctx = info.context
+        officer = await _officer(ctx, input.officer_id)
+        async with transaction(ctx, "traffic") as session:
+            row = await _alert(ctx, session, "dispatchPlateAlert", input.alert_id)
+            PLATE_ALERT.check(row.status, "dispatched")
+            row.status = "dispatched"
+            row.dispatched_to_staff_id = officer
+            await _record(session, row, "dispatched")
+        return await _payload(ctx, row.id, input.client_mutation_id)
+
+    @strawberry.mutation(description="记录拦截 / record where and when the vehicle was stopped")
+    async def intercept_plate_alert(
+        self, info: Info, input: Annotated[InterceptInput, strawberry.argument(description="拦截 / the interception")]
+    ) -> PlateAlertPayload:
+        ctx = info.context
+        location = inputs.required_text(input.location, "input.location", 120)
+        intercepted_at = inputs.moment(input.intercepted_at, "input.interceptedAt", past_only=True)
+        async with transaction(ctx, "traffic") as session:
+            row = await _alert(ctx, session, "interceptPlateAlert", input.alert_id)
+            PLATE_ALERT.check(row.status, "intercepted")
+            if intercepted_at < _utc(row.raised_at):
+                raise BadUserInput("input.interceptedAt is before the alert was raised", argument="input.interceptedAt")
+            row.status = "intercepted"
+            row.intercepted_at = intercepted_at
+            row.intercept_location = location
+            await _record(session, row, "intercepted")
+        return await _payload(ctx, row.id, input.client_mutation_id)
+
+    @strawberry.mutation(description="作出处罚并办结 / decide the penalty on an intercepted vehicle; closes the alert")
+    async def record_violation(
+        self, info: Info, input: Annotated[ViolationInput, strawberry.argument(description="处罚 / the penalty")]
+    ) -> PlateAlertPayload:
+        ctx = info.context
+        description = inputs.required_text(input.description, "input.description", 2000)
+        fine = inputs.amount(input.fine_yuan, "input.fineYuan", Decimal("1000000"))
+        points = inputs.whole(input.points, "input.points", 0, 12)
+        days = inputs.whole(input.detention_days, "input.detentionDays", 0, 15)
+        async with transaction(ctx, "traffic") as session:
+            row = await _alert(ctx, session, "recordViolation", input.alert_id)
+            check_close("recordViolation", row.status)
+            row.status = "closed"
+            session.add(
+                t.Violation(
+                    alert_id=row.id,
+                    vehicle_id=row.vehicle_id,
+                    grid_id=row.grid_id,
+                    description=description,
+                    fine_yuan=fine,
+                    points=points,
+                    detention_days=days,
+                    decided_on=datetime.now(BEIJING).date(),
+                )
+            )
+            await _record(session, row, "closed")
+        return await _payload(ctx, row.id, input.client_mutation_id)
+
+    @strawberry.mutation(description="解除误报预警 / dismiss a raised plate alert as a false alarm; closes it")
+    async def dismiss_plate_alert(
+        self, info: Info, input: Annotated[DismissInput, strawberry.argument(description="解除 / the dismissal")]
+    ) -> PlateAlertPayload:
+        ctx = info.context
+        reason = inputs.required_text(input.reason, "input.reason", 500)
+        async with transaction(ctx, "traffic") as session:
+            row = await _alert(ctx, session, "dismissPlateAlert", input.alert_id)
+            check_close("dismissPlateAlert", row.status)
+            row.status = "closed"
+            row.detail = f"{row.detail}\n解除预警:{reason}".strip()
+            await _record(session, row, "closed")
+        return await _payload(ctx, row.id, input.client_mutation_id)

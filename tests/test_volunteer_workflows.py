@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from gateway.ids import decode_pk, encode_id
 from resolvers.volunteer import tables as t
 from tests.harness import Gateway, database_url, running_gateway
-from tests.test_traffic_workflows import serving, subscribed
+from tests.live import serving, subscribed
 
 ENROL = """
 mutation($input: EnrolVolunteerInput!) {

@@ -25,6 +25,9 @@ from gateway.policy import Policy
 REQUIRES = "requires"
 # Field metadata naming the type whose count a field reveals (totalCount, statistics).
 COUNTS = "counts"
+# Field metadata holding a predicate over the policy: the field exists only where it holds
+# (e.g. work prompts, only for roles that have work to be prompted about).
+SHOWN_WHEN = "shown_when"
 
 
 def _unwrap(field_type: Any) -> Any:
@@ -75,12 +78,16 @@ class Grants:
                 return False
             if required_field and self.policy.access(required_type, required_field) == "denied":
                 return False
+        shown_when = field.metadata.get(SHOWN_WHEN)
+        if shown_when is not None and not shown_when(self.policy):
+            return False
         counted = field.metadata.get(COUNTS)
         if counted is not None:
             rule = self.policy.rule(counted)
             return rule is not None and rule.aggregate
-        if type_name.endswith("Connection") and field_name == "totalCount":
-            rule = self.policy.rule(type_name.removesuffix("Connection"))
+        listed = type_name.removesuffix("Connection")
+        if listed != type_name and field_name == "totalCount" and listed in self.governed:
+            rule = self.policy.rule(listed)
             if rule is None or not rule.aggregate:
                 return False
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from gateway.db import Databases
 from gateway.registry import Registry
-from resolvers import dispute, grid, population, traffic, volunteer
+from resolvers import dispute, grid, population, tasks, traffic, volunteer
 from resolvers.grid.principals import StaffDirectory
 from resolvers.seed.demo import DEMO_PRINCIPALS
 
@@ -20,7 +20,7 @@ async def _seed(databases: Databases, residents: int) -> dict[str, int]:
 
 
 REGISTRY = Registry(
-    domains=(population.DOMAIN, grid.DOMAIN, dispute.DOMAIN, volunteer.DOMAIN, traffic.DOMAIN),
+    domains=(population.DOMAIN, grid.DOMAIN, dispute.DOMAIN, volunteer.DOMAIN, traffic.DOMAIN, tasks.DOMAIN),
     directory=StaffDirectory,
     seed=_seed,
     demo_principals=DEMO_PRINCIPALS,

@@ -19,7 +19,8 @@ from gateway.tables import GatewayBase
 
 def _metadata() -> dict[str, MetaData]:
     registry = load_registry()
-    return {"gateway": GatewayBase.metadata, **{d.name: d.metadata for d in registry.domains}}
+    # A domain without tables of its own (a read model) has nothing to migrate.
+    return {"gateway": GatewayBase.metadata, **{d.name: d.metadata for d in registry.domains if d.metadata.tables}}
 
 
 def _owned(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

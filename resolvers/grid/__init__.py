@@ -8,6 +8,7 @@ from gateway.registry import Domain
 from resolvers.grid import tables as t
 from resolvers.grid import types
 from resolvers.grid.queries import GridQuery
+from resolvers.grid.risk import react
 from resolvers.grid.stats import GridStatsQuery
 
 DOMAIN = Domain(
@@ -23,4 +24,6 @@ DOMAIN = Domain(
         "PoliceGrid": (t.PoliceGrid, types.PoliceGrid),
         "Staff": (t.Staff, types.Staff),
     },
+    # 分色预警: a grid's colour follows its disputes, plate alerts and flagged check-ins.
+    reactions={("dispute", "dispute"): react, ("traffic", "plateAlert"): react, ("population", "checkIn"): react},
 )

@@ -4,13 +4,20 @@ own row scope and masks, exactly as a query would read it; a row it may not see 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
+
+import strawberry
 
 from gateway.context import Context
 from gateway.feed import Event, parse_event_id
 from gateway.loaders import load_one
 
 T = TypeVar("T")
+
+# The argument every subscription takes to resume after the last event a client saw.
+AfterEvent = Annotated[
+    str | None, strawberry.argument(description="从此事件之后(补发错过的) / resume after this event ID")
+]
 
 
 async def watch(

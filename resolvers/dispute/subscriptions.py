@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Annotated
 
 import strawberry
 
 from gateway.context import Info
 from gateway.role_schema import REQUIRES
-from gateway.subscriptions import watch
+from gateway.subscriptions import AfterEvent, watch
 from resolvers.dispute import tables as t
 from resolvers.dispute.types import Dispute, dispute
-from resolvers.grid.area import AreaFilter, grid_ids_in
+from resolvers.grid.area import AreaArg, grid_ids_in
 
 
 @strawberry.type(description="纠纷变更事件 / a change to a dispute")
@@ -30,10 +29,8 @@ class DisputeSubscription:
     async def dispute_updated(
         self,
         info: Info,
-        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / narrow to an area")] = None,
-        after_event: Annotated[
-            str | None, strawberry.argument(description="从此事件之后(补发错过的) / resume after this event ID")
-        ] = None,
+        area: AreaArg = None,
+        after_event: AfterEvent = None,
     ) -> AsyncGenerator[DisputeEvent, None]:
         grids = await grid_ids_in(info.context, area)
         async for event, row in watch(info.context, "dispute", "dispute", t.Dispute, dispute, after_event, grids):

@@ -4,7 +4,7 @@ other domains filter on ``grid_id`` without a cross-database join."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import ColumnElement, Select, select
@@ -23,6 +23,10 @@ class AreaFilter:
     community_id: strawberry.ID | None = strawberry.field(default=None, description="社区 / community ID")
     grid_id: strawberry.ID | None = strawberry.field(default=None, description="网格 / grid ID")
     police_grid_id: strawberry.ID | None = strawberry.field(default=None, description="警格 / police grid ID")
+
+
+# The argument every list and feed takes to narrow itself to an area.
+AreaArg = Annotated[AreaFilter | None, strawberry.argument(description="辖区 / narrow to an area")]
 
 
 def grids_in_area(area: AreaFilter) -> Select[Any] | None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Annotated
 
 import strawberry
 
 from gateway.context import Info
 from gateway.role_schema import REQUIRES
-from gateway.subscriptions import watch
-from resolvers.grid.area import AreaFilter, grid_ids_in
+from gateway.subscriptions import AfterEvent, watch
+from resolvers.grid.area import AreaArg, grid_ids_in
 from resolvers.population import tables as t
 from resolvers.population.types import Resident, resident
 
@@ -32,10 +31,8 @@ class PopulationSubscription:
     async def resident_changed(
         self,
         info: Info,
-        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / narrow to an area")] = None,
-        after_event: Annotated[
-            str | None, strawberry.argument(description="从此事件之后(补发错过的) / resume after this event ID")
-        ] = None,
+        area: AreaArg = None,
+        after_event: AfterEvent = None,
     ) -> AsyncGenerator[ResidentEvent, None]:
         grids = await grid_ids_in(info.context, area)
         async for event, row in watch(info.context, "population", "resident", t.Resident, resident, after_event, grids):

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Annotated
 
 import strawberry
 
 from gateway.context import Info
 from gateway.role_schema import REQUIRES
-from gateway.subscriptions import watch
-from resolvers.grid.area import AreaFilter, grid_ids_in
+from gateway.subscriptions import AfterEvent, watch
+from resolvers.grid.area import AreaArg, grid_ids_in
 from resolvers.volunteer import tables as t
 from resolvers.volunteer.mutations import PATROLS, VOLUNTEERS
 from resolvers.volunteer.types import Patrol, Volunteer, patrol, volunteer
-
-Area = Annotated[AreaFilter | None, strawberry.argument(description="辖区 / narrow to an area")]
-AfterEvent = Annotated[
-    str | None, strawberry.argument(description="从此事件之后(补发错过的) / resume after this event ID")
-]
 
 
 @strawberry.type(description="志愿者变更事件 / a change to a volunteer")
@@ -42,7 +36,7 @@ class VolunteerSubscription:
         metadata={REQUIRES: ["Volunteer"]},
     )
     async def volunteer_changed(
-        self, info: Info, area: Area = None, after_event: AfterEvent = None
+        self, info: Info, area: AreaArg = None, after_event: AfterEvent = None
     ) -> AsyncGenerator[VolunteerEvent, None]:
         grids = await grid_ids_in(info.context, area)
         async for event, row in watch(
@@ -54,7 +48,7 @@ class VolunteerSubscription:
         description="巡逻排班推送 / patrol shifts as they are scheduled, in your area", metadata={REQUIRES: ["Patrol"]}
     )
     async def patrol_scheduled(
-        self, info: Info, area: Area = None, after_event: AfterEvent = None
+        self, info: Info, area: AreaArg = None, after_event: AfterEvent = None
     ) -> AsyncGenerator[PatrolEvent, None]:
         grids = await grid_ids_in(info.context, area)
         async for event, row in watch(info.context, "volunteer", PATROLS, t.Patrol, patrol, after_event, grids):

@@ -59,6 +59,3 @@ class Authenticator:
         record = await self._directory.find(principal_id)
         self._cache[principal_id] = (now, record)
         return record
-
-    def forget(self) -> None:
-        self._cache.clear()

@@ -81,9 +81,6 @@ class Databases:
     def engine(self, domain: str) -> AsyncEngine:
         return self._by_domain[domain]
 
-    def urls(self) -> dict[str, str]:
-        return {d: e.url.render_as_string(hide_password=True) for d, e in self._by_domain.items()}
-
     @asynccontextmanager
     async def session(self, domain: str) -> AsyncIterator[AsyncSession]:
         async with self._sessions[domain]() as session:

@@ -1,0 +1,98 @@
+"""Dog licences: application, the officer's pre-review, the decision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import func, select
+
+from gateway import inputs
+from gateway.context import Context, Info
+from gateway.errors import Conflict
+from gateway.loaders import load_one
+from gateway.node import from_row
+from gateway.outbox import emit
+from gateway.writes import authorize, transaction, visible_row
+from resolvers.population import tables as t
+from resolvers.population.inputs import (
+    DOMAIN,
+    ApplyDogLicenceInput,
+    DogLicenceReviewInput,
+    reason_given,
+)
+from resolvers.population.types import (
+    DogLicence,
+    DogLicenceDecision,
+    DogLicencePayload,
+)
+from resolvers.population.workflow import check_dog_licence_step
+
+
+async def _licence_payload(ctx: Context, pk: int, client_mutation_id: str | None) -> DogLicencePayload:
+    row = await load_one(ctx, t.DogLicence, pk)
+    licence = None if row is None else from_row(DogLicence, row)
+    return DogLicencePayload(dog_licence=licence, client_mutation_id=client_mutation_id)
+
+
+async def _review_licence(ctx: Context, step: str, given: DogLicenceReviewInput, passed: str) -> DogLicencePayload:
+    target = passed if given.decision is DogLicenceDecision.APPROVE else "rejected"
+    reason = reason_given(given.reason, required=target == "rejected")
+    pk = inputs.pk(str(given.dog_licence_id), "DogLicence", "input.dogLicenceId")
+    async with transaction(ctx, DOMAIN) as session:
+        row = await visible_row(ctx, session, t.DogLicence, pk, "DogLicence")
+        authorize(ctx, step, row.grid_id)
+        check_dog_licence_step(step, row.status, target)
+        row.status = target
+        row.reviewed_at = datetime.now(UTC)
+        if target == "rejected":
+            row.reason = reason
+        await emit(session, t.PopulationOutbox, "dogLicence", "DogLicence", row.id, row.grid_id, target)
+    return await _licence_payload(ctx, pk, given.client_mutation_id)
+
+
+@strawberry.type
+class DogLicenceMutation:
+    @strawberry.mutation(description="申请犬证 / apply for a dog licence (status applied)")
+    async def apply_dog_licence(
+        self, info: Info, input: Annotated[ApplyDogLicenceInput, strawberry.argument(description="申请 / application")]
+    ) -> DogLicencePayload:
+        ctx = info.context
+        dog = inputs.required_text(input.dog_name, "input.dogName", 40)
+        breed = inputs.required_text(input.breed, "input.breed", 40)
+        pk = inputs.pk(str(input.resident_id), "Resident", "input.residentId")
+        async with transaction(ctx, DOMAIN) as session:
+            owner = await visible_row(ctx, session, t.Resident, pk, "Resident")
+            authorize(ctx, "applyDogLicence", owner.grid_id)
+            pending = select(func.count(t.DogLicence.id)).where(
+                t.DogLicence.resident_id == pk,
+                t.DogLicence.dog_name == dog,
+                t.DogLicence.status.in_(("applied", "pre_reviewed")),
+            )
+            if await session.scalar(pending):
+                raise Conflict(f"input.dogName: {dog} has an application under review", argument="input.dogName")
+            licence = t.DogLicence(
+                resident_id=pk,
+                grid_id=owner.grid_id,
+                dog_name=dog,
+                breed=breed,
+                status="applied",
+                applied_at=datetime.now(UTC),
+            )
+            session.add(licence)
+            await session.flush()
+            await emit(session, t.PopulationOutbox, "dogLicence", "DogLicence", licence.id, owner.grid_id, "applied")
+        return await _licence_payload(ctx, licence.id, input.client_mutation_id)
+
+    @strawberry.mutation(description="犬证初审 / the officer's pre-review of a dog licence")
+    async def pre_review_dog_licence(
+        self, info: Info, input: Annotated[DogLicenceReviewInput, strawberry.argument(description="初审 / pre-review")]
+    ) -> DogLicencePayload:
+        return await _review_licence(info.context, "preReviewDogLicence", input, "pre_reviewed")
+
+    @strawberry.mutation(description="犬证审批 / approve or reject a pre-reviewed dog licence")
+    async def decide_dog_licence(
+        self, info: Info, input: Annotated[DogLicenceReviewInput, strawberry.argument(description="审批 / decision")]
+    ) -> DogLicencePayload:
+        return await _review_licence(info.context, "decideDogLicence", input, "approved")

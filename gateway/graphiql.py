@@ -55,6 +55,12 @@ DEFAULT_HEADERS = '{"Authorization": "Bearer <paste a token from make run>"}'
 _SCRIPT = """
 const root = ReactDOM.createRoot(document.getElementById("graphiql"));
 async function fetcher(params, options) {
+  const headers = (options && options.headers) || {};
+  if (String(headers.Authorization || headers.authorization || "").includes("<paste")) {
+    // Nothing is sent until a real token replaces the placeholder.
+    return {errors: [{message: "Paste a token printed by `make run` into the Headers pane, " +
+      "then press the re-fetch schema button (or reload) to load the documentation."}]};
+  }
   const response = await fetch(ENDPOINT, {
     method: "POST",
     headers: {

@@ -28,6 +28,7 @@ class AuditRecord(GatewayBase):
         Index("ix_gateway_audit_recorded_at", "recorded_at"),
         Index("ix_gateway_audit_principal", "principal_id"),
         Index("ix_gateway_audit_role", "role"),
+        Index("ix_gateway_audit_operation", "operation_name"),
     )
 
     # Assigned from the chain head, never by the database: a sequence leaves gaps on rollback.

@@ -39,6 +39,8 @@ class Resident(PopulationBase):
         Index("ix_resident_grid_id", "grid_id", "id"),
         Index("ix_resident_name", "name"),
         Index("ix_resident_registration_kind", "registration_kind"),
+        Index("ix_resident_status", "status"),
+        Index("ix_resident_registered_at", "registered_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # One person, one record: the database refuses a second row with the same ID number.

@@ -20,7 +20,7 @@ class Vehicle(TrafficBase):
     __tablename__ = "vehicle"
     __sensitive__ = ("plate",)
     __area__ = "grid_id"
-    __table_args__ = (Index("ix_vehicle_grid_id", "grid_id", "id"),)
+    __table_args__ = (Index("ix_vehicle_grid_id", "grid_id", "id"), Index("ix_vehicle_type", "vehicle_type"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plate: Mapped[str] = mapped_column(String(12), unique=True)
     vehicle_type: Mapped[str] = mapped_column(String(24))
@@ -62,6 +62,7 @@ class PlateAlert(TrafficBase):
     __area__ = "grid_id"
     __table_args__ = (
         Index("ix_plate_alert_status", "status"),
+        Index("ix_plate_alert_kind", "kind"),
         Index("ix_plate_alert_raised_at", "raised_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

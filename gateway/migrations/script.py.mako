@@ -7,7 +7,7 @@ Create Date: ${create_date}
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import sqlalchemy as sa  # noqa: F401 - used by most migrations
 from alembic import op
 
 revision = ${repr(up_revision)}

@@ -7,7 +7,6 @@ Create Date: 2026-11-28 16:23:31.872499
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"

@@ -44,6 +44,7 @@ class Runtime:
         self.full_executor = Executor(self.full_schema._schema, settings.max_query_depth)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
+        self._partner_policies: dict[tuple[str, ...], Policy] = {}
         self._reactions: list[asyncio.Task[None]] = []
         self.policies = self.load(Path(settings.policy_dir))
 
@@ -54,7 +55,7 @@ class Runtime:
     def install(self, policies: PolicySet) -> PolicySet:
         """Build every role's schema from ``policies``, then switch to them all at once."""
         executors = {name: self._executor(policy) for name, policy in policies.roles.items()}
-        self.policies, self._executors = policies, executors
+        self.policies, self._executors, self._partner_policies = policies, executors, {}
         return policies
 
     def _executor(self, policy: Policy) -> Executor:
@@ -63,7 +64,12 @@ class Runtime:
 
     def policy_for(self, principal: Principal) -> Policy:
         if principal.record.kind == "partner":
-            return self.policies.for_scopes(principal.scopes)
+            # Merging scope grants is done once per scope set, not on every request.
+            key = tuple(sorted(principal.scopes))
+            merged = self._partner_policies.get(key)
+            if merged is None:
+                merged = self._partner_policies[key] = self.policies.for_scopes(key)
+            return merged
         return self.policies.for_role(principal.role) or NO_GRANTS
 
     def executor_for(self, principal: Principal) -> Executor:

@@ -30,8 +30,8 @@ from gateway import migrate
 from gateway.app import create_app
 from gateway.db import statement_log
 from gateway.registry import load_registry
+from gateway.rowscope import OpenScope
 from gateway.runtime import Runtime
-from gateway.scope import OpenScope
 from gateway.settings import Settings
 
 NESTED = """

@@ -14,7 +14,7 @@ from gateway.db import Databases
 from gateway.feed import Feed
 from gateway.policy import Policy
 from gateway.principal import Principal
-from gateway.scope import OpenScope, RowScope
+from gateway.rowscope import OpenScope, RowScope
 from gateway.settings import Settings
 
 L = TypeVar("L", bound=DataLoader[Any, Any])

@@ -18,7 +18,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.db import Databases
-from gateway.tables import IdempotencyRecord
+from gateway.idempotency_tables import IdempotencyRecord
 from gateway.tokens import TOKEN_DOMAIN
 
 

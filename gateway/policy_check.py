@@ -14,12 +14,12 @@ from typing import Any
 import yaml
 
 from gateway.masks import MASKS
+from gateway.names import graphql_name
 from gateway.policy import PRESET_SOURCES, Located, Policy, PolicyError, PolicySet, TypeRule, load_policies
 from gateway.registry import Domain
 from gateway.role_schema import visible_fields
 from gateway.schema import ENGINE_GOVERNED, build_schema
 from gateway.scope import has_area
-from gateway.touched import graphql_name
 
 Problem = tuple[Located, str]
 

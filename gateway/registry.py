@@ -10,9 +10,9 @@ from sqlalchemy import MetaData
 
 from gateway.db import Databases
 from gateway.feed import Event
+from gateway.names import graphql_name
 from gateway.node import NodeFetcher, node_fetcher
 from gateway.principal import PrincipalDirectory
-from gateway.touched import graphql_name
 
 Reaction = Callable[[Databases, Event], Awaitable[None]]
 

@@ -17,8 +17,9 @@ from gateway.idempotency import IdempotencyStore
 from gateway.policy import Policy, PolicySet, load_policies
 from gateway.principal import Principal
 from gateway.registry import Reaction, Registry
+from gateway.rowscope import OpenScope, RowScope
 from gateway.schema import build_schema
-from gateway.scope import OpenScope, PolicyScope, RowScope
+from gateway.scope import PolicyScope
 from gateway.settings import Settings
 from gateway.tokens import TOKEN_DOMAIN, TokenService
 

@@ -10,41 +10,17 @@ A table says where its rows lie with ``__area__``: the name of its grid-id colum
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, false, not_, select, true
 
 from gateway.masks import MASKS
+from gateway.names import graphql_name
 from gateway.policy import Policy, TypeRule
 from gateway.principal import Principal
-from gateway.touched import graphql_name
+from gateway.rowscope import plain_columns
 
 OUTSIDE = "gw_outside_own_area"
-
-
-class RowScope(Protocol):
-    def condition(self, model: type[Any], principal: Principal) -> ColumnElement[bool] | None: ...
-
-    def columns(self, model: type[Any], principal: Principal) -> list[ColumnElement[Any]]: ...
-
-    def page_limit(self, model: type[Any]) -> int | None: ...
-
-
-def plain_columns(model: type[Any]) -> list[ColumnElement[Any]]:
-    return [column.label(column.key) for column in model.__table__.columns]
-
-
-class OpenScope:
-    """Every row and every raw value: the scope of a gateway run without policies."""
-
-    def condition(self, model: type[Any], principal: Principal) -> ColumnElement[bool] | None:
-        return None
-
-    def columns(self, model: type[Any], principal: Principal) -> list[ColumnElement[Any]]:
-        return plain_columns(model)
-
-    def page_limit(self, model: type[Any]) -> int | None:
-        return None
 
 
 def in_grids(model: type[Any], grid_ids: frozenset[int]) -> ColumnElement[bool]:

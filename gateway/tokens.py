@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from gateway.db import Databases
 from gateway.errors import BadUserInput, Unauthenticated
 from gateway.settings import Settings
-from gateway.tables import IssuedToken
+from gateway.token_tables import IssuedToken
 
 ALGORITHM = "HS256"
 TOKEN_DOMAIN = "gateway"

@@ -45,9 +45,3 @@ _HIDDEN_FIELD = re.compile(r"Cannot query field '(\w+)' on type '(\w+)'")
 def denied_from_errors(messages: list[str]) -> tuple[str, ...]:
     """``Type.field`` names a validation failure was about (fields hidden from the caller)."""
     return tuple(sorted({f"{m.group(2)}.{m.group(1)}" for text in messages for m in _HIDDEN_FIELD.finditer(text)}))
-
-
-def graphql_name(column_key: str) -> str:
-    """``id_number`` → ``idNumber``: the field that shows a column."""
-    head, *rest = column_key.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -10,11 +10,13 @@ from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-import gateway.audit_tables  # noqa: F401
+import gateway.audit_tables
+import gateway.idempotency_tables
+import gateway.token_tables  # noqa: F401
+from gateway.base import GatewayBase
 from gateway.db import create_engine
 from gateway.registry import load_registry
 from gateway.settings import Settings, get_settings
-from gateway.tables import GatewayBase
 
 
 def _metadata() -> dict[str, MetaData]:

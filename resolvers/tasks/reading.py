@@ -14,8 +14,8 @@ from sqlalchemy import Select, and_, or_, select
 from gateway.context import Context
 from gateway.data import count, fetch_rows
 from gateway.ids import encode_id
+from gateway.names import graphql_name
 from gateway.pagination import Connection, Edge, PageArgs, PageInfo
-from gateway.touched import graphql_name
 from resolvers.tasks import cursor
 from resolvers.tasks.cursor import Position
 from resolvers.tasks.kinds import Kind, kinds_of

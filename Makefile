@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-ASSETS := gateway/static/node_modules/.installed
+ASSETS := gateway/transport/static/node_modules/.installed
 
 .PHONY: setup run test lint typecheck schema bench clean
 
@@ -17,8 +17,8 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 # GraphiQL and React, pinned in package-lock.json, served by the gateway itself (no CDN).
-$(ASSETS): gateway/static/package.json gateway/static/package-lock.json
-	npm ci --prefix gateway/static --no-audit --no-fund --loglevel=error
+$(ASSETS): gateway/transport/static/package.json gateway/transport/static/package-lock.json
+	npm ci --prefix gateway/transport/static --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: setup
@@ -44,4 +44,4 @@ bench: setup
 	$(BIN)/python bench/nested_page.py
 
 clean:
-	rm -rf $(VENV) gateway/static/node_modules var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) gateway/transport/static/node_modules var .mypy_cache .ruff_cache .pytest_cache

@@ -26,13 +26,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway import migrate
 from gateway.app import create_app
-from gateway.db import statement_log
-from gateway.registry import load_registry
-from gateway.rowscope import OpenScope
-from gateway.runtime import Runtime
-from gateway.settings import Settings
+from gateway.data import migrate
+from gateway.data.databases import statement_log
+from gateway.kernel.registry import load_registry
+from gateway.kernel.scope import OpenScope
+from gateway.kernel.settings import Settings
+from gateway.pipeline.runtime import Runtime
 
 NESTED = """
 query Nested($n: Int!) {

@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from gateway.graphiql import graphiql_routes
-from gateway.http import graphql_endpoint
-from gateway.policy_watch import PolicyWatcher
-from gateway.registry import Registry, load_registry
-from gateway.runtime import Runtime
-from gateway.settings import Settings, get_settings
-from gateway.ws import websocket_endpoint
+from gateway.kernel.registry import Registry, load_registry
+from gateway.kernel.settings import Settings, get_settings
+from gateway.pipeline.runtime import Runtime
+from gateway.policy.watch import PolicyWatcher
+from gateway.transport.graphiql import graphiql_routes
+from gateway.transport.http import graphql_endpoint
+from gateway.transport.websocket import websocket_endpoint
 
 
 async def healthz(request: Request) -> Response:

@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
-from gateway import migrate
 from gateway.app import create_app
-from gateway.db import statement_log
-from gateway.registry import load_registry
-from gateway.runtime import Runtime
-from gateway.settings import Settings
+from gateway.data import migrate
+from gateway.data.databases import statement_log
+from gateway.kernel.registry import load_registry
+from gateway.kernel.settings import Settings
+from gateway.pipeline.runtime import Runtime
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 ON_CI = os.environ.get("CI") == "true"

@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLObjectType
 
-from gateway.policy import PolicySet, load_policies
-from gateway.policy_check import load_and_check
-from gateway.policy_cli import add_policy_commands
-from gateway.policy_explain import explain
-from gateway.policy_watch import PolicyWatcher
-from gateway.principal import Area, Principal, PrincipalRecord
-from gateway.registry import load_registry
-from gateway.role_schema import visible_fields
-from gateway.runtime import Runtime
-from gateway.schema import build_schema
+from gateway.auth.principal import Area, Principal, PrincipalRecord
+from gateway.cli.policy import add_policy_commands
+from gateway.kernel.registry import load_registry
+from gateway.pipeline.runtime import Runtime
+from gateway.policy.check import load_and_check
+from gateway.policy.explain import explain
+from gateway.policy.model import PolicySet, load_policies
+from gateway.policy.watch import PolicyWatcher
+from gateway.schema.assembly import build_schema
+from gateway.schema.per_policy import visible_fields
 from tests.harness import test_settings as settings_for
 
 ROOT = Path(__file__).resolve().parent.parent

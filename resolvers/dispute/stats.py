@@ -7,10 +7,10 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from gateway.context import Info
-from gateway.filters import DateRange, within
-from gateway.role_schema import COUNTS
-from gateway.stats import Bucket, grouped, total
+from gateway.data.filters import DateRange, within
+from gateway.data.stats import Bucket, grouped, total
+from gateway.kernel.context import Info
+from gateway.schema.per_policy import COUNTS
 from resolvers.dispute import tables as t
 from resolvers.grid.area import AreaFilter, in_area
 

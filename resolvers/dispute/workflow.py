@@ -4,7 +4,7 @@ goes to the judicial office, which mediates it again or follows it up."""
 
 from __future__ import annotations
 
-from gateway.workflow import machine
+from gateway.write.workflow import machine
 
 DISPUTE = machine(
     "dispute",

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import ColumnElement, Select, select
 
-from gateway.context import Context
-from gateway.data import ColumnLike, fetch_rows
-from gateway.errors import BadUserInput
-from gateway.ids import decode_pk
+from gateway.data.ids import decode_pk
+from gateway.data.reads import ColumnLike, fetch_rows
+from gateway.kernel.context import Context
+from gateway.kernel.errors import BadUserInput
 from resolvers.grid.tables import Community, Grid, GridBinding, Street
 
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_, select
 
-from gateway.context import Context, Info
-from gateway.filters import contains, search_text
-from gateway.ids import decode_pk
-from gateway.loaders import load_one
-from gateway.pagination import After, Connection, First, PageArgs, root_page
+from gateway.data.filters import contains, search_text
+from gateway.data.ids import decode_pk
+from gateway.data.loaders import load_one
+from gateway.data.pagination import After, Connection, First, PageArgs, root_page
+from gateway.kernel.context import Context, Info
 from resolvers.grid import tables as t
 from resolvers.grid.area import AreaFilter, grids_in_area
 from resolvers.grid.types import (

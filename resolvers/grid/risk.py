@@ -26,9 +26,9 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, func, select, true, update
 
-from gateway.db import Databases
-from gateway.feed import Event
-from gateway.outbox import emit
+from gateway.data.databases import Databases
+from gateway.feed.outbox import emit
+from gateway.feed.tail import Event
 from resolvers.grid.tables import Grid, GridOutbox
 
 WINDOW = timedelta(days=30)

@@ -10,13 +10,13 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import inputs
-from gateway.context import Context, Info
-from gateway.errors import NotFound
-from gateway.ids import encode_id
-from gateway.outbox import emit
-from gateway.touched import note_row
-from gateway.writes import authorize, rule, transaction, visible_row
+from gateway.audit.touched import note_row
+from gateway.data.ids import encode_id
+from gateway.feed.outbox import emit
+from gateway.kernel.context import Context, Info
+from gateway.kernel.errors import NotFound
+from gateway.write import inputs
+from gateway.write.transaction import authorize, rule, transaction, visible_row
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,

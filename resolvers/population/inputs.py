@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 import strawberry
 from sqlalchemy import select
 
-from gateway import inputs
-from gateway.context import Context
-from gateway.errors import BadUserInput
-from gateway.writes import preset
+from gateway.kernel.context import Context
+from gateway.kernel.errors import BadUserInput
+from gateway.write import inputs
+from gateway.write.transaction import preset
 from resolvers.grid import tables as grid_tables
 from resolvers.population.types import (
     DogLicenceDecision,

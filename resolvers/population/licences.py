@@ -8,13 +8,13 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import func, select
 
-from gateway import inputs
-from gateway.context import Context, Info
-from gateway.errors import Conflict
-from gateway.loaders import load_one
-from gateway.node import from_row
-from gateway.outbox import emit
-from gateway.writes import authorize, transaction, visible_row
+from gateway.data.loaders import load_one
+from gateway.feed.outbox import emit
+from gateway.kernel.context import Context, Info
+from gateway.kernel.errors import Conflict
+from gateway.schema.node import from_row
+from gateway.write import inputs
+from gateway.write.transaction import authorize, transaction, visible_row
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,

@@ -8,9 +8,9 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import extract, select
 
-from gateway.context import Info
-from gateway.role_schema import COUNTS
-from gateway.stats import Bucket, grouped, total
+from gateway.data.stats import Bucket, grouped, total
+from gateway.kernel.context import Info
+from gateway.schema.per_policy import COUNTS
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.population import tables as t
 from resolvers.population.types import age_band

@@ -10,8 +10,8 @@ decision → approved | rejected.
 
 from __future__ import annotations
 
-from gateway.errors import Conflict
-from gateway.workflow import machine
+from gateway.kernel.errors import Conflict
+from gateway.write.workflow import machine
 
 RESIDENT = machine(
     "resident",

@@ -8,12 +8,12 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from gateway.context import Context, Info
-from gateway.errors import BadUserInput
-from gateway.filters import within
-from gateway.loaders import load_many
-from gateway.node import from_row
-from gateway.pagination import After, Connection, First, PageArgs, root_page
+from gateway.data.filters import within
+from gateway.data.loaders import load_many
+from gateway.data.pagination import After, Connection, First, PageArgs, root_page
+from gateway.kernel.context import Context, Info
+from gateway.kernel.errors import BadUserInput
+from gateway.schema.node import from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.traffic import tables as t
 from resolvers.traffic.types import PlateAlert, PlateAlertFilter, Vehicle, vehicle

@@ -1,0 +1,124 @@
+"""The ``auditLog`` root field, through which the auditor reads the trail.
+
+The trail holds principals, field names and primary keys, never a citizen's data, so
+reading it reveals who looked at what, not what they saw.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select
+
+from gateway.audit.tables import AuditRecord
+from gateway.audit.trail import utc
+from gateway.data.filters import DateRange, within
+from gateway.data.pagination import After, Connection, First, PageArgs, build_connection
+from gateway.kernel.context import Info
+from gateway.kernel.errors import GatewayError
+
+
+@strawberry.enum(description="操作结果 / outcome of an audited operation")
+class AuditOutcome(Enum):
+    OK = strawberry.enum_value("ok", description="成功 / succeeded")
+    ERROR = strawberry.enum_value("error", description="出错 / failed with an error")
+    DENIED = strawberry.enum_value("denied", description="被拒绝 / refused by policy")
+
+
+@strawberry.type(description="一类对象中被触及的记录 / the rows of one type an operation touched")
+class AuditRowIds:
+    type: str = strawberry.field(description="GraphQL 类型名 / GraphQL type name")
+    ids: list[int] = strawberry.field(description="主键 / primary keys")
+
+
+@strawberry.type(name="AuditRecord", description="审计记录 / one audited operation")
+class AuditRecordType:
+    seq: int = strawberry.field(description="序号(自 1 起连续) / position in the trail, contiguous from 1")
+    recorded_at: datetime = strawberry.field(description="记录时间 / recorded at")
+    principal_id: str = strawberry.field(description="调用者标识 / principal ID")
+    role: str = strawberry.field(description="角色 / role")
+    agency: str = strawberry.field(description="所属单位 / agency")
+    purpose: str | None = strawberry.field(description="声明的用途(X-Purpose 请求头) / declared purpose (X-Purpose)")
+    operation_name: str | None = strawberry.field(description="操作名 / operation name")
+    operation_hash: str = strawberry.field(description="操作文本的 SHA-256 / SHA-256 of the operation text")
+    operation_type: str = strawberry.field(description="操作类型(query/mutation/subscription) / operation type")
+    policy_version: str = strawberry.field(description="生效的策略版本 / policy version in force")
+    fields: list[str] = strawberry.field(description="触及的敏感字段 / sensitive fields touched, as Type.field")
+    row_ids: list[AuditRowIds] = strawberry.field(description="触及的记录 / rows touched, by type")
+    redacted: list[str] = strawberry.field(description="按行隐去的响应路径 / response paths nulled by a row rule")
+    denied: list[str] = strawberry.field(description="被拒绝的字段或路径 / fields or paths denied")
+    outcome: AuditOutcome = strawberry.field(description="结果 / outcome")
+    hash: str = strawberry.field(description="本条哈希 / hash of this record")
+    prev_hash: str = strawberry.field(description="上一条的哈希 / hash of the record before")
+
+
+def audit_record(row: AuditRecord) -> AuditRecordType:
+    return AuditRecordType(
+        seq=row.seq,
+        recorded_at=utc(row.recorded_at),
+        principal_id=row.principal_id,
+        role=row.role,
+        agency=row.agency,
+        purpose=row.purpose,
+        operation_name=row.operation_name,
+        operation_hash=row.operation_hash,
+        operation_type=row.operation_type,
+        policy_version=row.policy_version,
+        fields=json.loads(row.fields),
+        row_ids=[AuditRowIds(type=kind, ids=ids) for kind, ids in sorted(json.loads(row.row_ids).items())],
+        redacted=json.loads(row.redacted),
+        denied=json.loads(row.denied),
+        outcome=AuditOutcome(row.outcome),
+        hash=row.hash,
+        prev_hash=row.prev_hash,
+    )
+
+
+@strawberry.input(description="审计日志筛选 / audit log filter")
+class AuditFilter:
+    principal_id: str | None = strawberry.field(default=None, description="调用者标识 / principal ID")
+    role: str | None = strawberry.field(default=None, description="角色 / role")
+    operation_name: str | None = strawberry.field(default=None, description="操作名(精确) / exact operation name")
+    recorded: DateRange | None = strawberry.field(default=None, description="记录日期 / recording date range")
+    outcome: AuditOutcome | None = strawberry.field(default=None, description="结果 / outcome")
+
+
+def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
+    if filter is None:
+        return stmt
+    if filter.principal_id is not None:
+        stmt = stmt.where(AuditRecord.principal_id == filter.principal_id)
+    if filter.role is not None:
+        stmt = stmt.where(AuditRecord.role == filter.role)
+    if filter.operation_name is not None:
+        stmt = stmt.where(AuditRecord.operation_name == filter.operation_name)
+    if filter.outcome is not None:
+        stmt = stmt.where(AuditRecord.outcome == filter.outcome.value)
+    return within(stmt, AuditRecord.recorded_at, filter.recorded, "filter.recorded")
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(description="审计日志(按记录先后) / the audit trail, in the order recorded")
+    async def audit_log(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[AuditFilter | None, strawberry.argument(description="筛选 / filter")] = None,
+    ) -> Connection[AuditRecordType]:
+        trail = info.context.audit
+        if trail is None:
+            raise GatewayError("The audit trail is not enabled on this gateway")
+        page = PageArgs.parse(info.context, first, after)
+        stmt = _filtered(trail.select(), filter)
+        rows = await trail.page(stmt, page.first, page.after) if page.first else []
+
+        async def total() -> int:
+            return await trail.count(stmt)
+
+        return build_connection(rows, page, audit_record, total)

@@ -1,0 +1,283 @@
+"""The audit trail: one record per operation that touches personal data, append-only and hash-chained.
+
+A record's ``hash`` is the SHA-256 of the previous record's hash followed by the record's
+canonical JSON, so changing, removing or reordering any record breaks the chain there;
+:meth:`AuditTrail.verify` walks it and names the first record that does not fit.
+
+A record holds names and primary keys only, never a value::
+
+    seq = await trail.append(AuditEntry(principal_id="police.demo", role="community_police", ...,
+                                        fields=("Resident.idNumber",), row_ids={"Resident": (17,)}))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
+from gateway.auth.tokens import TOKEN_DOMAIN
+from gateway.data.databases import Databases
+
+AUDIT_DOMAIN = TOKEN_DOMAIN
+# Any number every appender agrees on: ASCII "audit".
+LOCK_KEY = 0x6175646974
+BATCH = 500
+FREE_TEXT_LIMIT = 200
+# Phone and ID numbers a caller may have typed into a purpose or an operation name.
+_LONG_NUMBER = re.compile(r"\d{11,}[Xx]?")
+
+OperationType = Literal["query", "mutation", "subscription"]
+Outcome = Literal["ok", "error", "denied"]
+Problem = Literal["tampered", "missing", "broken"]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What one operation touched: who asked and why, which sensitive fields and which rows.
+
+    ``fields`` are ``Type.field`` names, ``row_ids`` maps a GraphQL type name to primary keys,
+    ``redacted`` and ``denied`` are response paths or field names.
+    """
+
+    principal_id: str
+    role: str
+    agency: str
+    purpose: str | None
+    operation_name: str | None
+    operation_hash: str
+    operation_type: OperationType
+    policy_version: str
+    fields: tuple[str, ...] = ()
+    row_ids: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    redacted: tuple[str, ...] = ()
+    denied: tuple[str, ...] = ()
+    outcome: Outcome = "ok"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The verdict on the chain: intact with ``count`` records, or the first record that does not fit."""
+
+    count: int
+    problem: Problem | None = None
+    seq: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit trail intact: {self.count} records"
+        return f"audit trail broken at record {self.seq}: {self.reason}"
+
+
+def operation_hash(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def utc(moment: datetime) -> datetime:
+    # SQLite hands back the naive UTC wall time it stored; PostgreSQL an aware time in the session's zone.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _free_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return _LONG_NUMBER.sub("***", value)[:FREE_TEXT_LIMIT]
+
+
+def content(record: AuditRecord) -> dict[str, Any]:
+    """What a record's hash covers: every column but the two hashes, collections decoded."""
+    return {
+        "seq": record.seq,
+        "recorded_at": utc(record.recorded_at).isoformat(timespec="microseconds"),
+        "principal_id": record.principal_id,
+        "role": record.role,
+        "agency": record.agency,
+        "purpose": record.purpose,
+        "operation_name": record.operation_name,
+        "operation_hash": record.operation_hash,
+        "operation_type": record.operation_type,
+        "policy_version": record.policy_version,
+        "fields": json.loads(record.fields),
+        "row_ids": json.loads(record.row_ids),
+        "redacted": json.loads(record.redacted),
+        "denied": json.loads(record.denied),
+        "outcome": record.outcome,
+    }
+
+
+def chain_hash(record: AuditRecord) -> str:
+    return hashlib.sha256((record.prev_hash + canonical(content(record))).encode()).hexdigest()
+
+
+def _record(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
+    record = AuditRecord(
+        seq=seq,
+        recorded_at=datetime.now(UTC),
+        principal_id=entry.principal_id,
+        role=entry.role,
+        agency=entry.agency,
+        purpose=_free_text(entry.purpose),
+        operation_name=_free_text(entry.operation_name),
+        operation_hash=entry.operation_hash,
+        operation_type=entry.operation_type,
+        policy_version=entry.policy_version,
+        fields=canonical(sorted(set(entry.fields))),
+        row_ids=canonical({kind: sorted({int(i) for i in ids}) for kind, ids in entry.row_ids.items() if ids}),
+        redacted=canonical(sorted(set(entry.redacted))),
+        denied=canonical(sorted(set(entry.denied))),
+        outcome=entry.outcome,
+        prev_hash=prev_hash,
+    )
+    record.hash = chain_hash(record)
+    return record
+
+
+def _misfit(record: AuditRecord, seq: int, prev_hash: str, count: int) -> VerifyReport | None:
+    """Why ``record``, found where record ``seq`` should follow ``prev_hash``, does not fit; None when it does."""
+    if record.seq != seq:
+        return VerifyReport(count, "missing", seq, f"record {seq} is missing (the next record is {record.seq})")
+    if record.prev_hash != prev_hash:
+        before = "the genesis hash" if seq == 1 else f"the hash of record {seq - 1}"
+        return VerifyReport(count, "broken", seq, f"its prev_hash is not {before}")
+    try:
+        recomputed = chain_hash(record)
+    except (ValueError, TypeError):
+        return VerifyReport(count, "tampered", seq, "its content is not readable JSON")
+    if recomputed != record.hash:
+        return VerifyReport(count, "tampered", seq, "its content does not match its hash")
+    return None
+
+
+def _head_misfit(
+    before: tuple[int, str] | None, after: tuple[int, str] | None, count: int, last_hash: str
+) -> VerifyReport:
+    """Compare the walked chain with its head, read before and after the walk (appends may run meanwhile)."""
+    if after is None:
+        return VerifyReport(count, "broken", count, "the chain head is missing") if count else VerifyReport(0)
+    if before is not None and count < before[0]:
+        reason = f"record {count + 1} is missing (the chain head is at record {before[0]})"
+        return VerifyReport(count, "missing", count + 1, reason)
+    if after[0] < count:
+        reason = f"it lies beyond the chain head (record {after[0]})"
+        return VerifyReport(after[0], "broken", after[0] + 1, reason)
+    if after[0] == count and after[1] != last_hash:
+        return VerifyReport(count, "broken", count, "its hash is not the chain head's")
+    return VerifyReport(count)
+
+
+class AuditTrail:
+    """Appends records to the gateway database's trail, checks the chain, and reads records back.
+
+    Appends take turns within a process (an asyncio lock) and across processes (PostgreSQL:
+    a transaction-scoped advisory lock; SQLite: the write lock, taken by touching the head first).
+    """
+
+    def __init__(self, databases: Databases) -> None:
+        self._databases = databases
+        self._dialect = databases.engine(AUDIT_DOMAIN).dialect.name
+        self._lock = asyncio.Lock()
+
+    async def append(self, entry: AuditEntry) -> int:
+        """Record ``entry`` at the end of the chain; return its ``seq``."""
+        async with self._lock, self._databases.session(AUDIT_DOMAIN) as session, session.begin():
+            head = await self._take_head(session)
+            seq, prev_hash = head if head is not None else await _last(session)
+            record = _record(entry, seq + 1, prev_hash)
+            session.add(record)
+            if head is None:
+                session.add(AuditHead(id=HEAD_ID, seq=record.seq, hash=record.hash))
+            else:
+                await session.execute(
+                    update(AuditHead)
+                    .where(AuditHead.id == HEAD_ID)
+                    .values(seq=record.seq, hash=record.hash)
+                    .execution_options(synchronize_session=False)
+                )
+        return record.seq
+
+    async def _take_head(self, session: AsyncSession) -> tuple[int, str] | None:
+        """Hold the chain for the rest of this transaction, then read its head."""
+        if self._dialect == "postgresql":
+            await session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
+        else:
+            # A transaction whose first statement writes takes SQLite's write lock at once, as
+            # BEGIN IMMEDIATE would; other appenders wait for the commit, then see this record.
+            await session.execute(
+                update(AuditHead)
+                .where(AuditHead.id == HEAD_ID)
+                .values(seq=AuditHead.seq)
+                .execution_options(synchronize_session=False)
+            )
+        return await _head(session)
+
+    async def verify(self) -> VerifyReport:
+        """Walk the chain in ``seq`` order, recomputing every hash; stop at the first record that does not fit."""
+        async with self._databases.session(AUDIT_DOMAIN) as session:
+            before = await _head(session)
+            count, last_hash = 0, GENESIS_HASH
+            while True:
+                stmt = select(AuditRecord).where(AuditRecord.seq > count).order_by(AuditRecord.seq).limit(BATCH)
+                batch = (await session.scalars(stmt)).all()
+                for record in batch:
+                    misfit = _misfit(record, count + 1, last_hash, count)
+                    if misfit is not None:
+                        return misfit
+                    count, last_hash = record.seq, record.hash
+                session.expunge_all()
+                if len(batch) < BATCH:
+                    break
+            after = await _head(session)
+        return _head_misfit(before, after, count, last_hash)
+
+    def select(self) -> Select[tuple[AuditRecord]]:
+        """Every record; narrow it with ``where`` and pass it to :meth:`page` and :meth:`count`."""
+        return select(AuditRecord)
+
+    async def page(self, stmt: Select[Any], first: int, after: int | None) -> Sequence[AuditRecord]:
+        """Up to ``first + 1`` records of ``stmt`` after record ``after``, in ``seq`` order."""
+        paged = stmt.order_by(AuditRecord.seq).limit(first + 1)
+        if after is not None:
+            paged = paged.where(AuditRecord.seq > after)
+        async with self._databases.session(AUDIT_DOMAIN) as session:
+            return (await session.scalars(paged)).all()
+
+    async def count(self, stmt: Select[Any]) -> int:
+        counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        async with self._databases.session(AUDIT_DOMAIN) as session:
+            return int((await session.execute(counted)).scalar_one())
+
+    async def tail(self, n: int) -> list[AuditRecord]:
+        """The last ``n`` records, oldest first."""
+        stmt = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(n)
+        async with self._databases.session(AUDIT_DOMAIN) as session:
+            return list(reversed((await session.scalars(stmt)).all()))
+
+
+async def _head(session: AsyncSession) -> tuple[int, str] | None:
+    row = (await session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID))).first()
+    return None if row is None else (row.seq, row.hash)
+
+
+async def _last(session: AsyncSession) -> tuple[int, str]:
+    """The last record's ``seq`` and ``hash``, for a trail whose head row is absent."""
+    stmt = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+    row = (await session.execute(stmt)).first()
+    return (0, GENESIS_HASH) if row is None else (row.seq, row.hash)

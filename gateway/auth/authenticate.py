@@ -1,0 +1,61 @@
+"""Bearer token → principal. The principal's area is read from the data, briefly cached."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from gateway.auth.principal import Area, Principal, PrincipalDirectory, PrincipalRecord, parse_area
+from gateway.auth.tokens import TokenService
+from gateway.kernel.errors import Unauthenticated
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("Missing Authorization header: send 'Authorization: Bearer <token>'")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+class Authenticator:
+    def __init__(self, tokens: TokenService, directory: PrincipalDirectory, cache_seconds: float) -> None:
+        self._tokens = tokens
+        self._directory = directory
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, PrincipalRecord | None]] = {}
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        claims = self._tokens.decode(bearer_token(authorization))
+        if not await self._tokens.is_live(claims.token_id):
+            raise Unauthenticated("Token has been revoked or was not issued by this gateway")
+        record = await self._record(claims.principal_id)
+        if record is None or not record.active:
+            raise Unauthenticated(f"Principal {claims.principal_id!r} is unknown or disabled")
+        if claims.area is not None:
+            record = replace(record, area=await self._area(claims.area))
+        if record.kind == "partner":
+            # A partner token carries its scopes; the agency's registration caps them.
+            scopes = tuple(s for s in claims.scopes if s in record.scopes)
+        else:
+            scopes = claims.scopes or record.scopes
+        return Principal(record=record, token_id=claims.token_id, scopes=scopes)
+
+    async def _area(self, text: str) -> Area:
+        parsed = parse_area(text)
+        area = None if parsed is None else await self._directory.area(*parsed)
+        if area is None:
+            raise Unauthenticated(f"Token names an unknown area {text!r}")
+        return area
+
+    async def _record(self, principal_id: str) -> PrincipalRecord | None:
+        # Areas come from the data so that rebinding an officer needs no new token;
+        # a short cache keeps that look-up off most requests.
+        now = time.monotonic()
+        cached = self._cache.get(principal_id)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        record = await self._directory.find(principal_id)
+        self._cache[principal_id] = (now, record)
+        return record

@@ -1,0 +1,47 @@
+"""``gateway db`` (migrations) and ``gateway seed``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from gateway.cli.session import with_databases
+from gateway.data.databases import Databases
+from gateway.kernel.registry import Registry
+from gateway.kernel.settings import Settings
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from gateway.data import migrate
+
+    if args.action == "upgrade":
+        migrate.upgrade(revision=args.revision or "heads")
+    elif args.action == "downgrade":
+        migrate.downgrade(args.revision or "base")
+    else:
+        migrate.revision(args.message or "change")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    async def run(settings: Settings, registry: Registry, databases: Databases) -> int:
+        written = await registry.seed(databases, args.residents)
+        for table, count in written.items():
+            print(f"{table}: {count}")
+        if not written:
+            print("demo data already present; nothing written")
+        return 0
+
+    return asyncio.run(with_databases(run))
+
+
+def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = sub.add_parser("db", help="database migrations (Alembic)")
+    db.add_argument("action", choices=["upgrade", "downgrade", "revision"])
+    db.add_argument("revision", nargs="?")
+    db.add_argument("-m", "--message")
+    db.set_defaults(func=cmd_db)
+
+    seed = sub.add_parser("seed", help="write the demo data (when absent) and optional synthetic residents")
+    seed.add_argument("--residents", type=int, default=0, help="add N synthetic residents")
+    seed.set_defaults(func=cmd_seed)

@@ -1,0 +1,97 @@
+"""Database sources: one async engine per distinct URL, one session factory per domain.
+
+Each domain owns a ``MetaData`` and may live in its own database; the engine never joins
+across domains in SQL, so any mix of SQLite and PostgreSQL URLs works.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from gateway.kernel.settings import Settings
+
+# Statements executed in the current context; tests and benchmarks read it to count SQL.
+statement_log: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("statement_log", default=None)
+
+
+def _count_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    log = statement_log.get()
+    # Transaction control is not a query; counting it would make SQLite and PostgreSQL differ.
+    if log is not None and not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+        log.append(statement)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:
+    # SQLAlchemy, not the driver, begins transactions (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+WRITE = "gateway_write"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A write transaction takes SQLite's write lock when it begins, not at its first write,
+    # so a read-check-write (a version check) cannot interleave with another writer's.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def create_engine(url: str, echo: bool = False) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+class Databases:
+    """The engines of all domains, shared between domains that name the same URL."""
+
+    def __init__(self, settings: Settings, domains: Iterable[str]) -> None:
+        self._engines: dict[str, AsyncEngine] = {}
+        self._by_domain: dict[str, AsyncEngine] = {}
+        self._sessions: dict[str, async_sessionmaker[AsyncSession]] = {}
+        self._writers: dict[str, async_sessionmaker[AsyncSession]] = {}
+        for domain in domains:
+            url = settings.db_url_for(domain)
+            if url not in self._engines:
+                self._engines[url] = create_engine(url, settings.db_echo)
+            self._by_domain[domain] = self._engines[url]
+            engine = self._engines[url]
+            self._sessions[domain] = async_sessionmaker(engine, expire_on_commit=False)
+            writer = engine.execution_options(**{WRITE: True})
+            self._writers[domain] = async_sessionmaker(writer, expire_on_commit=False)
+
+    def engine(self, domain: str) -> AsyncEngine:
+        return self._by_domain[domain]
+
+    @asynccontextmanager
+    async def session(self, domain: str) -> AsyncIterator[AsyncSession]:
+        async with self._sessions[domain]() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write_session(self, domain: str) -> AsyncIterator[AsyncSession]:
+        """A session for a write transaction: on SQLite it holds the write lock from its start."""
+        async with self._writers[domain]() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        for engine in self._engines.values():
+            await engine.dispose()

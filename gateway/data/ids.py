@@ -1,0 +1,49 @@
+"""Opaque global IDs (``Type:pk``) and pagination cursors, both base64url text."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from gateway.kernel.errors import BadUserInput
+
+
+def _encode(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(token: str, what: str) -> str:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        return base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise BadUserInput(f"Malformed {what}: {token!r}", argument=what) from None
+
+
+def encode_id(type_name: str, pk: int) -> str:
+    return _encode(f"{type_name}:{pk}")
+
+
+def decode_id(global_id: str, expected: str | None = None) -> tuple[str, int]:
+    """Split a global ID into its type name and primary key; refuse a malformed one or another type's."""
+    type_name, _, pk = _decode(global_id, "ID").partition(":")
+    if not type_name or not pk.isdigit():
+        raise BadUserInput(f"Malformed ID: {global_id!r}", argument="id")
+    if expected is not None and type_name != expected:
+        raise BadUserInput(f"ID {global_id!r} is not a {expected} ID", argument="id")
+    return type_name, int(pk)
+
+
+def decode_pk(global_id: str, expected: str) -> int:
+    return decode_id(global_id, expected)[1]
+
+
+def encode_cursor(pk: int) -> str:
+    return _encode(f"cursor:{pk}")
+
+
+def decode_cursor(cursor: str) -> int:
+    prefix, _, pk = _decode(cursor, "cursor").partition(":")
+    if prefix != "cursor" or not pk.isdigit():
+        raise BadUserInput(f"Malformed cursor: {cursor!r}", argument="after")
+    return int(pk)

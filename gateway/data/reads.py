@@ -1,0 +1,54 @@
+"""The one way resolvers read rows: as a principal, through the row scope.
+
+Every select of every domain passes through :func:`scoped` (the principal's row filter joins
+the WHERE clause) and :func:`as_read` (the SELECT list becomes the columns the principal may
+read, masked in SQL). Results are plain rows: attribute access by column name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import QueryableAttribute
+
+from gateway.kernel.context import Context
+
+# A column as resolvers name it: a mapped attribute (``Resident.grid_id``) or any SQL expression.
+ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]
+Row = Any
+
+
+def scoped(stmt: Select[Any], model: type[Any], ctx: Context) -> Select[Any]:
+    condition = ctx.scope.condition(model, ctx.principal)
+    return stmt if condition is None else stmt.where(condition)
+
+
+def as_read(stmt: Select[Any], model: type[Any], ctx: Context, *extra: ColumnElement[Any]) -> Select[Any]:
+    """``stmt`` (a select of ``model`` with its filters) reading the principal's columns, scoped."""
+    return scoped(stmt, model, ctx).with_only_columns(*ctx.scope.columns(model, ctx.principal), *extra)
+
+
+def domain_of(model: type[Any]) -> str:
+    return str(model.__domain__)
+
+
+async def execute(ctx: Context, model: type[Any], stmt: Select[Any]) -> Sequence[Row]:
+    async with ctx.databases.session(domain_of(model)) as session:
+        return list((await session.execute(stmt)).all())
+
+
+async def fetch_all(ctx: Context, model: type[Any], stmt: Select[Any] | None = None) -> Sequence[Row]:
+    return await execute(ctx, model, as_read(select(model) if stmt is None else stmt, model, ctx))
+
+
+async def count(ctx: Context, model: type[Any], stmt: Select[Any]) -> int:
+    counted = scoped(stmt, model, ctx).with_only_columns(func.count(func.distinct(model.id))).order_by(None)
+    async with ctx.databases.session(domain_of(model)) as session:
+        return int((await session.execute(counted)).scalar_one())
+
+
+async def fetch_rows(ctx: Context, model: type[Any], stmt: Select[Any]) -> Sequence[Row]:
+    """Rows of a scoped statement that selects its own columns (ids, groups, counts)."""
+    return await execute(ctx, model, scoped(stmt, model, ctx))

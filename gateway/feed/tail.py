@@ -1,0 +1,162 @@
+"""The change feed: events read from the domains' outboxes and handed to subscribers.
+
+Every worker tails every outbox itself, so an event committed by any worker reaches the
+subscribers of every worker, and nothing is lost when a process dies between commit and
+publish. After a commit the writer wakes the feed: in-process by default, through a Redis
+channel when ``GATEWAY_REDIS_URL`` is set, so other workers wake at once instead of at
+their next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from gateway.data.databases import Databases
+from gateway.kernel.errors import BadUserInput
+
+log = logging.getLogger("gateway.feed")
+CHANNEL = "gateway:outbox"
+
+
+@dataclass(frozen=True)
+class Event:
+    domain: str
+    id: int
+    topic: str
+    type_name: str
+    row_id: int
+    grid_id: int | None
+    kind: str
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.domain}:{self.id}"
+
+
+def parse_event_id(text: str, domain: str) -> int:
+    """``dispute:42`` → 42, for resuming after the last event a client saw."""
+    name, _, number = text.partition(":")
+    if name != domain or not number.isdigit():
+        raise BadUserInput(f"afterEvent must look like {domain}:<number>, got {text!r}", argument="afterEvent")
+    return int(number)
+
+
+def _event(domain: str, row: Any) -> Event:
+    return Event(domain, row.id, row.topic, row.type_name, row.row_id, row.grid_id, row.kind)
+
+
+class Feed:
+    def __init__(
+        self, databases: Databases, outboxes: Mapping[str, Any], poll_seconds: float, redis_url: str | None
+    ) -> None:
+        self._databases = databases
+        self._outboxes = dict(outboxes)
+        self._poll_seconds = poll_seconds
+        self._redis_url = redis_url
+        self._queues: dict[tuple[str, str], set[asyncio.Queue[Event]]] = {}
+        self._wakes = {domain: asyncio.Event() for domain in self._outboxes}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._redis: Any = None
+        self._started = False
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for domain in self._outboxes:
+            last = await self._last_id(domain)
+            self._tasks.append(asyncio.create_task(self._tail(domain, last)))
+        if self._redis_url:
+            import redis.asyncio as redis
+
+            self._redis = redis.from_url(self._redis_url)
+            self._tasks.append(asyncio.create_task(self._listen()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._redis is not None:
+            await self._redis.aclose()
+        self._started = False
+
+    async def committed(self) -> None:
+        """Called after a transaction that wrote events: wake this worker, and the others."""
+        self._wake_all()
+        if self._redis is not None:
+            try:
+                await self._redis.publish(CHANNEL, "1")
+            except Exception:
+                log.warning("could not publish a wake-up on Redis; other workers poll", exc_info=True)
+
+    async def events(self, domain: str, topic: str, after: int | None = None) -> AsyncIterator[Event]:
+        """Events of one topic: first those after ``after`` (a resume), then live ones, in order."""
+        await self.start()
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._queues.setdefault((domain, topic), set()).add(queue)
+        try:
+            last = after if after is not None else await self._last_id(domain)
+            if after is not None:
+                while batch := await self._read(domain, last, topic):
+                    for event in batch:
+                        last = event.id
+                        yield event
+            while True:
+                event = await queue.get()
+                if event.id > last:
+                    last = event.id
+                    yield event
+        finally:
+            self._queues.get((domain, topic), set()).discard(queue)
+
+    async def _last_id(self, domain: str) -> int:
+        outbox = self._outboxes[domain]
+        async with self._databases.session(domain) as session:
+            return int((await session.execute(select(func.coalesce(func.max(outbox.id), 0)))).scalar_one())
+
+    async def _read(self, domain: str, after: int, topic: str | None = None) -> list[Event]:
+        outbox = self._outboxes[domain]
+        stmt = select(outbox).where(outbox.id > after).order_by(outbox.id).limit(500)
+        if topic is not None:
+            stmt = stmt.where(outbox.topic == topic)
+        async with self._databases.session(domain) as session:
+            return [_event(domain, row) for row in (await session.scalars(stmt)).all()]
+
+    async def _tail(self, domain: str, last: int) -> None:
+        while True:
+            try:
+                wake = self._wakes[domain]
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._poll_seconds)
+                wake.clear()
+                while batch := await self._read(domain, last):
+                    for event in batch:
+                        last = event.id
+                        for queue in list(self._queues.get((domain, event.topic), ())):
+                            queue.put_nowait(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("reading the %s outbox failed; retrying", domain, exc_info=True)
+                await asyncio.sleep(self._poll_seconds)
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(CHANNEL)
+        async for message in pubsub.listen():
+            if message.get("type") == "message":
+                self._wake_all()
+
+    def _wake_all(self) -> None:
+        for wake in self._wakes.values():
+            wake.set()

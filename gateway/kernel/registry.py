@@ -1,0 +1,78 @@
+"""What a domain hands the engine: its tables, its root fields and its node types."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import MetaData
+
+from gateway.auth.principal import PrincipalDirectory
+from gateway.data.databases import Databases
+from gateway.feed.tail import Event
+from gateway.kernel.names import graphql_name
+from gateway.schema.node import NodeFetcher, node_fetcher
+
+Reaction = Callable[[Databases, Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One vertical slice under ``resolvers/``.
+
+    ``query`` is a Strawberry type whose fields become root fields; ``types`` maps each
+    GraphQL object type backed by a table to that table and its Strawberry class, which
+    is how policies (written in GraphQL names) reach tables, and how ``node(id:)`` finds rows.
+    """
+
+    name: str
+    metadata: MetaData
+    query: type[Any]
+    types: Mapping[str, tuple[type[Any], type[Any]]] = field(default_factory=dict)
+    mutation: type[Any] | None = None
+    subscription: type[Any] | None = None
+    # The domain's outbox table (``gateway.outbox.outbox_model``), when it writes events.
+    outbox: Any = None
+    # Work done when another domain's events arrive: (domain, topic) → handler, run by every
+    # worker's feed (e.g. recomputing a grid's risk colour when a dispute changes).
+    reactions: Mapping[tuple[str, str], Reaction] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> dict[str, NodeFetcher]:
+        return {name: node_fetcher(model, cls) for name, (model, cls) in self.types.items()}
+
+    @property
+    def sensitive(self) -> dict[str, set[str]]:
+        """Type name → the fields its table marks as personal data (``__sensitive__`` columns)."""
+        return {
+            name: {graphql_name(c) for c in getattr(model, "__sensitive__", ())}
+            for name, (model, _) in self.types.items()
+        }
+
+    @property
+    def tables(self) -> dict[type[Any], str]:
+        return {model: name for name, (model, _) in self.types.items()}
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Everything the engine needs from ``resolvers``: the domains, where principals come
+    from, and how to write demo data."""
+
+    domains: tuple[Domain, ...]
+    directory: Callable[[Databases], PrincipalDirectory]
+    seed: Callable[[Databases, int], Awaitable[dict[str, int]]]
+    # Role → principal ID of its demo principal, for `gateway token demo` and the tests.
+    demo_principals: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.domains)
+
+
+def load_registry() -> Registry:
+    # The one place the engine names the domains' package.
+    from resolvers import REGISTRY
+
+    return REGISTRY

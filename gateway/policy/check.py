@@ -1,0 +1,180 @@
+"""``gateway policy check``: what a policy file asks that the schema, the tables or the masks cannot do.
+
+Each problem reads ``file:line: message``. These go to the policy's author, not to an API
+caller, so unlike GraphQL errors they may name the closest real type or field.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gateway.kernel.names import graphql_name
+from gateway.kernel.registry import Domain
+from gateway.policy.masks import MASKS
+from gateway.policy.model import PRESET_SOURCES, Located, Policy, PolicyError, PolicySet, TypeRule, load_policies
+from gateway.policy.rows import has_area
+from gateway.schema.assembly import ENGINE_GOVERNED, build_schema
+from gateway.schema.per_policy import visible_fields
+
+Problem = tuple[Located, str]
+
+
+def check_policies(
+    policies: PolicySet,
+    full_schema_fields: Mapping[str, set[str]],
+    tables: Mapping[str, type[Any]],
+    known_roles: Iterable[str],
+) -> list[str]:
+    """Every problem of every policy, in file and line order; empty when all is well."""
+    known = set(known_roles)
+    problems: list[Problem] = []
+    for role, policy in policies.roles.items():
+        if role not in known:
+            problems.append((_start(policy), f"role {role!r} is not a known role ({', '.join(sorted(known))})"))
+    governed = {*tables, *ENGINE_GOVERNED}
+    for policy in (*policies.roles.values(), *policies.scopes.values()):
+        for type_name, rule in policy.types.items():
+            problems += _check_type(policy, type_name, rule, full_schema_fields, tables, governed)
+        problems += _check_mutations(policy, full_schema_fields.get("Mutation", set()))
+    problems.sort(key=lambda p: (p[0].file, p[0].line))
+    return [f"{at}: {message}" for at, message in problems]
+
+
+def _check_mutations(policy: Policy, mutations: set[str]) -> list[Problem]:
+    at = policy.source or Located("?", 1)
+    problems: list[Problem] = []
+    for name, rule in policy.mutations.items():
+        if name not in mutations:
+            problems.append((at, f"unknown mutation {name!r}{closest(name, mutations)}"))
+        for field, source in rule.presets.items():
+            if source not in PRESET_SOURCES:
+                known = ", ".join(PRESET_SOURCES)
+                problems.append((at, f"mutation {name}: preset {field} from unknown source {source!r} ({known})"))
+    return problems
+
+
+def load_and_check(
+    folder: Path,
+    domains: Sequence[Domain],
+    known_roles: Iterable[str],
+    full_schema_fields: Mapping[str, set[str]] | None = None,
+) -> tuple[PolicySet | None, list[str]]:
+    """Read and check the policies under ``folder``; None when they cannot even be read.
+
+    ``full_schema_fields`` saves building the full schema again when the caller has it.
+    """
+    try:
+        policies = load_policies(folder)
+    except PolicyError as error:
+        return None, error.problems
+    except (OSError, UnicodeError, yaml.YAMLError) as error:
+        # A file removed or half-written while being read.
+        return None, [f"{folder}: {error}"]
+    fields = visible_fields(build_schema(domains)) if full_schema_fields is None else full_schema_fields
+    tables = {name: model for d in domains for name, (model, _) in d.types.items()}
+    return policies, check_policies(policies, fields, tables, known_roles)
+
+
+def closest(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the nearest of ``choices``, or nothing."""
+    found = difflib.get_close_matches(name, sorted(choices), n=1)
+    return f" (did you mean {found[0]}?)" if found else ""
+
+
+def _start(policy: Policy) -> Located:
+    return policy.source or Located(policy.name, 1)
+
+
+def _type_line(policy: Policy, rule: TypeRule) -> Located:
+    # The type's own key is not recorded; its first recorded key is on that line or the next.
+    if rule.where:
+        return min(rule.where.values(), key=lambda at: at.line)
+    return _start(policy)
+
+
+def _check_type(
+    policy: Policy,
+    type_name: str,
+    rule: TypeRule,
+    full_schema_fields: Mapping[str, set[str]],
+    tables: Mapping[str, type[Any]],
+    governed: set[str],
+) -> list[Problem]:
+    start = _type_line(policy, rule)
+    fields = full_schema_fields.get(type_name)
+    if fields is None:
+        return [(start, f"unknown type {type_name}{closest(type_name, governed & set(full_schema_fields))}")]
+    if type_name not in governed:
+        return [(start, f"{type_name} is not governed by policies (it shows wherever a granted field leads)")]
+
+    def at(key: str) -> Located:
+        return rule.where.get(key, start)
+
+    problems: list[Problem] = []
+    listed = {
+        "fields": rule.fields or frozenset(),
+        "deny": rule.deny,
+        "masked": frozenset(rule.masked),
+        "own_area_only": rule.own_area_only,
+    }
+    for key, names in listed.items():
+        for name in sorted(names - fields):
+            problems.append((at(name), f"unknown field {type_name}.{name} under {key}{closest(name, fields)}"))
+    for key in ("deny", "masked", "own_area_only"):
+        if "id" in listed[key]:
+            problems.append((at(key), f"{type_name}.id is always shown; it cannot be under {key}"))
+    problems += _overlaps(type_name, listed, at)
+
+    model = tables.get(type_name)
+    columns = {graphql_name(c.key) for c in model.__table__.columns} if model is not None else set()
+    for name, mask_name in sorted(rule.masked.items()):
+        mask = MASKS.get(mask_name)
+        if mask is None:
+            known = ", ".join(MASKS)
+            problems.append((at(name), f"unknown mask {mask_name!r} for {type_name}.{name} (masks: {known})"))
+        elif model is None:
+            problems.append((at(name), f"{type_name} has no table, so the mask on {name} would not apply"))
+        elif mask.needs_column is not None and mask.needs_column not in model.__table__.c:
+            table = model.__table__.name
+            problems.append((at(name), f"mask {mask_name} needs a {mask.needs_column} column; table {table} has none"))
+        if model is not None and name in fields and name not in columns:
+            problems.append((at(name), f"{type_name}.{name} is not a column, so it cannot be masked"))
+
+    area = model is not None and has_area(model)
+    if model is not None and not area and rule.rows != "city":
+        said = "" if "rows" in rule.where else " (the default)"
+        problems.append((at("rows"), f"rows: {rule.rows}{said}, but {type_name} rows lie in no area: write rows: city"))
+    for name in sorted(rule.own_area_only & fields):
+        if not area:
+            problems.append((at(name), f"own_area_only on {type_name}.{name}, but {type_name} rows lie in no area"))
+        elif name not in columns:
+            problems.append((at(name), f"{type_name}.{name} is not a column, so it cannot be own_area_only"))
+
+    granted = rule.fields is None or bool(rule.fields - {"id"} or rule.masked or rule.own_area_only)
+    if not granted and not rule.aggregate:
+        problems.append((start, f"{type_name} grants no field and no counts, so the type stays hidden"))
+    return problems
+
+
+# Which of two lists wins when a field is on both; see TypeRule.access.
+_PRECEDENCE = (
+    ("deny", "fields", "it is denied"),
+    ("deny", "masked", "it is denied"),
+    ("deny", "own_area_only", "it is denied"),
+    ("masked", "own_area_only", "it is masked on every row"),
+    ("fields", "masked", "it is masked"),
+    ("fields", "own_area_only", "it is null outside the own area"),
+)
+
+
+def _overlaps(type_name: str, listed: Mapping[str, frozenset[str]], at: Callable[[str], Located]) -> list[Problem]:
+    problems: list[Problem] = []
+    for first, second, outcome in _PRECEDENCE:
+        for name in sorted((listed[first] & listed[second]) - {"id"}):
+            problems.append((at(name), f"{type_name}.{name} is under both {first} and {second}: {outcome}"))
+    return problems

@@ -1,0 +1,95 @@
+"""The unified schema, assembled at start-up from the registered domains."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import strawberry
+from graphql import GraphQLResolveInfo
+from strawberry.schema.name_converter import NameConverter
+from strawberry.tools import merge_types
+
+from gateway.audit.query import AuditQuery
+from gateway.data.ids import decode_id
+from gateway.kernel.context import Info
+from gateway.kernel.registry import Domain
+from gateway.policy.model import Policy
+from gateway.policy.rows import OUTSIDE
+from gateway.schema.me import Me
+from gateway.schema.node import Node
+from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
+
+
+@strawberry.type
+class EngineQuery:
+    @strawberry.field(description="当前调用者 / the authenticated caller")
+    def me(self, info: Info) -> Me:
+        return Me.of(info.context.principal)
+
+    @strawberry.field(description="按全局标识查找任意对象 / fetch any object by its global ID")
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="全局标识 / global ID")],
+    ) -> Node | None:
+        type_name, pk = decode_id(str(id))
+        fetch = info.context.nodes.get(type_name)
+        return None if fetch is None else await fetch(info.context, pk)
+
+
+# Strawberry's own types carry English-only descriptions; every name in the schema is bilingual.
+DESCRIPTIONS = {
+    "Query": "查询入口 / root of all queries",
+    "Mutation": "变更入口 / root of all mutations",
+    "Subscription": "订阅入口(WebSocket) / root of all subscriptions, over WebSocket",
+    "Date": "日期(ISO 8601) / calendar date, ISO 8601",
+    "DateTime": "日期时间(ISO 8601,含时区) / date and time, ISO 8601 with offset",
+    "Decimal": "定点小数(字符串) / fixed-point decimal, as a string",
+}
+
+
+# Engine types that hold data a policy must grant.
+ENGINE_GOVERNED = ("AuditRecord",)
+
+
+def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
+    """The whole schema, or (given a policy) only what the policy grants."""
+    query: Any = merge_types("Query", (EngineQuery, AuditQuery, *(d.query for d in domains)))
+    roots: dict[str, Any] = {}
+    for kind, name in (("mutation", "Mutation"), ("subscription", "Subscription")):
+        parts = tuple(getattr(d, kind) for d in domains if getattr(d, kind) is not None)
+        roots[kind] = merge_types(name, parts) if parts else None
+    grants = None
+    if policy is not None:
+        governed = frozenset({*ENGINE_GOVERNED, *(name for d in domains for name in d.types)})
+        grants = Grants(policy, governed, NameConverter())
+        # A root type with nothing granted is left out: GraphQL forbids an empty one.
+        roots = {k: v for k, v in roots.items() if v is not None and grants.type_visible(v.__strawberry_definition__)}
+    schema = PolicySchema(query=query, grants=grants, **{k: v for k, v in roots.items() if v is not None})
+    for name, description in DESCRIPTIONS.items():
+        named = schema._schema.type_map.get(name)
+        if named is not None:
+            named.description = description
+    if policy is not None:
+        wrap_resolvers(schema, lambda t, f, resolve: _reporting_redaction(resolve, policy, t, f))
+    return schema
+
+
+def _reporting_redaction(resolve: Resolver, policy: Policy, type_name: str, field_name: str) -> Resolver | None:
+    """For a field shown only on rows in the reader's own area: note where it was withheld."""
+    if policy.access(type_name, field_name) != "own_area_only":
+        return None
+
+    def resolve_noting(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        value = resolve(source, info, **args)
+        if value is None and getattr(source, OUTSIDE, False):
+            redacted = info.context.extensions.setdefault("redacted", [])
+            redacted.append(".".join(str(p) for p in info.path.as_list()))
+        return value
+
+    return resolve_noting
+
+
+def export_sdl(schema: strawberry.Schema) -> str:
+    return schema.as_str() + "\n"

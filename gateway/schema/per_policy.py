@@ -1,0 +1,161 @@
+"""Each principal's own schema, built once per policy at start-up.
+
+Strawberry asks ``get_fields`` for the fields of every type it converts; answering with
+only what the policy grants makes a denied field, type or root field absent from the
+schema and from introspection, so asking for it fails validation exactly like an unknown
+field. A type left with no fields, and every field that leads only to such types, goes too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLObjectType, default_field_resolver
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional, has_object_definition
+from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
+
+from gateway.policy.model import Policy
+
+# Field metadata naming the fields a field depends on: it exists only where all of them do
+# (e.g. a look-up by ID number exists only for a role that may read ID numbers).
+REQUIRES = "requires"
+# Field metadata naming the type whose count a field reveals (totalCount, statistics).
+COUNTS = "counts"
+# Field metadata holding a predicate over the policy: the field exists only where it holds
+# (e.g. work prompts, only for roles that have work to be prompted about).
+SHOWN_WHEN = "shown_when"
+
+
+def _unwrap(field_type: Any) -> Any:
+    while True:
+        if isinstance(field_type, StrawberryOptional | StrawberryList):
+            field_type = field_type.of_type
+        elif isinstance(field_type, LazyType):
+            field_type = field_type.resolve_type()
+        else:
+            return field_type
+
+
+class Grants:
+    """What one policy lets a schema show: the decision, kept apart from building the schema.
+
+    Only the ``governed`` types (those backed by a table, and the audit trail) are subject to
+    grants; other types (statistics, paging, the caller) appear wherever a granted field leads.
+    """
+
+    def __init__(self, policy: Policy, governed: frozenset[str], names: NameConverter) -> None:
+        self.policy = policy
+        self.governed = governed
+        self.names = names
+        self._visible: dict[str, bool] = {}
+
+    def type_name(self, definition: StrawberryObjectDefinition) -> str:
+        return self.names.from_object(definition)
+
+    def fields(self, definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        name = self.type_name(definition)
+        if name == "Mutation":
+            # A mutation exists only where a policy grants it by name.
+            return [f for f in definition.fields if self.policy.mutation(self.names.from_field(f)) is not None]
+        return [f for f in definition.fields if self.field_visible(name, definition, f)]
+
+    def _granted(self, type_name: str, field_name: str) -> bool:
+        if type_name not in self.governed or field_name == "id":
+            return True
+        return self.policy.access(type_name, field_name) != "denied"
+
+    def field_visible(self, type_name: str, owner: StrawberryObjectDefinition, field: StrawberryField) -> bool:
+        field_name = self.names.from_field(field)
+        if not owner.is_input and not self._granted(type_name, field_name):
+            return False
+        for required in field.metadata.get(REQUIRES, ()):
+            required_type, _, required_field = required.partition(".")
+            if not self._type_visible_by_name(required_type):
+                return False
+            if required_field and self.policy.access(required_type, required_field) == "denied":
+                return False
+        shown_when = field.metadata.get(SHOWN_WHEN)
+        if shown_when is not None and not shown_when(self.policy):
+            return False
+        counted = field.metadata.get(COUNTS)
+        if counted is not None:
+            rule = self.policy.rule(counted)
+            return rule is not None and rule.aggregate
+        listed = type_name.removesuffix("Connection")
+        if listed != type_name and field_name == "totalCount" and listed in self.governed:
+            rule = self.policy.rule(listed)
+            if rule is None or not rule.aggregate:
+                return False
+        try:
+            target = _unwrap(field.type)
+        except Exception:
+            return False
+        if has_object_definition(target):
+            return self.type_visible(target.__strawberry_definition__)
+        return True
+
+    def _type_visible_by_name(self, name: str) -> bool:
+        return name not in self.governed or self.policy.rule(name) is not None
+
+    def type_visible(self, definition: StrawberryObjectDefinition) -> bool:
+        """A type is visible when the policy names it and at least one of its fields is."""
+        name = self.type_name(definition)
+        known = self._visible.get(name)
+        if known is not None:
+            return known
+        self._visible[name] = True  # assume so while deciding, for types that refer to themselves
+        if name == "Mutation":
+            visible = bool(self.fields(definition))
+        elif definition.is_input:
+            visible = any(self.field_visible(name, definition, f) for f in definition.fields)
+        elif name.endswith("Connection") or name.endswith("Edge"):
+            visible = self._type_visible_by_name(name.removesuffix("Connection").removesuffix("Edge"))
+        elif definition.is_interface:
+            visible = True
+        else:
+            visible = self._type_visible_by_name(name) and any(
+                self.names.from_field(f) != "id" and self.field_visible(name, definition, f) for f in definition.fields
+            )
+        self._visible[name] = visible
+        return visible
+
+
+class PolicySchema(strawberry.Schema):
+    """A Strawberry schema whose fields are those ``grants`` allow (all of them when None)."""
+
+    def __init__(self, *args: Any, grants: Grants | None = None, **kwargs: Any) -> None:
+        self.grants = grants
+        super().__init__(*args, **kwargs)
+
+    def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
+        if self.grants is None:
+            return list(type_definition.fields)
+        return self.grants.fields(type_definition)
+
+
+Resolver = Callable[..., Any]
+
+
+def wrap_resolvers(schema: PolicySchema, wrap: Callable[[str, str, Resolver], Resolver | None]) -> None:
+    """Let ``wrap`` replace the resolver of any object field of the built schema (None keeps it)."""
+    for name, named in schema._schema.type_map.items():
+        if not isinstance(named, GraphQLObjectType) or name.startswith("__"):
+            continue
+        for field_name, field in named.fields.items():
+            resolve = field.resolve or default_field_resolver
+            replaced = wrap(name, field_name, resolve)
+            if replaced is not None:
+                field.resolve = replaced
+
+
+def visible_fields(schema: strawberry.Schema) -> dict[str, set[str]]:
+    """Type name → field names, for every object type of a built schema."""
+    out: dict[str, set[str]] = {}
+    for name, named in schema._schema.type_map.items():
+        if isinstance(named, GraphQLObjectType) and not name.startswith("__"):
+            out[name] = set(named.fields)
+    return out

@@ -1,0 +1,92 @@
+"""Safe retries: a mutation request sent again with the same idempotency key writes once.
+
+The key comes from the ``Idempotency-Key`` header, or else from ``input.clientMutationId``
+in the variables. The same key with the same request returns the first response again; with
+a different request it is a CONFLICT. The key is claimed before the mutation runs, so two
+copies racing each other cannot both write: the second is told the first is in progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.auth.tokens import TOKEN_DOMAIN
+from gateway.data.databases import Databases
+from gateway.write.tables import IdempotencyRecord
+
+
+def request_hash(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> str:
+    text = json.dumps({"q": query, "v": variables or {}, "o": operation_name}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_of(header: str | None, variables: dict[str, Any] | None) -> str | None:
+    if header:
+        return header.strip()[:200] or None
+    given = (variables or {}).get("input")
+    if isinstance(given, dict) and isinstance(given.get("clientMutationId"), str):
+        return "client:" + str(given["clientMutationId"])[:190]
+    return None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of claiming a key: go ahead, replay an earlier response, or refuse."""
+
+    fresh: bool
+    response: dict[str, Any] | None = None
+    conflict: str | None = None
+
+
+class IdempotencyStore:
+    def __init__(self, databases: Databases) -> None:
+        self._databases = databases
+
+    async def claim(self, principal_id: str, key: str, digest: str) -> Claim:
+        try:
+            async with self._databases.session(TOKEN_DOMAIN) as session, session.begin():
+                session.add(
+                    IdempotencyRecord(
+                        principal_id=principal_id,
+                        key=key,
+                        request_hash=digest,
+                        status="pending",
+                        created_at=datetime.now(UTC),
+                    )
+                )
+            return Claim(fresh=True)
+        except IntegrityError:
+            pass
+        async with self._databases.session(TOKEN_DOMAIN) as session:
+            seen = await session.get(IdempotencyRecord, (principal_id, key))
+        if seen is None:
+            return Claim(fresh=False, conflict="Idempotency key could not be claimed; retry")
+        if seen.request_hash != digest:
+            return Claim(fresh=False, conflict="Idempotency key was already used for a different request")
+        if seen.status != "done" or seen.response is None:
+            return Claim(fresh=False, conflict="A request with this idempotency key is still in progress")
+        return Claim(fresh=False, response=json.loads(seen.response))
+
+    async def finish(self, principal_id: str, key: str, response: dict[str, Any]) -> None:
+        async with self._databases.session(TOKEN_DOMAIN) as session, session.begin():
+            await session.execute(
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key)
+                .values(status="done", response=json.dumps(response, ensure_ascii=False))
+            )
+
+    async def release(self, principal_id: str, key: str) -> None:
+        """Forget a claim whose request failed before writing anything, so it may be retried."""
+        async with self._databases.session(TOKEN_DOMAIN) as session, session.begin():
+            await session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key
+                )
+            )

@@ -27,12 +27,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gateway.app import create_app
-from gateway.data import migrate
-from gateway.data.databases import statement_log
-from gateway.kernel.registry import load_registry
-from gateway.kernel.scope import OpenScope
-from gateway.kernel.settings import Settings
-from gateway.pipeline.runtime import Runtime
+from gateway.data import migrate, statement_log
+from gateway.kernel import OpenScope, Settings, load_registry
+from gateway.pipeline import Runtime
 
 NESTED = """
 query Nested($n: Int!) {

@@ -11,13 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from gateway.kernel.registry import Registry, load_registry
-from gateway.kernel.settings import Settings, get_settings
-from gateway.pipeline.runtime import Runtime
-from gateway.policy.watch import PolicyWatcher
-from gateway.transport.graphiql import graphiql_routes
-from gateway.transport.http import graphql_endpoint
-from gateway.transport.websocket import websocket_endpoint
+from gateway.kernel import Registry, Settings, get_settings, load_registry
+from gateway.pipeline import PolicyWatcher, Runtime
+from gateway.transport import graphiql_routes, graphql_endpoint, websocket_endpoint
 
 
 async def healthz(request: Request) -> Response:

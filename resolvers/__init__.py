@@ -5,8 +5,8 @@ Adding a domain means adding its folder and one entry below.
 
 from __future__ import annotations
 
-from gateway.data.databases import Databases
-from gateway.kernel.registry import Registry
+from gateway.data import Databases
+from gateway.kernel import Registry
 from resolvers import dispute, grid, population, tasks, traffic, volunteer
 from resolvers.grid.principals import StaffDirectory
 from resolvers.seed.demo import DEMO_PRINCIPALS

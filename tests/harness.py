@@ -18,11 +18,9 @@ from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.data import migrate
-from gateway.data.databases import statement_log
-from gateway.kernel.registry import load_registry
-from gateway.kernel.settings import Settings
-from gateway.pipeline.runtime import Runtime
+from gateway.data import migrate, statement_log
+from gateway.kernel import Settings, load_registry
+from gateway.pipeline import Runtime
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 ON_CI = os.environ.get("CI") == "true"

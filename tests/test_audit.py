@@ -18,13 +18,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.audit.query import AuditQuery
-from gateway.audit.tables import GENESIS_HASH, AuditRecord
-from gateway.audit.trail import AUDIT_DOMAIN, AuditEntry, AuditTrail, chain_hash, operation_hash
-from gateway.data import migrate
-from gateway.data.databases import Databases, create_engine
-from gateway.data.ids import decode_id
-from gateway.kernel.settings import Settings
+from gateway.audit import (
+    AUDIT_DOMAIN,
+    GENESIS_HASH,
+    AuditEntry,
+    AuditQuery,
+    AuditRecord,
+    AuditTrail,
+    chain_hash,
+    operation_hash,
+)
+from gateway.data import Databases, create_engine, decode_id, migrate
+from gateway.kernel import Settings
 from tests.harness import SECRET, Gateway, database_url
 from tests.harness import test_settings as settings_for
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from gateway.audit.tables import AuditRecord
+from gateway.audit import AuditRecord
 from tests.harness import Gateway
 
 

@@ -8,7 +8,7 @@ import jwt
 import pytest
 from sqlalchemy import select, update
 
-from gateway.data.databases import statement_log
+from gateway.data import statement_log
 from tests.harness import SECRET, Gateway
 
 ME = "{ me { id role name kind agency scopes tokenId area { kind name gridCount } } }"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.data.ids import encode_id
+from gateway.data import encode_id
 from tests.harness import Gateway
 
 

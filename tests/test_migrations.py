@@ -8,9 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
-from gateway.data.base import GatewayBase
-from gateway.data.databases import create_engine
-from gateway.kernel.registry import load_registry
+from gateway.data import GatewayBase, create_engine
+from gateway.kernel import load_registry
 from tests.harness import Gateway
 
 

@@ -20,7 +20,7 @@ async def _community_of_some_dispute(gw: Gateway) -> tuple[str, int]:
         "{ disputes(first: 100) { nodes { grid { community { id name } } } } }", role="judicial_office"
     )
     community = data["disputes"]["nodes"][0]["grid"]["community"]
-    from gateway.data.ids import decode_pk
+    from gateway.data import decode_pk
 
     return community["id"], decode_pk(community["id"], "Community")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.data.ids import encode_id
+from gateway.data import encode_id
 from tests.harness import Gateway
 
 MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")

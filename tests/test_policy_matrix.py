@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 
-from gateway.data.ids import encode_id
-from gateway.kernel.registry import load_registry
-from gateway.policy.masks import MASKS
-from gateway.schema.assembly import build_schema
+from gateway.data import encode_id
+from gateway.kernel import load_registry
+from gateway.policy import MASKS
+from gateway.schema import build_schema
 from tests.harness import Gateway
 
 A, M, D, OWN = "allowed", "masked", "denied", "own_area_only"

@@ -16,16 +16,12 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLObjectType
 
-from gateway.auth.principal import Area, Principal, PrincipalRecord
+from gateway.auth import Area, Principal, PrincipalRecord
 from gateway.cli.policy import add_policy_commands
-from gateway.kernel.registry import load_registry
-from gateway.pipeline.runtime import Runtime
-from gateway.policy.check import load_and_check
-from gateway.policy.explain import explain
-from gateway.policy.model import PolicySet, load_policies
-from gateway.policy.watch import PolicyWatcher
-from gateway.schema.assembly import build_schema
-from gateway.schema.per_policy import visible_fields
+from gateway.kernel import load_registry
+from gateway.pipeline import PolicyWatcher, Runtime
+from gateway.policy import PolicySet, explain, load_and_check, load_policies
+from gateway.schema import build_schema, visible_fields
 from tests.harness import test_settings as settings_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ import pytest
 from graphql import ExecutionResult, subscribe
 from sqlalchemy import func, select
 
-from gateway.data.ids import decode_pk, encode_id
+from gateway.data import decode_pk, encode_id
 from resolvers.population import idnumber
 from resolvers.population import tables as t
 from resolvers.seed import demo

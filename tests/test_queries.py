@@ -125,7 +125,7 @@ async def test_resident_by_id_number_and_by_id_agree(gw: Gateway) -> None:
 
 
 async def test_missing_row_reads_as_null(gw: Gateway) -> None:
-    from gateway.data.ids import encode_id
+    from gateway.data import encode_id
 
     data = await gw.query(
         "query($id: ID!) { node(id: $id) { id } resident(id: $id) { id } }",

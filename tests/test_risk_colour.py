@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.data.ids import encode_id
-from gateway.feed.outbox import emit
+from gateway.data import encode_id
+from gateway.feed import emit
 from resolvers.grid.risk import colour, recompute, scores
 from resolvers.grid.tables import Grid, GridOutbox
 from resolvers.population.tables import GuestCheckIn, PopulationOutbox

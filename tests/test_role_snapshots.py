@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.kernel.registry import load_registry
-from gateway.policy.model import Policy, load_policies
-from gateway.schema.assembly import build_schema, export_sdl
+from gateway.kernel import load_registry
+from gateway.policy import Policy, load_policies
+from gateway.schema import build_schema, export_sdl
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
 
-from gateway.kernel.registry import load_registry
-from gateway.schema.assembly import build_schema, export_sdl
+from gateway.kernel import load_registry
+from gateway.schema import build_schema, export_sdl
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import MetaData, String, func, select
 from sqlalchemy.orm import DeclarativeBase
 
-from gateway.data.databases import Databases
-from gateway.kernel.settings import Settings
+from gateway.data import Databases
+from gateway.kernel import Settings
 from resolvers.dispute.tables import Agreement, Dispute, DisputeBase, DisputeParty, FollowUp
 from resolvers.grid.tables import Agency, Community, District, Grid, GridBase, GridBinding, Staff, Street
 from resolvers.population import idnumber

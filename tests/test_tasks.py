@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from graphql import ExecutionResult, parse, subscribe
 
-from gateway.data.ids import decode_pk, encode_id
+from gateway.data import decode_pk, encode_id
 from resolvers.tasks.kinds import KINDS
 from resolvers.tasks.reading import page_of_tasks
 from tests.harness import Gateway, database_url, running_gateway

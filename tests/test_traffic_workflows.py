@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway.audit.tables import AuditRecord
-from gateway.audit.trail import AUDIT_DOMAIN
-from gateway.data.ids import decode_pk, encode_id
+from gateway.audit import AUDIT_DOMAIN, AuditRecord
+from gateway.data import decode_pk, encode_id
 from resolvers.traffic import tables as t
 from resolvers.traffic.workflow import PLATE_ALERT, check_close, suspicion
 from tests.harness import Gateway, database_url, running_gateway

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway.data.ids import decode_pk, encode_id
+from gateway.data import decode_pk, encode_id
 from resolvers.volunteer import tables as t
 from tests.harness import Gateway, database_url, running_gateway
 from tests.live import serving, subscribed

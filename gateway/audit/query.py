@@ -16,10 +16,8 @@ from sqlalchemy import Select
 
 from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
-from gateway.data.filters import DateRange, within
-from gateway.data.pagination import After, Connection, First, PageArgs, build_connection
-from gateway.kernel.context import Info
-from gateway.kernel.errors import GatewayError
+from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, within
+from gateway.kernel import GatewayError, Info
 
 
 @strawberry.enum(description="操作结果 / outcome of an audited operation")

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from gateway.audit.trail import AuditEntry, OperationType, Outcome, operation_hash
-from gateway.auth.principal import Principal
-from gateway.policy.model import Policy
+from gateway.auth import Principal
+from gateway.policy import Policy
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.data.base import GatewayBase
+from gateway.data import GatewayBase
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1

@@ -25,8 +25,8 @@ from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
-from gateway.auth.tokens import TOKEN_DOMAIN
-from gateway.data.databases import Databases
+from gateway.auth import TOKEN_DOMAIN
+from gateway.data import Databases
 
 AUDIT_DOMAIN = TOKEN_DOMAIN
 # Any number every appender agrees on: ASCII "audit".

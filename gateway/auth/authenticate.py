@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from gateway.auth.principal import Area, Principal, PrincipalDirectory, PrincipalRecord, parse_area
 from gateway.auth.tokens import TokenService
-from gateway.kernel.errors import Unauthenticated
+from gateway.kernel import Unauthenticated
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.data.base import GatewayBase
+from gateway.data import GatewayBase
 
 
 class IssuedToken(GatewayBase):

@@ -11,9 +11,8 @@ import jwt
 from sqlalchemy import select, update
 
 from gateway.auth.tables import IssuedToken
-from gateway.data.databases import Databases
-from gateway.kernel.errors import BadUserInput, Unauthenticated
-from gateway.kernel.settings import Settings
+from gateway.data import Databases
+from gateway.kernel import BadUserInput, Settings, Unauthenticated
 
 ALGORITHM = "HS256"
 TOKEN_DOMAIN = "gateway"

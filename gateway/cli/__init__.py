@@ -12,7 +12,7 @@ from gateway.cli.policy import add_policy_commands
 from gateway.cli.schema import add_schema_commands
 from gateway.cli.serve import add_serve_commands
 from gateway.cli.tokens import add_token_commands
-from gateway.kernel.errors import GatewayError
+from gateway.kernel import GatewayError
 
 __all__ = ["main", "parser"]
 

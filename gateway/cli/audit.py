@@ -8,10 +8,9 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 
-from gateway.audit.tables import AuditRecord
-from gateway.audit.trail import AUDIT_DOMAIN, AuditTrail, utc
-from gateway.data.databases import Databases
-from gateway.kernel.settings import get_settings
+from gateway.audit import AUDIT_DOMAIN, AuditRecord, AuditTrail, utc
+from gateway.data import Databases
+from gateway.kernel import get_settings
 
 
 async def _with_trail(action: Callable[[AuditTrail], Awaitable[int]]) -> int:

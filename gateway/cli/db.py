@@ -6,9 +6,8 @@ import argparse
 import asyncio
 
 from gateway.cli.session import with_databases
-from gateway.data.databases import Databases
-from gateway.kernel.registry import Registry
-from gateway.kernel.settings import Settings
+from gateway.data import Databases
+from gateway.kernel import Registry, Settings
 
 
 def cmd_db(args: argparse.Namespace) -> int:

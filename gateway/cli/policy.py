@@ -6,12 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.kernel.registry import load_registry
-from gateway.kernel.settings import get_settings
-from gateway.policy.check import load_and_check
-from gateway.policy.explain import UnknownTarget, explanation
-from gateway.schema.assembly import build_schema
-from gateway.schema.per_policy import visible_fields
+from gateway.kernel import get_settings, load_registry
+from gateway.policy import UnknownTarget, explanation, load_and_check
+from gateway.schema import build_schema, visible_fields
 
 
 def cmd_policy(args: argparse.Namespace) -> int:

@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.kernel.registry import load_registry
+from gateway.kernel import load_registry
 
 SCHEMA_FILE = Path("schema.graphql")
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from gateway.schema.assembly import build_schema, export_sdl
+    from gateway.schema import build_schema, export_sdl
 
     sdl = export_sdl(build_schema(load_registry().domains))
     target = Path(args.output)

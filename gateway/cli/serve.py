@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gateway.kernel.settings import get_settings
+from gateway.kernel import get_settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from gateway.auth.tokens import TOKEN_DOMAIN
-from gateway.data.databases import Databases
-from gateway.kernel.registry import Registry, load_registry
-from gateway.kernel.settings import Settings, get_settings
+from gateway.auth import TOKEN_DOMAIN
+from gateway.data import Databases
+from gateway.kernel import Registry, Settings, get_settings, load_registry
 
 
 async def with_databases(action: Callable[[Settings, Registry, Databases], Awaitable[int]]) -> int:

@@ -9,12 +9,10 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from gateway.auth.principal import PrincipalDirectory, PrincipalRecord, parse_area
-from gateway.auth.tokens import TokenService, parse_ttl
+from gateway.auth import PrincipalDirectory, PrincipalRecord, TokenService, parse_area, parse_ttl
 from gateway.cli.session import with_databases
-from gateway.data.databases import Databases
-from gateway.kernel.registry import Registry
-from gateway.kernel.settings import Settings
+from gateway.data import Databases
+from gateway.kernel import Registry, Settings
 
 
 def cmd_principals(args: argparse.Namespace) -> int:

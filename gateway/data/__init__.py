@@ -1,0 +1,55 @@
+"""Reads as a principal: databases, scoped statements, pagination, loaders, statistics, filters, migrations."""
+
+from __future__ import annotations
+
+from gateway.data.base import GatewayBase
+from gateway.data.databases import Databases, create_engine, statement_log
+from gateway.data.filters import DateRange, contains, search_text, within
+from gateway.data.ids import decode_id, decode_pk, encode_id
+from gateway.data.loaders import load_each, load_many, load_one
+from gateway.data.pagination import (
+    After,
+    Connection,
+    Edge,
+    First,
+    PageArgs,
+    PageInfo,
+    build_connection,
+    nested_page,
+    root_page,
+)
+from gateway.data.reads import ColumnLike, count, fetch_rows, scoped
+from gateway.data.stats import Bucket, grouped, total
+
+__all__ = [
+    "After",
+    "Bucket",
+    "ColumnLike",
+    "Connection",
+    "Databases",
+    "DateRange",
+    "Edge",
+    "First",
+    "GatewayBase",
+    "PageArgs",
+    "PageInfo",
+    "build_connection",
+    "contains",
+    "count",
+    "create_engine",
+    "decode_id",
+    "decode_pk",
+    "encode_id",
+    "fetch_rows",
+    "grouped",
+    "load_each",
+    "load_many",
+    "load_one",
+    "nested_page",
+    "root_page",
+    "scoped",
+    "search_text",
+    "statement_log",
+    "total",
+    "within",
+]

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from gateway.kernel.settings import Settings
+from gateway.kernel import Settings
 
 # Statements executed in the current context; tests and benchmarks read it to count SQL.
 statement_log: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("statement_log", default=None)

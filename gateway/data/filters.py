@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import ColumnElement, Select
 
 from gateway.data.reads import ColumnLike
-from gateway.kernel.errors import BadUserInput
+from gateway.kernel import BadUserInput
 
 
 @strawberry.input(description="日期范围(含首尾) / date range, both ends inclusive")

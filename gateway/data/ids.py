@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from gateway.kernel.errors import BadUserInput
+from gateway.kernel import BadUserInput
 
 
 def _encode(text: str) -> str:

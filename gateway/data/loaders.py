@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.data.reads import as_read, execute
-from gateway.kernel.context import Context
+from gateway.kernel import Context
 
 Row = Any
 KEY = "gw_key"

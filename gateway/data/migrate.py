@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from gateway.kernel.settings import Settings, get_settings
+from gateway.kernel import Settings, get_settings
 
 SCRIPTS = Path(__file__).parent / "migrations"
 

@@ -16,8 +16,7 @@ from sqlalchemy import Select, func, select
 
 from gateway.data.ids import decode_cursor, encode_cursor
 from gateway.data.reads import ColumnLike, count, execute, fetch_all, scoped
-from gateway.kernel.context import Context
-from gateway.kernel.errors import BadUserInput
+from gateway.kernel import BadUserInput, Context
 
 T = TypeVar("T")
 Row = Any

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import QueryableAttribute
 
-from gateway.kernel.context import Context
+from gateway.kernel import Context
 
 # A column as resolvers name it: a mapped attribute (``Resident.grid_id``) or any SQL expression.
 ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]

@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Select, func
 
 from gateway.data.reads import ColumnLike, fetch_rows
-from gateway.kernel.context import Context
+from gateway.kernel import Context
 
 
 @strawberry.type(description="分组计数 / one group of a statistic and its count")

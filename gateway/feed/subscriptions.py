@@ -8,9 +8,9 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from gateway.data.loaders import load_one
+from gateway.data import load_one
 from gateway.feed.tail import Event, parse_event_id
-from gateway.kernel.context import Context
+from gateway.kernel import Context
 
 T = TypeVar("T")
 

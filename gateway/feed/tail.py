@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from gateway.data.databases import Databases
-from gateway.kernel.errors import BadUserInput
+from gateway.data import Databases
+from gateway.kernel import BadUserInput
 
 log = logging.getLogger("gateway.feed")
 CHANNEL = "gateway:outbox"

@@ -1,0 +1,31 @@
+"""The kernel every concern stands on: settings, the registry of domains, the request context, errors."""
+
+from __future__ import annotations
+
+from gateway.kernel.context import Context, Info
+from gateway.kernel.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound, Unauthenticated
+from gateway.kernel.names import graphql_name
+from gateway.kernel.registry import Domain, Reaction, Registry, load_registry
+from gateway.kernel.scope import OpenScope, RowScope, plain_columns
+from gateway.kernel.settings import Settings, get_settings
+
+__all__ = [
+    "BadUserInput",
+    "Conflict",
+    "Context",
+    "Domain",
+    "Forbidden",
+    "GatewayError",
+    "Info",
+    "NotFound",
+    "OpenScope",
+    "Reaction",
+    "Registry",
+    "RowScope",
+    "Settings",
+    "Unauthenticated",
+    "get_settings",
+    "graphql_name",
+    "load_registry",
+    "plain_columns",
+]

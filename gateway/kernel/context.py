@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from gateway.audit.trail import AuditTrail
-from gateway.auth.principal import Principal
-from gateway.data.databases import Databases
-from gateway.feed.tail import Feed
 from gateway.kernel.scope import OpenScope, RowScope
 from gateway.kernel.settings import Settings
-from gateway.policy.model import Policy
+
+if TYPE_CHECKING:
+    # The kernel is beneath every concern: it names their types, never imports their code.
+    from gateway.audit import AuditTrail
+    from gateway.auth import Principal
+    from gateway.data import Databases
+    from gateway.feed import Feed
+    from gateway.policy import Policy
 
 L = TypeVar("L", bound=DataLoader[Any, Any])
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
 
-from gateway.auth.principal import PrincipalDirectory
-from gateway.data.databases import Databases
-from gateway.feed.tail import Event
 from gateway.kernel.names import graphql_name
-from gateway.schema.node import NodeFetcher, node_fetcher
 
-Reaction = Callable[[Databases, Event], Awaitable[None]]
+if TYPE_CHECKING:
+    from gateway.auth import PrincipalDirectory
+    from gateway.data import Databases
+    from gateway.feed import Event
+
+Reaction = Callable[["Databases", "Event"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,6 @@ class Domain:
     # Work done when another domain's events arrive: (domain, topic) → handler, run by every
     # worker's feed (e.g. recomputing a grid's risk colour when a dispute changes).
     reactions: Mapping[tuple[str, str], Reaction] = field(default_factory=dict)
-
-    @property
-    def nodes(self) -> dict[str, NodeFetcher]:
-        return {name: node_fetcher(model, cls) for name, (model, cls) in self.types.items()}
 
     @property
     def sensitive(self) -> dict[str, set[str]]:

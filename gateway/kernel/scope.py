@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import ColumnElement
 
 if TYPE_CHECKING:
-    from gateway.auth.principal import Principal
+    from gateway.auth import Principal
 
 
 class RowScope(Protocol):

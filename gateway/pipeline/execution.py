@@ -29,8 +29,8 @@ from graphql import (
     validate,
 )
 
-from gateway.audit.touched import selected_fields
-from gateway.kernel.errors import GatewayError
+from gateway.audit import selected_fields
+from gateway.kernel import GatewayError
 
 log = logging.getLogger("gateway.execution")
 

@@ -7,21 +7,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from gateway.audit.trail import AuditTrail
-from gateway.auth.authenticate import Authenticator
-from gateway.auth.principal import Principal
-from gateway.auth.tokens import TOKEN_DOMAIN, TokenService
-from gateway.data.databases import Databases
-from gateway.feed.tail import Feed
-from gateway.kernel.context import Context
-from gateway.kernel.registry import Reaction, Registry
-from gateway.kernel.scope import OpenScope, RowScope
-from gateway.kernel.settings import Settings
+from gateway.audit import AuditTrail
+from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
+from gateway.data import Databases
+from gateway.feed import Feed
+from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Settings
 from gateway.pipeline.execution import Executor
-from gateway.policy.model import Policy, PolicySet, load_policies
-from gateway.policy.rows import PolicyScope
-from gateway.schema.assembly import build_schema
-from gateway.write.idempotency import IdempotencyStore
+from gateway.policy import Policy, PolicyScope, PolicySet, load_policies
+from gateway.schema import build_schema, node_fetcher
+from gateway.write import IdempotencyStore
 
 NO_GRANTS = Policy(name="none", types={})
 log = logging.getLogger("gateway.runtime")
@@ -39,7 +33,9 @@ class Runtime:
         self.feed = Feed(self.databases, outboxes, settings.feed_poll_seconds, settings.redis_url)
         self.directory = registry.directory(self.databases)
         self.authenticator = Authenticator(self.tokens, self.directory, settings.principal_cache_seconds)
-        self.nodes = {name: fetch for d in registry.domains for name, fetch in d.nodes.items()}
+        self.nodes = {
+            name: node_fetcher(model, cls) for d in registry.domains for name, (model, cls) in d.types.items()
+        }
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
         self.full_schema = build_schema(registry.domains)
         self.full_executor = Executor(self.full_schema._schema, settings.max_query_depth)

@@ -13,13 +13,19 @@ from typing import Any
 
 import yaml
 
-from gateway.kernel.names import graphql_name
-from gateway.kernel.registry import Domain
+from gateway.kernel import Domain, graphql_name
 from gateway.policy.masks import MASKS
-from gateway.policy.model import PRESET_SOURCES, Located, Policy, PolicyError, PolicySet, TypeRule, load_policies
+from gateway.policy.model import (
+    ENGINE_GOVERNED,
+    PRESET_SOURCES,
+    Located,
+    Policy,
+    PolicyError,
+    PolicySet,
+    TypeRule,
+    load_policies,
+)
 from gateway.policy.rows import has_area
-from gateway.schema.assembly import ENGINE_GOVERNED, build_schema
-from gateway.schema.per_policy import visible_fields
 
 Problem = tuple[Located, str]
 
@@ -62,12 +68,10 @@ def load_and_check(
     folder: Path,
     domains: Sequence[Domain],
     known_roles: Iterable[str],
-    full_schema_fields: Mapping[str, set[str]] | None = None,
+    full_schema_fields: Mapping[str, set[str]],
 ) -> tuple[PolicySet | None, list[str]]:
-    """Read and check the policies under ``folder``; None when they cannot even be read.
-
-    ``full_schema_fields`` saves building the full schema again when the caller has it.
-    """
+    """Read and check the policies under ``folder`` against the full schema's fields (type → fields);
+    None when they cannot even be read."""
     try:
         policies = load_policies(folder)
     except PolicyError as error:
@@ -75,9 +79,8 @@ def load_and_check(
     except (OSError, UnicodeError, yaml.YAMLError) as error:
         # A file removed or half-written while being read.
         return None, [f"{folder}: {error}"]
-    fields = visible_fields(build_schema(domains)) if full_schema_fields is None else full_schema_fields
     tables = {name: model for d in domains for name, (model, _) in d.types.items()}
-    return policies, check_policies(policies, fields, tables, known_roles)
+    return policies, check_policies(policies, full_schema_fields, tables, known_roles)
 
 
 def closest(name: str, choices: Iterable[str]) -> str:

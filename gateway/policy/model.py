@@ -22,6 +22,10 @@ ROW_SCOPES = ("area", "street", "city")
 ALL = "*"
 
 
+# Types of the engine itself (not of a domain's table) that policies govern.
+ENGINE_GOVERNED = ("AuditRecord",)
+
+
 @dataclass(frozen=True)
 class Located:
     """Where a value came from, for error messages: file and line."""

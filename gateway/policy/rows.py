@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, false, not_, select, true
 
-from gateway.auth.principal import Principal
-from gateway.kernel.names import graphql_name
-from gateway.kernel.scope import plain_columns
+from gateway.auth import Principal
+from gateway.kernel import graphql_name, plain_columns
 from gateway.policy.masks import MASKS
 from gateway.policy.model import Policy, TypeRule
 

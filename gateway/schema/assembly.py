@@ -10,12 +10,10 @@ from graphql import GraphQLResolveInfo
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
-from gateway.audit.query import AuditQuery
-from gateway.data.ids import decode_id
-from gateway.kernel.context import Info
-from gateway.kernel.registry import Domain
-from gateway.policy.model import Policy
-from gateway.policy.rows import OUTSIDE
+from gateway.audit import AuditQuery
+from gateway.data import decode_id
+from gateway.kernel import Domain, Info
+from gateway.policy import ENGINE_GOVERNED, OUTSIDE, Policy
 from gateway.schema.me import Me
 from gateway.schema.node import Node
 from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
@@ -50,7 +48,6 @@ DESCRIPTIONS = {
 
 
 # Engine types that hold data a policy must grant.
-ENGINE_GOVERNED = ("AuditRecord",)
 
 
 def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:

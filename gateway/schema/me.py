@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.auth.principal import Principal
+from gateway.auth import Principal
 
 
 @strawberry.type(description="当前调用者的辖区 / the caller's area")

@@ -8,11 +8,10 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from gateway.audit.touched import note_row
-from gateway.data.ids import encode_id
-from gateway.data.loaders import load_one
-from gateway.kernel.context import Context
-from gateway.policy.rows import OUTSIDE
+from gateway.audit import note_row
+from gateway.data import encode_id, load_one
+from gateway.kernel import Context
+from gateway.policy import OUTSIDE
 
 T = TypeVar("T")
 NodeFetcher = Callable[[Context, int], Awaitable[Any | None]]

@@ -18,7 +18,7 @@ from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, St
 from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 
-from gateway.policy.model import Policy
+from gateway.policy import Policy
 
 # Field metadata naming the fields a field depends on: it exists only where all of them do
 # (e.g. a look-up by ID number exists only for a role that may read ID numbers).

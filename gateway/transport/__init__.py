@@ -1,0 +1,17 @@
+"""How operations arrive: GraphQL over HTTP, graphql-transport-ws, the GraphiQL page."""
+
+from __future__ import annotations
+
+from gateway.transport.graphiql import ASSET_DIR, ASSET_FILES, assets_installed, graphiql_page_html, graphiql_routes
+from gateway.transport.http import graphql_endpoint
+from gateway.transport.websocket import websocket_endpoint
+
+__all__ = [
+    "ASSET_DIR",
+    "ASSET_FILES",
+    "assets_installed",
+    "graphiql_page_html",
+    "graphiql_routes",
+    "graphql_endpoint",
+    "websocket_endpoint",
+]

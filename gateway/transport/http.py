@@ -11,14 +11,20 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.audit.records import OPERATION_TYPES, Operation, audit_entry, log_only_denials
-from gateway.audit.touched import Touched, current, denied_from_errors
-from gateway.auth.principal import Principal
-from gateway.kernel.errors import GatewayError
-from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
-from gateway.pipeline.runtime import Runtime
+from gateway.audit import (
+    OPERATION_TYPES,
+    Operation,
+    Touched,
+    audit_entry,
+    current,
+    denied_from_errors,
+    log_only_denials,
+)
+from gateway.auth import Principal
+from gateway.kernel import GatewayError
+from gateway.pipeline import Executor, Prepared, Runtime, error_dict, shape_errors
 from gateway.transport.graphiql import graphiql_response
-from gateway.write.idempotency import key_of, request_hash
+from gateway.write import key_of, request_hash
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 log = logging.getLogger("gateway.http")

@@ -16,12 +16,10 @@ from typing import Any
 from graphql import ExecutionResult, subscribe
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gateway.audit.records import Operation, audit_entry
-from gateway.audit.touched import Touched, current
-from gateway.auth.principal import Principal
-from gateway.kernel.errors import GatewayError
-from gateway.pipeline.execution import error_dict, shape_errors
-from gateway.pipeline.runtime import Runtime
+from gateway.audit import Operation, Touched, audit_entry, current
+from gateway.auth import Principal
+from gateway.kernel import GatewayError
+from gateway.pipeline import Runtime, error_dict, shape_errors
 
 PROTOCOL = "graphql-transport-ws"
 log = logging.getLogger("gateway.ws")

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.auth.tokens import TOKEN_DOMAIN
-from gateway.data.databases import Databases
+from gateway.auth import TOKEN_DOMAIN
+from gateway.data import Databases
 from gateway.write.tables import IdempotencyRecord
 
 

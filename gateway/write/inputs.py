@@ -6,8 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from gateway.data.ids import decode_pk
-from gateway.kernel.errors import BadUserInput
+from gateway.data import decode_pk
+from gateway.kernel import BadUserInput
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.kernel.errors import Conflict
+from gateway.kernel import Conflict
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from gateway.kernel.registry import Domain
+from gateway.kernel import Domain
 from resolvers.dispute import tables as t
 from resolvers.dispute import types
 from resolvers.dispute.mutations import DisputeMutation

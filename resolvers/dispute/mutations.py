@@ -10,12 +10,10 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data.loaders import load_one
-from gateway.feed.outbox import emit
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import BadUserInput, Conflict
-from gateway.write import inputs
-from gateway.write.transaction import authorize, expect_version, preset, transaction, visible_row
+from gateway.data import load_one
+from gateway.feed import emit
+from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.write import authorize, expect_version, inputs, preset, transaction, visible_row
 from resolvers.dispute import tables as t
 from resolvers.dispute.types import Dispute, DisputeCategory, MediationMode, PartyRole, dispute
 from resolvers.dispute.workflow import DISPUTE

@@ -7,12 +7,21 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_, select
 
-from gateway.data.filters import contains, search_text, within
-from gateway.data.ids import decode_pk
-from gateway.data.loaders import load_one
-from gateway.data.pagination import After, Connection, First, PageArgs, nested_page, root_page
-from gateway.kernel.context import Context, Info
-from gateway.schema.node import from_row
+from gateway.data import (
+    After,
+    Connection,
+    First,
+    PageArgs,
+    contains,
+    decode_pk,
+    load_one,
+    nested_page,
+    root_page,
+    search_text,
+    within,
+)
+from gateway.kernel import Context, Info
+from gateway.schema import from_row
 from resolvers.dispute import tables as t
 from resolvers.dispute.types import Dispute, DisputeFilter, Mediator, dispute
 from resolvers.grid.area import in_area

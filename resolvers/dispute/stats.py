@@ -7,10 +7,9 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from gateway.data.filters import DateRange, within
-from gateway.data.stats import Bucket, grouped, total
-from gateway.kernel.context import Info
-from gateway.schema.per_policy import COUNTS
+from gateway.data import Bucket, DateRange, grouped, total, within
+from gateway.kernel import Info
+from gateway.schema import COUNTS
 from resolvers.dispute import tables as t
 from resolvers.grid.area import AreaFilter, in_area
 

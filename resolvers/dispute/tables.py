@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gateway.feed.outbox import outbox_model
+from gateway.feed import outbox_model
 
 
 class DisputeBase(DeclarativeBase):

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from gateway.data.filters import DateRange
-from gateway.data.loaders import load_each, load_many, load_one
-from gateway.kernel.context import Info
-from gateway.schema.node import Node, from_row
+from gateway.data import DateRange, load_each, load_many, load_one
+from gateway.kernel import Info
+from gateway.schema import Node, from_row
 from resolvers.dispute import tables as t
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter

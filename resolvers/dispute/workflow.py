@@ -4,7 +4,7 @@ goes to the judicial office, which mediates it again or follows it up."""
 
 from __future__ import annotations
 
-from gateway.write.workflow import machine
+from gateway.write import machine
 
 DISPUTE = machine(
     "dispute",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from gateway.kernel.registry import Domain
+from gateway.kernel import Domain
 from resolvers.grid import tables as t
 from resolvers.grid import types
 from resolvers.grid.queries import GridQuery

@@ -9,10 +9,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import ColumnElement, Select, select
 
-from gateway.data.ids import decode_pk
-from gateway.data.reads import ColumnLike, fetch_rows
-from gateway.kernel.context import Context
-from gateway.kernel.errors import BadUserInput
+from gateway.data import ColumnLike, decode_pk, fetch_rows
+from gateway.kernel import BadUserInput, Context
 from resolvers.grid.tables import Community, Grid, GridBinding, Street
 
 

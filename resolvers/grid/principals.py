@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.auth.principal import CITY, Area, AreaKind, PrincipalRecord
-from gateway.data.databases import Databases
+from gateway.auth import CITY, Area, AreaKind, PrincipalRecord
+from gateway.data import Databases
 from resolvers.grid.tables import Agency, Community, Grid, GridBinding, PoliceGrid, Staff, Street
 
 

@@ -7,11 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_, select
 
-from gateway.data.filters import contains, search_text
-from gateway.data.ids import decode_pk
-from gateway.data.loaders import load_one
-from gateway.data.pagination import After, Connection, First, PageArgs, root_page
-from gateway.kernel.context import Context, Info
+from gateway.data import After, Connection, First, PageArgs, contains, decode_pk, load_one, root_page, search_text
+from gateway.kernel import Context, Info
 from resolvers.grid import tables as t
 from resolvers.grid.area import AreaFilter, grids_in_area
 from resolvers.grid.types import (

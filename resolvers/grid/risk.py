@@ -26,9 +26,8 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, func, select, true, update
 
-from gateway.data.databases import Databases
-from gateway.feed.outbox import emit
-from gateway.feed.tail import Event
+from gateway.data import Databases
+from gateway.feed import Event, emit
 from resolvers.grid.tables import Grid, GridOutbox
 
 WINDOW = timedelta(days=30)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.data.stats import Bucket, grouped, total
-from gateway.kernel.context import Info
-from gateway.schema.per_policy import COUNTS
+from gateway.data import Bucket, grouped, total
+from gateway.kernel import Info
+from gateway.schema import COUNTS
 from resolvers.grid import tables as t
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.queries import GridFilter, grid_select

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gateway.feed.outbox import outbox_model
+from gateway.feed import outbox_model
 
 
 class GridBase(DeclarativeBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from gateway.kernel.registry import Domain
+from gateway.kernel import Domain
 from resolvers.population import tables as t
 from resolvers.population import types
 from resolvers.population.mutations import PopulationMutation

@@ -10,13 +10,11 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.audit.touched import note_row
-from gateway.data.ids import encode_id
-from gateway.feed.outbox import emit
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import NotFound
-from gateway.write import inputs
-from gateway.write.transaction import authorize, rule, transaction, visible_row
+from gateway.audit import note_row
+from gateway.data import encode_id
+from gateway.feed import emit
+from gateway.kernel import Context, Info, NotFound
+from gateway.write import authorize, inputs, rule, transaction, visible_row
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,

@@ -7,10 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 import strawberry
 from sqlalchemy import select
 
-from gateway.kernel.context import Context
-from gateway.kernel.errors import BadUserInput
-from gateway.write import inputs
-from gateway.write.transaction import preset
+from gateway.kernel import BadUserInput, Context
+from gateway.write import inputs, preset
 from resolvers.grid import tables as grid_tables
 from resolvers.population.types import (
     DogLicenceDecision,

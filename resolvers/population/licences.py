@@ -8,13 +8,11 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import func, select
 
-from gateway.data.loaders import load_one
-from gateway.feed.outbox import emit
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import Conflict
-from gateway.schema.node import from_row
-from gateway.write import inputs
-from gateway.write.transaction import authorize, transaction, visible_row
+from gateway.data import load_one
+from gateway.feed import emit
+from gateway.kernel import Conflict, Context, Info
+from gateway.schema import from_row
+from gateway.write import authorize, inputs, transaction, visible_row
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,

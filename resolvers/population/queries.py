@@ -7,14 +7,21 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, select
 
-from gateway.data.filters import contains, search_text, within
-from gateway.data.ids import decode_pk
-from gateway.data.loaders import load_one
-from gateway.data.pagination import After, Connection, First, PageArgs, nested_page, root_page
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import BadUserInput
-from gateway.schema.node import from_row
-from gateway.schema.per_policy import REQUIRES
+from gateway.data import (
+    After,
+    Connection,
+    First,
+    PageArgs,
+    contains,
+    decode_pk,
+    load_one,
+    nested_page,
+    root_page,
+    search_text,
+    within,
+)
+from gateway.kernel import BadUserInput, Context, Info
+from gateway.schema import REQUIRES, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.grid.types import FilterArg
 from resolvers.population import idnumber

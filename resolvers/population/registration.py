@@ -10,13 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data.loaders import load_one
-from gateway.feed.outbox import emit
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import BadUserInput, Conflict, Forbidden
-from gateway.schema.node import from_row
-from gateway.write import inputs
-from gateway.write.transaction import authorize, expect_version, transaction, visible_row
+from gateway.data import load_one
+from gateway.feed import emit
+from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info
+from gateway.schema import from_row
+from gateway.write import authorize, expect_version, inputs, transaction, visible_row
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,

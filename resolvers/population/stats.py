@@ -8,9 +8,9 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import extract, select
 
-from gateway.data.stats import Bucket, grouped, total
-from gateway.kernel.context import Info
-from gateway.schema.per_policy import COUNTS
+from gateway.data import Bucket, grouped, total
+from gateway.kernel import Info
+from gateway.schema import COUNTS
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.population import tables as t
 from resolvers.population.types import age_band

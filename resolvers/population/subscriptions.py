@@ -6,9 +6,9 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from gateway.feed.subscriptions import AfterEvent, watch
-from gateway.kernel.context import Info
-from gateway.schema.per_policy import REQUIRES
+from gateway.feed import AfterEvent, watch
+from gateway.kernel import Info
+from gateway.schema import REQUIRES
 from resolvers.grid.area import AreaArg, grid_ids_in
 from resolvers.population import tables as t
 from resolvers.population.types import Resident, resident

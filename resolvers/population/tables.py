@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gateway.feed.outbox import outbox_model
+from gateway.feed import outbox_model
 
 
 class PopulationBase(DeclarativeBase):

@@ -8,12 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from gateway.data.filters import DateRange
-from gateway.data.loaders import load_many, load_one
-from gateway.data.pagination import After, Connection, First, PageArgs, nested_page
-from gateway.kernel.context import Info
-from gateway.schema.node import Node, from_row
-from gateway.schema.per_policy import REQUIRES
+from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
+from gateway.kernel import Info
+from gateway.schema import REQUIRES, Node, from_row
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.types import Grid, grid

@@ -10,8 +10,8 @@ decision → approved | rejected.
 
 from __future__ import annotations
 
-from gateway.kernel.errors import Conflict
-from gateway.write.workflow import machine
+from gateway.kernel import Conflict
+from gateway.write import machine
 
 RESIDENT = machine(
     "resident",

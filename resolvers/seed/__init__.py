@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy import Table
 
-from gateway.data.databases import Databases
+from gateway.data import Databases
 from resolvers.seed import demo, synthetic
 from resolvers.seed.demo import DEMO_PRINCIPALS
 from resolvers.seed.writing import Row, has_rows, insert_rows, reset_sequences

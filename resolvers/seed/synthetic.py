@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data.databases import Databases
+from gateway.data import Databases
 from resolvers.grid.tables import Community, District, Grid, GridBinding, PoliceGrid, PoliceStation, Street
 from resolvers.population import idnumber
 from resolvers.population.tables import Household, Resident

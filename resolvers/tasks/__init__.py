@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from gateway.kernel.registry import Domain
+from gateway.kernel import Domain
 from resolvers.tasks.queries import TaskQuery
 from resolvers.tasks.subscriptions import TaskSubscription
 

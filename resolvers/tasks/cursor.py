@@ -8,7 +8,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway.kernel.errors import BadUserInput
+from gateway.kernel import BadUserInput
 
 
 def utc(moment: datetime) -> datetime:

@@ -28,10 +28,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, true
 
-from gateway.auth.principal import Principal
-from gateway.kernel.context import Context
-from gateway.policy.model import Policy
-from gateway.schema.per_policy import SHOWN_WHEN
+from gateway.auth import Principal
+from gateway.kernel import Context
+from gateway.policy import Policy
+from gateway.schema import SHOWN_WHEN
 from resolvers.dispute.tables import Dispute
 from resolvers.dispute.types import DisputeCategory
 from resolvers.population.tables import DogLicence, GuestCheckIn, Resident

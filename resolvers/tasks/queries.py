@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.data.pagination import After, Connection, First
-from gateway.kernel.context import Info
+from gateway.data import After, Connection, First
+from gateway.kernel import Info
 from resolvers.tasks.kinds import GATE
 from resolvers.tasks.reading import page_of_tasks
 from resolvers.tasks.types import Task

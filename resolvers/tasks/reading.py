@@ -11,11 +11,8 @@ from typing import Any
 import strawberry
 from sqlalchemy import Select, and_, or_, select
 
-from gateway.data.ids import encode_id
-from gateway.data.pagination import Connection, Edge, PageArgs, PageInfo
-from gateway.data.reads import count, fetch_rows
-from gateway.kernel.context import Context
-from gateway.kernel.names import graphql_name
+from gateway.data import Connection, Edge, PageArgs, PageInfo, count, encode_id, fetch_rows
+from gateway.kernel import Context, graphql_name
 from resolvers.tasks import cursor
 from resolvers.tasks.cursor import Position
 from resolvers.tasks.kinds import Kind, kinds_of

@@ -8,8 +8,8 @@ from contextlib import aclosing
 
 import strawberry
 
-from gateway.data.ids import encode_id
-from gateway.kernel.context import Info
+from gateway.data import encode_id
+from gateway.kernel import Info
 from resolvers.tasks.kinds import GATE, kinds_of
 from resolvers.tasks.reading import task_for, visible
 from resolvers.tasks.streams import merge

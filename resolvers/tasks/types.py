@@ -7,8 +7,8 @@ from enum import Enum
 
 import strawberry
 
-from gateway.data.loaders import load_one
-from gateway.kernel.context import Info
+from gateway.data import load_one
+from gateway.kernel import Info
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.types import Grid, grid
 

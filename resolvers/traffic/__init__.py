@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.kernel.registry import Domain
+from gateway.kernel import Domain
 from resolvers.traffic import tables as t
 from resolvers.traffic import types
 from resolvers.traffic.mutations import TrafficMutation

@@ -10,14 +10,11 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.audit.touched import note_row
-from gateway.data.ids import encode_id
-from gateway.data.loaders import load_one
-from gateway.feed.outbox import emit
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import BadUserInput
-from gateway.write import inputs
-from gateway.write.transaction import authorize, transaction, visible_row
+from gateway.audit import note_row
+from gateway.data import encode_id, load_one
+from gateway.feed import emit
+from gateway.kernel import BadUserInput, Context, Info
+from gateway.write import authorize, inputs, transaction, visible_row
 from resolvers.grid import tables as grid_tables
 from resolvers.traffic import tables as t
 from resolvers.traffic.queries import valid_plate

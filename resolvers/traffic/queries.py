@@ -8,12 +8,9 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from gateway.data.filters import within
-from gateway.data.loaders import load_many
-from gateway.data.pagination import After, Connection, First, PageArgs, root_page
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import BadUserInput
-from gateway.schema.node import from_row
+from gateway.data import After, Connection, First, PageArgs, load_many, root_page, within
+from gateway.kernel import BadUserInput, Context, Info
+from gateway.schema import from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.traffic import tables as t
 from resolvers.traffic.types import PlateAlert, PlateAlertFilter, Vehicle, vehicle

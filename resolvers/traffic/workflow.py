@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.kernel.errors import Conflict
-from gateway.write.workflow import machine
+from gateway.kernel import Conflict
+from gateway.write import machine
 
 PLATE_ALERT = machine(
     "plate alert",

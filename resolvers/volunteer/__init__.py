@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.kernel.registry import Domain
+from gateway.kernel import Domain
 from resolvers.volunteer import tables as t
 from resolvers.volunteer import types
 from resolvers.volunteer.mutations import VolunteerMutation

@@ -10,14 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data.ids import encode_id
-from gateway.data.loaders import load_one
-from gateway.data.reads import fetch_rows, scoped
-from gateway.feed.outbox import emit
-from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import BadUserInput, Conflict
-from gateway.write import inputs
-from gateway.write.transaction import authorize, preset, transaction, visible_row
+from gateway.data import encode_id, fetch_rows, load_one, scoped
+from gateway.feed import emit
+from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.write import authorize, inputs, preset, transaction, visible_row
 from resolvers.grid import tables as grid_tables
 from resolvers.population import tables as population_tables
 from resolvers.volunteer import tables as t

@@ -7,12 +7,20 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from gateway.data.filters import contains, search_text
-from gateway.data.ids import decode_pk
-from gateway.data.loaders import load_one
-from gateway.data.pagination import After, Connection, First, PageArgs, nested_page, root_page
-from gateway.kernel.context import Context, Info
-from gateway.schema.node import from_row
+from gateway.data import (
+    After,
+    Connection,
+    First,
+    PageArgs,
+    contains,
+    decode_pk,
+    load_one,
+    nested_page,
+    root_page,
+    search_text,
+)
+from gateway.kernel import Context, Info
+from gateway.schema import from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.volunteer import tables as t
 from resolvers.volunteer.types import Volunteer, VolunteerTeam, volunteer

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gateway.feed.outbox import outbox_model
+from gateway.feed import outbox_model
 
 
 class VolunteerBase(DeclarativeBase):

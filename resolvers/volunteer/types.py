@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from gateway.data.loaders import load_each, load_many, load_one
-from gateway.data.pagination import After, Connection, First, PageArgs, nested_page
-from gateway.kernel.context import Info
-from gateway.schema.node import Node, from_row
+from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
+from gateway.kernel import Info
+from gateway.schema import Node, from_row
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.types import Grid, grid
 from resolvers.volunteer import tables as t

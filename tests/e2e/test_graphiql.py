@@ -248,7 +248,7 @@ async def test_graphiql_runs_a_query_with_the_token_from_its_headers_editor(serv
 
 
 def test_page_loads_only_from_its_own_origin() -> None:
-    from gateway.transport.graphiql import graphiql_page_html
+    from gateway.transport import graphiql_page_html
 
     html = graphiql_page_html()
     assert "://" not in html, "the page must name no outside URL"
@@ -275,7 +275,7 @@ async def test_missing_assets_give_503_not_a_crash(monkeypatch: pytest.MonkeyPat
 
 
 async def test_assets_are_served_but_only_the_whitelisted_packages() -> None:
-    from gateway.transport.graphiql import ASSET_FILES, assets_installed, graphiql_routes
+    from gateway.transport import ASSET_FILES, assets_installed, graphiql_routes
 
     if not assets_installed():
         _unavailable("GraphiQL assets missing: npm ci --prefix gateway/transport/static")
@@ -290,7 +290,7 @@ async def test_assets_are_served_but_only_the_whitelisted_packages() -> None:
 
 def test_assets_are_installed() -> None:
     """``make`` must have run ``npm ci`` in gateway/transport/static; under CI=true their absence fails."""
-    from gateway.transport.graphiql import ASSET_DIR, assets_installed
+    from gateway.transport import ASSET_DIR, assets_installed
 
     if not assets_installed():
         _unavailable(f"GraphiQL assets missing in {ASSET_DIR}: npm ci --prefix gateway/transport/static")

@@ -10,11 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data.ids import encode_id
-from gateway.data.reads import scoped
-from gateway.kernel.context import Context
-from gateway.kernel.errors import Conflict, Forbidden, NotFound
-from gateway.policy.model import MutationRule
+from gateway.data import encode_id, scoped
+from gateway.kernel import Conflict, Context, Forbidden, NotFound
+from gateway.policy import MutationRule
 
 
 @asynccontextmanager

@@ -10,8 +10,8 @@ import signal
 from pathlib import Path
 
 from gateway.pipeline.runtime import Runtime
-from gateway.policy.check import load_and_check
-from gateway.schema.per_policy import visible_fields
+from gateway.policy import load_and_check
+from gateway.schema import visible_fields
 
 log = logging.getLogger("gateway.policy")
 

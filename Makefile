@@ -30,6 +30,7 @@ run: setup
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy gateway resolvers tests bench

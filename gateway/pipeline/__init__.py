@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
-from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
+from gateway.pipeline.execution import error_dict
+from gateway.pipeline.operation import (
+    AuditFailure,
+    Call,
+    GraphQLRequest,
+    Refused,
+    authenticate,
+    declared_purpose,
+    prepare,
+)
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.watch import PolicyWatcher
 
-__all__ = ["Executor", "PolicyWatcher", "Prepared", "Runtime", "error_dict", "shape_errors"]
+__all__ = [
+    "AuditFailure",
+    "Call",
+    "GraphQLRequest",
+    "PolicyWatcher",
+    "Refused",
+    "Runtime",
+    "authenticate",
+    "declared_purpose",
+    "error_dict",
+    "prepare",
+]

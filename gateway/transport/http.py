@@ -4,37 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.audit import (
-    OPERATION_TYPES,
-    Operation,
-    Touched,
-    audit_entry,
-    current,
-    denied_from_errors,
-    log_only_denials,
+from gateway.pipeline import (
+    AuditFailure,
+    Call,
+    GraphQLRequest,
+    Refused,
+    Runtime,
+    authenticate,
+    declared_purpose,
+    error_dict,
+    prepare,
 )
-from gateway.auth import Principal
-from gateway.kernel import GatewayError
-from gateway.pipeline import Executor, Prepared, Runtime, error_dict, shape_errors
 from gateway.transport.graphiql import graphiql_response
 from gateway.write import key_of, request_hash
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 log = logging.getLogger("gateway.http")
-
-
-@dataclass(frozen=True)
-class GraphQLRequest:
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
 
 
 class RequestError(Exception):
@@ -98,133 +88,64 @@ async def graphql_endpoint(request: Request) -> Response:
     if _wants_html(request):
         return graphiql_response()
     try:
-        principal = await runtime.authenticator.authenticate(request.headers.get("authorization"))
-    except GatewayError as error:
-        body = {"errors": [error_dict(error.message, "UNAUTHENTICATED")]}
-        return _reply(request, body, 401, **{"WWW-Authenticate": 'Bearer realm="gateway"'})
-    try:
+        principal = await authenticate(
+            runtime, request.headers.get("authorization"), declared_purpose(request.headers.get("x-purpose"))
+        )
         gql = await read_request(request)
+        call = await prepare(runtime, principal, gql, declared_purpose(request.headers.get("x-purpose")))
+        if request.method == "GET" and call.type != "query":
+            raise Refused.one("transport", "Only queries may be sent with GET", "BAD_REQUEST")
+        return await _run(request, call)
+    except Refused as refused:
+        return _refusal(request, refused)
     except RequestError as error:
         return _reply(request, {"errors": [error_dict(error.message, "BAD_REQUEST")]}, error.status)
 
-    purpose = _purpose(request)
-    if purpose is None and principal.record.kind == "partner" and runtime.settings.require_purpose_for_partners:
-        message = "Partner agencies must declare a purpose: send an X-Purpose header"
-        return _reply(request, {"errors": [error_dict(message, "BAD_USER_INPUT", argument="X-Purpose")]}, 400)
 
-    executor = runtime.executor_for(principal)
-    prepared = executor.prepare(gql.query)
-    if prepared.document is None:
-        await _audit_refusal(runtime, principal, gql, purpose, prepared.errors)
-        status = 400 if _media_type(request) == GRAPHQL_RESPONSE else 200
-        return _reply(request, {"errors": list(prepared.errors)}, status)
-    chosen = executor.operation(prepared.document, gql.operation_name)
-    if chosen is None:
-        return _reply(request, {"errors": [error_dict("Unknown or ambiguous operationName", "BAD_USER_INPUT")]})
-    name = chosen.name.value if chosen.name else None
-    operation = Operation(gql.query, name, OPERATION_TYPES[chosen.operation.value], purpose)
-    if request.method == "GET" and operation.type != "query":
-        return _reply(request, {"errors": [error_dict("Only queries may be sent with GET", "BAD_REQUEST")]}, 405)
-    call = Call(runtime, principal, gql, operation, prepared)
+def _refusal(request: Request, refused: Refused) -> Response:
+    body = {"errors": refused.errors}
+    if refused.reason == "unauthenticated":
+        return _reply(request, body, 401, **{"WWW-Authenticate": 'Bearer realm="gateway"'})
+    if refused.reason == "purpose":
+        return _reply(request, body, 400)
+    if refused.reason == "transport":
+        return _reply(request, body, 405, Allow="POST")
+    if refused.reason == "invalid":
+        # GraphQL over HTTP: a document that does not validate is a 400 for the new media type only.
+        return _reply(request, body, 400 if _media_type(request) == GRAPHQL_RESPONSE else 200)
+    return _reply(request, body)
 
-    key = key_of(request.headers.get("idempotency-key"), gql.variables) if operation.type == "mutation" else None
+
+async def _run(request: Request, call: Call) -> Response:
+    runtime, gql = call.runtime, call.request
+    key = key_of(request.headers.get("idempotency-key"), gql.variables) if call.type == "mutation" else None
     if key is not None:
         claim = await runtime.idempotency.claim(
-            principal.id, key, request_hash(gql.query, gql.variables, gql.operation_name)
+            call.principal.id, key, request_hash(gql.query, gql.variables, gql.operation_name)
         )
         if claim.conflict is not None:
             return _reply(request, {"errors": [error_dict(claim.conflict, "CONFLICT", argument="Idempotency-Key")]})
         if claim.response is not None:
             # Handing the first response out again is a read like any other: it is audited.
-            await call.audit({})
+            await call.record({})
             return _reply(request, claim.response, 200, **{"Idempotent-Replayed": "true"})
     try:
-        reply = await call.execute(executor)
-    except AuditFailure:
-        return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
+        reply = await call.execute()
+    except BaseException as error:
+        if key is not None:
+            await runtime.idempotency.release(call.principal.id, key)
+        if isinstance(error, AuditFailure):
+            return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
+        raise
     if key is not None:
-        await runtime.idempotency.finish(principal.id, key, reply)
+        if _wrote_nothing(reply):
+            # Every root field failed, so nothing was written: the key stays free for a retry.
+            await runtime.idempotency.release(call.principal.id, key)
+        else:
+            await runtime.idempotency.finish(call.principal.id, key, reply)
     return _reply(request, reply)
 
 
-def _purpose(request: Request) -> str | None:
-    # Header values are Latin-1 on the wire; a purpose in Chinese arrives percent-encoded UTF-8.
-    return unquote(request.headers.get("x-purpose", "")).strip() or None
-
-
-class AuditFailure(Exception):
-    """The audit record could not be written: data that cannot be audited is not handed out."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """One prepared operation of one principal, run and audited."""
-
-    runtime: Runtime
-    principal: Principal
-    request: GraphQLRequest
-    operation: Operation
-    prepared: Prepared
-
-    async def execute(self, executor: Executor) -> dict[str, Any]:
-        context = self.runtime.context_for(self.principal)
-        touched = Touched()
-        noted = current.set(touched)
-        try:
-            assert self.prepared.document is not None
-            result = await executor.run(
-                self.prepared.document, self.request.variables, self.request.operation_name, context
-            )
-        finally:
-            current.reset(noted)
-        policy = context.policy
-        denied = (
-            ()
-            if policy is None or policy.enforce
-            else log_only_denials(policy, self.prepared.selected, self.runtime.sensitive)
-        )
-        try:
-            await self.audit(
-                touched.rows,
-                redacted=context.extensions.get("redacted", ()),
-                denied=denied,
-                outcome="error" if result.errors else "ok",
-            )
-        except Exception as error:
-            log.exception("audit append failed; withholding the response")
-            raise AuditFailure from error
-        reply: dict[str, Any] = {}
-        if result.errors:
-            reply["errors"] = shape_errors(result)
-        reply["data"] = result.data
-        if context.extensions:
-            reply["extensions"] = context.extensions
-        return reply
-
-    async def audit(self, rows: dict[str, set[int]], **details: Any) -> None:
-        entry = audit_entry(
-            self.principal,
-            self.operation,
-            self.runtime.policies.version,
-            self.prepared.selected,
-            self.runtime.sensitive,
-            rows,
-            **details,
-        )
-        if entry is not None:
-            await self.runtime.audit.append(entry)
-
-
-async def _audit_refusal(
-    runtime: Runtime, principal: Principal, gql: GraphQLRequest, purpose: str | None, errors: tuple[dict[str, Any], ...]
-) -> None:
-    """A document that asks for fields hidden from the caller (valid in the full schema) is audited as denied."""
-    if runtime.full_executor.prepare(gql.query).document is None:
-        return
-    denied = denied_from_errors([str(e["message"]) for e in errors])
-    operation = Operation(gql.query, gql.operation_name, "query", purpose)
-    entry = audit_entry(
-        principal, operation, runtime.policies.version, (), runtime.sensitive, {}, denied=denied, outcome="denied"
-    )
-    if entry is not None:
-        await runtime.audit.append(entry)
+def _wrote_nothing(reply: dict[str, Any]) -> bool:
+    data = reply.get("data")
+    return bool(reply.get("errors")) and (not data or all(value is None for value in data.values()))

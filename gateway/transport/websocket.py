@@ -8,18 +8,15 @@ event reaches it only when its policy lets it see that row, masked as a query wo
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
 from typing import Any
 
-from graphql import ExecutionResult, subscribe
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gateway.audit import Operation, Touched, audit_entry, current
 from gateway.auth import Principal
 from gateway.kernel import GatewayError
-from gateway.pipeline import Runtime, error_dict, shape_errors
+from gateway.pipeline import GraphQLRequest, Refused, Runtime, authenticate, declared_purpose, error_dict, prepare
 
 PROTOCOL = "graphql-transport-ws"
 log = logging.getLogger("gateway.ws")
@@ -30,6 +27,7 @@ class Connection:
         self.socket = socket
         self.runtime = runtime
         self.principal: Principal | None = None
+        self.purpose: str | None = None
         self.running: dict[str, asyncio.Task[None]] = {}
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -59,15 +57,22 @@ class Connection:
         except json.JSONDecodeError:
             await self.socket.close(code=4400, reason="Invalid message")
             return False
-        if message.get("type") != "connection_init":
+        if not isinstance(message, dict) or message.get("type") != "connection_init":
             await self.socket.close(code=4401, reason="Unauthorized: send connection_init first")
             return False
         payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.socket.close(code=4400, reason="connection_init payload must be an object")
+            return False
         header = payload.get("Authorization") or payload.get("authorization")
+        purpose = payload.get("X-Purpose") or payload.get("x-purpose") or payload.get("purpose")
+        self.purpose = declared_purpose(purpose if isinstance(purpose, str) else None)
         try:
-            self.principal = await self.runtime.authenticator.authenticate(header)
-        except GatewayError as error:
-            await self.socket.close(code=4403, reason=f"Forbidden: {error.message}"[:120])
+            self.principal = await authenticate(self.runtime, header, self.purpose)
+        except Refused as refused:
+            code = 4403 if refused.reason == "unauthenticated" else 4400
+            label = "Forbidden" if code == 4403 else "Bad request"
+            await self.socket.close(code=code, reason=f"{label}: {refused.errors[0]['message']}"[:120])
             return False
         await self.send({"type": "connection_ack"})
         return True
@@ -97,6 +102,8 @@ class Connection:
             await self._stream(ident, payload, self.principal)
         except asyncio.CancelledError:
             raise
+        except Refused as refused:
+            await self.send({"type": "error", "id": ident, "payload": refused.errors})
         except GatewayError as error:
             await self.send({"type": "error", "id": ident, "payload": [error_dict(error.message, error.code)]})
         except Exception:
@@ -108,62 +115,18 @@ class Connection:
             self.running.pop(ident, None)
 
     async def _stream(self, ident: str, payload: dict[str, Any], principal: Principal) -> None:
-        query = payload.get("query")
+        query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
         if not isinstance(query, str):
-            await self.send({"type": "error", "id": ident, "payload": [error_dict("Missing query", "BAD_REQUEST")]})
-            return
-        executor = self.runtime.executor_for(principal)
-        prepared = executor.prepare(query)
-        if prepared.document is None:
-            await self.send({"type": "error", "id": ident, "payload": list(prepared.errors)})
-            return
-        operation = executor.operation(prepared.document, payload.get("operationName"))
-        if operation is None or operation.operation.value != "subscription":
+            raise Refused.one("invalid", "Missing query", "BAD_REQUEST")
+        if variables is not None and not isinstance(variables, dict):
+            raise Refused.one("invalid", "variables must be a JSON object", "BAD_REQUEST")
+        request = GraphQLRequest(query, variables, name if isinstance(name, str) else None)
+        call = await prepare(self.runtime, principal, request, self.purpose)
+        if call.type != "subscription":
             message = "Send queries and mutations over HTTP; this socket carries subscriptions"
-            await self.send({"type": "error", "id": ident, "payload": [error_dict(message, "BAD_REQUEST")]})
-            return
-        context = self.runtime.context_for(principal)
-        started = subscribe(
-            executor.schema,
-            prepared.document,
-            context_value=context,
-            variable_values=payload.get("variables"),
-            operation_name=payload.get("operationName"),
-        )
-        stream = await started if inspect.isawaitable(started) else started
-        if isinstance(stream, ExecutionResult):
-            await self.send({"type": "error", "id": ident, "payload": shape_errors(stream)})
-            return
-        name = operation.name.value if operation.name else None
-        touched = Touched()
-        noted = current.set(touched)
-        try:
-            async for result in stream:
-                body: dict[str, Any] = {"data": result.data}
-                if result.errors:
-                    body["errors"] = shape_errors(result)
-                if context.extensions:
-                    body["extensions"] = dict(context.extensions)
-                    context.extensions.clear()
-                # Each delivered event is a read of personal data like any query's.
-                entry = audit_entry(
-                    principal,
-                    Operation(query, name, "subscription", None),
-                    self.runtime.policies.version,
-                    prepared.selected,
-                    self.runtime.sensitive,
-                    touched.rows,
-                    redacted=body.get("extensions", {}).get("redacted", ()),
-                )
-                touched.rows.clear()
-                if entry is not None:
-                    await self.runtime.audit.append(entry)
-                await self.send({"type": "next", "id": ident, "payload": body})
-        finally:
-            current.reset(noted)
-            closing = getattr(stream, "aclose", None)
-            if closing is not None:
-                await closing()
+            raise Refused.one("transport", message, "BAD_REQUEST")
+        async for body in call.stream():
+            await self.send({"type": "next", "id": ident, "payload": body})
         await self.send({"type": "complete", "id": ident})
 
 

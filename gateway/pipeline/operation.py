@@ -1,0 +1,213 @@
+"""One operation, whatever the transport: authenticate → choose schema → prepare → execute → audit → shape.
+
+HTTP and WebSocket only translate: they read a request off the wire, call these steps, and
+write what comes back. A rule added here holds on both.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from graphql import ExecutionResult, OperationDefinitionNode, subscribe
+
+from gateway.audit import (
+    OPERATION_TYPES,
+    Operation,
+    Touched,
+    audit_entry,
+    current,
+    denied_from_errors,
+    log_only_denials,
+)
+from gateway.auth import Principal
+from gateway.kernel import Context, GatewayError
+from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
+from gateway.pipeline.runtime import Runtime
+
+log = logging.getLogger("gateway.pipeline")
+
+# Why an operation stopped before it ran; a transport turns each into its own status or close code.
+Reason = Literal["unauthenticated", "purpose", "invalid", "operation", "transport"]
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+class Refused(Exception):
+    """The operation stops before execution, with the errors to hand back."""
+
+    def __init__(self, reason: Reason, errors: list[dict[str, Any]]) -> None:
+        super().__init__(reason)
+        self.reason, self.errors = reason, errors
+
+    @classmethod
+    def one(cls, reason: Reason, message: str, code: str, **extra: Any) -> Refused:
+        return cls(reason, [error_dict(message, code, **extra)])
+
+
+class AuditFailure(Exception):
+    """The audit record could not be written: data that cannot be audited is not handed out."""
+
+
+def declared_purpose(raw: str | None) -> str | None:
+    # Header values are Latin-1 on the wire; a purpose in Chinese arrives percent-encoded UTF-8.
+    return unquote(raw or "").strip() or None
+
+
+async def authenticate(runtime: Runtime, authorization: str | None, purpose: str | None) -> Principal:
+    """The principal behind a bearer token, who must also declare a purpose where that is required."""
+    try:
+        principal = await runtime.authenticator.authenticate(authorization)
+    except GatewayError as error:
+        raise Refused.one("unauthenticated", error.message, "UNAUTHENTICATED") from None
+    if purpose is None and principal.record.kind == "partner" and runtime.settings.require_purpose_for_partners:
+        message = "Partner agencies must declare a purpose: send an X-Purpose header"
+        raise Refused.one("purpose", message, "BAD_USER_INPUT", argument="X-Purpose")
+    return principal
+
+
+@dataclass(frozen=True)
+class Call:
+    """One prepared operation of one principal: what runs, under which schema, and how it is recorded."""
+
+    runtime: Runtime
+    principal: Principal
+    request: GraphQLRequest
+    executor: Executor
+    prepared: Prepared
+    definition: OperationDefinitionNode
+    operation: Operation
+
+    @property
+    def type(self) -> str:
+        return self.operation.type
+
+    async def execute(self) -> dict[str, Any]:
+        """Run a query or mutation, append its audit record, and shape the reply."""
+        context = self.runtime.context_for(self.principal)
+        touched = Touched()
+        noted = current.set(touched)
+        try:
+            result = await self.executor.run(self._document, self.request.variables, self._name, context)
+        finally:
+            current.reset(noted)
+        await self.audit(touched, context, outcome="error" if result.errors else "ok")
+        return _shape(result, context.extensions)
+
+    async def stream(self) -> AsyncIterator[dict[str, Any]]:
+        """Run a subscription: each event is shaped and audited like the reply to a query."""
+        context = self.runtime.context_for(self.principal)
+        started = subscribe(
+            self.executor.schema,
+            self._document,
+            context_value=context,
+            variable_values=self.request.variables,
+            operation_name=self._name,
+        )
+        stream = await started if inspect.isawaitable(started) else started
+        if isinstance(stream, ExecutionResult):
+            raise Refused("invalid", shape_errors(stream))
+        touched = Touched()
+        noted = current.set(touched)
+        try:
+            async for result in stream:
+                extensions = dict(context.extensions)
+                context.extensions.clear()
+                await self.audit(touched, context, redacted=extensions.get("redacted", ()))
+                touched.rows.clear()
+                yield _shape(result, extensions)
+        finally:
+            current.reset(noted)
+            closing = getattr(stream, "aclose", None)
+            if closing is not None:
+                await closing()
+
+    async def audit(self, touched: Touched, context: Context, **details: Any) -> None:
+        policy = context.policy
+        denied = (
+            ()
+            if policy is None or policy.enforce
+            else log_only_denials(policy, self.prepared.selected, self.runtime.sensitive)
+        )
+        details.setdefault("redacted", context.extensions.get("redacted", ()))
+        await self.record(touched.rows, denied=denied, **details)
+
+    async def record(self, rows: dict[str, set[int]], **details: Any) -> None:
+        entry = audit_entry(
+            self.principal,
+            self.operation,
+            self.runtime.policies.version,
+            self.prepared.selected,
+            self.runtime.sensitive,
+            rows,
+            **details,
+        )
+        if entry is None:
+            return
+        try:
+            await self.runtime.audit.append(entry)
+        except Exception as error:
+            log.exception("audit append failed; withholding the response")
+            raise AuditFailure from error
+
+    @property
+    def _document(self) -> Any:
+        assert self.prepared.document is not None
+        return self.prepared.document
+
+    @property
+    def _name(self) -> str | None:
+        return self.request.operation_name
+
+
+async def prepare(runtime: Runtime, principal: Principal, request: GraphQLRequest, purpose: str | None) -> Call:
+    """Choose the principal's schema, parse and validate there, and pick the operation to run."""
+    executor = runtime.executor_for(principal)
+    prepared = executor.prepare(request.query)
+    if prepared.document is None:
+        await _audit_refusal(runtime, principal, request, purpose, prepared.errors)
+        raise Refused("invalid", list(prepared.errors))
+    definition = executor.operation(prepared.document, request.operation_name)
+    if definition is None:
+        raise Refused.one("operation", "Unknown or ambiguous operationName", "BAD_USER_INPUT")
+    name = definition.name.value if definition.name else None
+    operation = Operation(request.query, name, OPERATION_TYPES[definition.operation.value], purpose)
+    return Call(runtime, principal, request, executor, prepared, definition, operation)
+
+
+def _shape(result: ExecutionResult, extensions: dict[str, Any]) -> dict[str, Any]:
+    reply: dict[str, Any] = {}
+    if result.errors:
+        reply["errors"] = shape_errors(result)
+    reply["data"] = result.data
+    if extensions:
+        reply["extensions"] = extensions
+    return reply
+
+
+async def _audit_refusal(
+    runtime: Runtime,
+    principal: Principal,
+    request: GraphQLRequest,
+    purpose: str | None,
+    errors: tuple[dict[str, Any], ...],
+) -> None:
+    """A document that asks for fields hidden from the caller (valid in the full schema) is audited as denied."""
+    if runtime.full_executor.prepare(request.query).document is None:
+        return
+    denied = denied_from_errors([str(e["message"]) for e in errors])
+    operation = Operation(request.query, request.operation_name, "query", purpose)
+    entry = audit_entry(
+        principal, operation, runtime.policies.version, (), runtime.sensitive, {}, denied=denied, outcome="denied"
+    )
+    if entry is not None:
+        await runtime.audit.append(entry)

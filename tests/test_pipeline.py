@@ -1,0 +1,132 @@
+"""One pipeline for every operation: what holds over HTTP holds on the socket, and a failed write frees its key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import insert, select
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from gateway.data import decode_pk
+from gateway.write.tables import IdempotencyRecord
+from resolvers.dispute import tables as t
+from tests.harness import Gateway
+from tests.live import serving
+
+SUBSCRIPTION = """subscription Live($after: String) {
+  disputeUpdated(afterEvent: $after) { eventId kind dispute { id parties { name phone } } }
+}"""
+
+
+@pytest.fixture
+async def url(gw: Gateway) -> AsyncIterator[str]:
+    async with serving(gw) as address:
+        yield address
+
+
+async def _open(url: str, payload: dict[str, Any]) -> Any:
+    socket = await connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+    return socket
+
+
+async def test_a_partner_socket_without_a_purpose_is_refused_when_purposes_are_mandatory(gw: Gateway, url: str) -> None:
+    gw.runtime.settings.require_purpose_for_partners = True
+    try:
+        socket = await _open(url, {"Authorization": f"Bearer {gw.tokens['judicial_office']}"})
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), timeout=10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4400 and "purpose" in closed.value.rcvd.reason
+        staff = await _open(url, {"Authorization": f"Bearer {gw.tokens['committee_staff']}"})
+        assert json.loads(await asyncio.wait_for(staff.recv(), timeout=10))["type"] == "connection_ack"
+        await staff.close()
+    finally:
+        gw.runtime.settings.require_purpose_for_partners = False
+
+
+async def test_each_event_delivered_on_a_socket_records_the_declared_purpose(gw: Gateway, url: str) -> None:
+    data = await gw.query("{ disputes(first: 1) { nodes { id grid { id } } } }", role="judicial_office")
+    node = data["disputes"]["nodes"][0]
+    dispute_id, grid_id = decode_pk(node["id"], "Dispute"), decode_pk(node["grid"]["id"], "Grid")
+    last = await gw.runtime.audit.tail(1)
+    before = last[0].seq if last else 0
+    purpose = "调解 case 2026-041"
+    gw.runtime.settings.require_purpose_for_partners = True
+    try:
+        socket = await _open(
+            url, {"Authorization": f"Bearer {gw.tokens['judicial_office']}", "X-Purpose": quote(purpose)}
+        )
+        assert json.loads(await asyncio.wait_for(socket.recv(), timeout=10))["type"] == "connection_ack"
+        async with gw.runtime.databases.session("dispute") as session, session.begin():
+            newest = (await session.execute(select(t.DisputeOutbox.id).order_by(t.DisputeOutbox.id.desc()))).scalar()
+            await session.execute(
+                insert(t.DisputeOutbox).values(
+                    topic="dispute",
+                    type_name="Dispute",
+                    row_id=dispute_id,
+                    grid_id=grid_id,
+                    kind="noted",
+                    created_at=datetime.now(UTC),
+                )
+            )
+        payload = {"query": SUBSCRIPTION, "variables": {"after": f"dispute:{newest or 0}"}}
+        await socket.send(json.dumps({"id": "s", "type": "subscribe", "payload": payload}))
+        message = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+        assert message["type"] == "next", message
+        assert message["payload"]["data"]["disputeUpdated"]["dispute"]["id"] == node["id"]
+        await socket.close()
+    finally:
+        gw.runtime.settings.require_purpose_for_partners = False
+    records = [r for r in await gw.runtime.audit.tail(20) if r.seq > before and r.operation_type == "subscription"]
+    assert records, "the delivery left no audit record"
+    assert {r.purpose for r in records} == {purpose}
+    assert all(r.operation_name == "Live" for r in records)
+
+
+ACCEPT = "mutation Accept($id: ID!) { acceptDispute(input: {disputeId: $id, expectedVersion: 999}) { dispute { id } } }"
+
+
+async def _claims(gw: Gateway, key: str) -> list[IdempotencyRecord]:
+    async with gw.runtime.databases.session("gateway") as session:
+        found = await session.execute(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
+        return list(found.scalars())
+
+
+async def test_a_mutation_that_fails_leaves_its_idempotency_key_free_for_a_retry(gw: Gateway) -> None:
+    data = await gw.query("{ disputes(first: 1) { nodes { id } } }", role="committee_staff")
+    variables = {"id": data["disputes"]["nodes"][0]["id"]}
+    headers = {"Authorization": f"Bearer {gw.tokens['committee_staff']}", "Idempotency-Key": "retry-me-1"}
+    for _ in range(2):
+        response = await gw.client.post("/graphql", json={"query": ACCEPT, "variables": variables}, headers=headers)
+        body = response.json()
+        assert body["errors"][0]["extensions"]["code"] == "CONFLICT", body
+        assert not (body.get("data") or {}).get("acceptDispute")
+        assert "Idempotent-Replayed" not in response.headers, "a failed write must run again, not be replayed"
+        assert await _claims(gw, "retry-me-1") == []
+
+
+async def test_a_mutation_that_succeeds_is_replayed_for_its_key(gw: Gateway) -> None:
+    data = await gw.query(
+        "{ disputes(first: 1, filter: {status: REPORTED}) { nodes { id version } } }", role="committee_staff"
+    )
+    nodes = data["disputes"]["nodes"]
+    if not nodes:
+        pytest.skip("no reported dispute left in the committee's area")
+    query = ACCEPT.replace("expectedVersion: 999", "expectedVersion: $version").replace(
+        "($id: ID!)", "($id: ID!, $version: Int)"
+    )
+    variables = {"id": nodes[0]["id"], "version": nodes[0]["version"]}
+    headers = {"Authorization": f"Bearer {gw.tokens['committee_staff']}", "Idempotency-Key": "once-only-1"}
+    first = await gw.client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert "errors" not in first.json(), first.json()
+    again = await gw.client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
+    assert [claim.status for claim in await _claims(gw, "once-only-1")] == ["done"]

@@ -26,11 +26,13 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, PrincipalRecord | None]] = {}
 
-    async def authenticate(self, authorization: str | None) -> Principal:
+    async def authenticate(self, authorization: str | None, fresh: bool = False) -> Principal:
+        """The principal of a bearer token; ``fresh`` reads its record afresh instead of from the cache
+        (a live session is re-authorised that way, so a disabled or moved principal is seen at once)."""
         claims = self._tokens.decode(bearer_token(authorization))
         if not await self._tokens.is_live(claims.token_id):
             raise Unauthenticated("Token has been revoked or was not issued by this gateway")
-        record = await self._record(claims.principal_id)
+        record = await self._record(claims.principal_id, fresh)
         if record is None or not record.active:
             raise Unauthenticated(f"Principal {claims.principal_id!r} is unknown or disabled")
         if claims.area is not None:
@@ -49,12 +51,12 @@ class Authenticator:
             raise Unauthenticated(f"Token names an unknown area {text!r}")
         return area
 
-    async def _record(self, principal_id: str) -> PrincipalRecord | None:
+    async def _record(self, principal_id: str, fresh: bool = False) -> PrincipalRecord | None:
         # Areas come from the data so that rebinding an officer needs no new token;
         # a short cache keeps that look-up off most requests.
         now = time.monotonic()
         cached = self._cache.get(principal_id)
-        if cached is not None and now - cached[0] < self._cache_seconds:
+        if cached is not None and not fresh and now - cached[0] < self._cache_seconds:
             return cached[1]
         record = await self._directory.find(principal_id)
         self._cache[principal_id] = (now, record)

@@ -35,6 +35,9 @@ class Context:
     audit: AuditTrail | None = None
     policy: Policy | None = None
     feed: Feed | None = None
+    # Run before each event of a subscription is read: a live session re-authorises its principal
+    # there, so every event is read as HTTP would read it at that moment (or not at all).
+    before_event: Callable[[], Awaitable[None]] | None = None
     # Response extensions gathered while resolving (redacted paths, etc.).
     extensions: dict[str, Any] = field(default_factory=dict)
 

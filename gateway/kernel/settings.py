@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     require_purpose_for_partners: bool = False
     redis_url: str | None = None
     feed_poll_seconds: float = Field(default=0.5, gt=0)
+    session_check_seconds: float = Field(default=0.5, gt=0)
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_depth: int = Field(default=12, ge=1)

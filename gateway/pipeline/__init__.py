@@ -13,12 +13,14 @@ from gateway.pipeline.operation import (
     prepare,
 )
 from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.session import LiveSession
 from gateway.pipeline.watch import PolicyWatcher
 
 __all__ = [
     "AuditFailure",
     "Call",
     "GraphQLRequest",
+    "LiveSession",
     "PolicyWatcher",
     "Refused",
     "Runtime",

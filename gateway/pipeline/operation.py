@@ -9,8 +9,8 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from graphql import ExecutionResult, OperationDefinitionNode, subscribe
@@ -28,6 +28,9 @@ from gateway.auth import Principal
 from gateway.kernel import Context, GatewayError
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.pipeline.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.pipeline.session import LiveSession
 
 log = logging.getLogger("gateway.pipeline")
 
@@ -63,10 +66,12 @@ def declared_purpose(raw: str | None) -> str | None:
     return unquote(raw or "").strip() or None
 
 
-async def authenticate(runtime: Runtime, authorization: str | None, purpose: str | None) -> Principal:
+async def authenticate(
+    runtime: Runtime, authorization: str | None, purpose: str | None, fresh: bool = False
+) -> Principal:
     """The principal behind a bearer token, who must also declare a purpose where that is required."""
     try:
-        principal = await runtime.authenticator.authenticate(authorization)
+        principal = await runtime.authenticator.authenticate(authorization, fresh)
     except GatewayError as error:
         raise Refused.one("unauthenticated", error.message, "UNAUTHENTICATED") from None
     if purpose is None and principal.record.kind == "partner" and runtime.settings.require_purpose_for_partners:
@@ -103,9 +108,12 @@ class Call:
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
 
-    async def stream(self) -> AsyncIterator[dict[str, Any]]:
-        """Run a subscription: each event is shaped and audited like the reply to a query."""
+    async def stream(self, session: LiveSession | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Run a subscription: each event is shaped and audited like the reply to a query; within a
+        live session, each is read as the principal and policy of the moment it arrives."""
         context = self.runtime.context_for(self.principal)
+        if session is not None:
+            context.before_event = session.follow(context, self.request.query)
         started = subscribe(
             self.executor.schema,
             self._document,
@@ -122,7 +130,9 @@ class Call:
             async for result in stream:
                 extensions = dict(context.extensions)
                 context.extensions.clear()
-                await self.audit(touched, context, redacted=extensions.get("redacted", ()))
+                # Recorded under the principal the event was read as (its area or token may have moved on).
+                reader = replace(self, principal=context.principal)
+                await reader.audit(touched, context, redacted=extensions.get("redacted", ()))
                 touched.rows.clear()
                 yield _shape(result, extensions)
         finally:

@@ -8,15 +8,15 @@ event reaches it only when its policy lets it see that row, masked as a query wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gateway.auth import Principal
 from gateway.kernel import GatewayError
-from gateway.pipeline import GraphQLRequest, Refused, Runtime, authenticate, declared_purpose, error_dict, prepare
+from gateway.pipeline import GraphQLRequest, LiveSession, Refused, Runtime, declared_purpose, error_dict, prepare
 
 PROTOCOL = "graphql-transport-ws"
 log = logging.getLogger("gateway.ws")
@@ -26,8 +26,7 @@ class Connection:
     def __init__(self, socket: WebSocket, runtime: Runtime) -> None:
         self.socket = socket
         self.runtime = runtime
-        self.principal: Principal | None = None
-        self.purpose: str | None = None
+        self.session: LiveSession | None = None
         self.running: dict[str, asyncio.Task[None]] = {}
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -42,14 +41,25 @@ class Connection:
             return
         if not await self._initialise(init):
             return
+        assert self.session is not None
+        watchdog = asyncio.create_task(self.session.watch(self._end))
         try:
             while True:
                 await self._handle(json.loads(await self.socket.receive_text()))
-        except (WebSocketDisconnect, json.JSONDecodeError):
+        except (WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
+            # RuntimeError: the session was ended (closed by us) while waiting for the next message.
             pass
         finally:
+            watchdog.cancel()
             for task in self.running.values():
                 task.cancel()
+
+    async def _end(self, refused: Refused) -> None:
+        """The token is refused now (revoked, expired, principal disabled): no further event goes out."""
+        for task in list(self.running.values()):
+            task.cancel()
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await self.socket.close(code=4403, reason=f"Forbidden: {refused.errors[0]['message']}"[:120])
 
     async def _initialise(self, text: str) -> bool:
         try:
@@ -66,9 +76,11 @@ class Connection:
             return False
         header = payload.get("Authorization") or payload.get("authorization")
         purpose = payload.get("X-Purpose") or payload.get("x-purpose") or payload.get("purpose")
-        self.purpose = declared_purpose(purpose if isinstance(purpose, str) else None)
+        self.session = LiveSession(
+            self.runtime, header, declared_purpose(purpose if isinstance(purpose, str) else None)
+        )
         try:
-            self.principal = await authenticate(self.runtime, header, self.purpose)
+            await self.session.open()
         except Refused as refused:
             code = 4403 if refused.reason == "unauthenticated" else 4400
             label = "Forbidden" if code == 4403 else "Bad request"
@@ -97,12 +109,16 @@ class Connection:
             await self.socket.close(code=4400, reason=f"Unknown message type {kind!r}")
 
     async def _run(self, ident: str, payload: dict[str, Any]) -> None:
-        assert self.principal is not None
+        assert self.session is not None
         try:
-            await self._stream(ident, payload, self.principal)
+            await self._stream(ident, payload, self.session)
         except asyncio.CancelledError:
             raise
         except Refused as refused:
+            if refused.reason == "unauthenticated":
+                self.running.pop(ident, None)
+                await self._end(refused)
+                return
             await self.send({"type": "error", "id": ident, "payload": refused.errors})
         except GatewayError as error:
             await self.send({"type": "error", "id": ident, "payload": [error_dict(error.message, error.code)]})
@@ -114,18 +130,18 @@ class Connection:
         finally:
             self.running.pop(ident, None)
 
-    async def _stream(self, ident: str, payload: dict[str, Any], principal: Principal) -> None:
+    async def _stream(self, ident: str, payload: dict[str, Any], session: LiveSession) -> None:
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
         if not isinstance(query, str):
             raise Refused.one("invalid", "Missing query", "BAD_REQUEST")
         if variables is not None and not isinstance(variables, dict):
             raise Refused.one("invalid", "variables must be a JSON object", "BAD_REQUEST")
         request = GraphQLRequest(query, variables, name if isinstance(name, str) else None)
-        call = await prepare(self.runtime, principal, request, self.purpose)
+        call = await prepare(self.runtime, session.principal, request, session.purpose)
         if call.type != "subscription":
             message = "Send queries and mutations over HTTP; this socket carries subscriptions"
             raise Refused.one("transport", message, "BAD_REQUEST")
-        async for body in call.stream():
+        async for body in call.stream(session):
             await self.send({"type": "next", "id": ident, "payload": body})
         await self.send({"type": "complete", "id": ident})
 

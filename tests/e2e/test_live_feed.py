@@ -35,6 +35,7 @@ from tests.e2e.servers import (
     gateway_env,
     issue_tokens,
     prepare_database,
+    run_cli,
     uvicorn_server,
     uvicorn_servers,
 )
@@ -545,3 +546,51 @@ async def test_an_event_committed_just_before_its_writer_is_killed_is_still_deli
             "accepted",
             "ACCEPTED",
         )
+
+
+# --- live sessions: what HTTP would refuse now, the socket refuses now, on every worker -------
+
+
+async def _closed_promptly(subscriber: GraphQLSocket, since: float) -> None:
+    """The server closes the socket with 4403 within a second of ``since``, sending nothing first."""
+    with pytest.raises(ConnectionClosed):
+        message = await subscriber.receive(WAIT)
+        pytest.fail(f"a message reached a socket that should have been closed: {message!r}")
+    waited = time.monotonic() - since
+    assert subscriber.connection.close_code == 4403, subscriber.connection.close_code
+    assert waited < 1.0 + SESSION_SLACK, f"the socket stayed open {waited:.2f}s"
+
+
+# The revocation and the deactivation are made by a separate process (the CLI, a database client);
+# the promise is a second, measured from when they are committed.
+SESSION_SLACK = 0.5
+
+
+async def test_a_token_revoked_elsewhere_closes_its_socket_on_another_worker(pair: Deployment) -> None:
+    _, reader = pair.servers
+    token = issue_tokens(pair.env, POLICE)[POLICE]
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    async with graphql_socket(reader, token) as police:
+        await police.subscribe("r", after=None)
+        await asyncio.to_thread(run_cli, pair.env, "token", "revoke", jti)
+        await _closed_promptly(police, time.monotonic())
+
+
+async def test_a_principal_disabled_while_its_socket_is_open_is_cut_off_on_every_worker(pair: Deployment) -> None:
+    import asyncpg
+
+    url = pair.env["GATEWAY_DB_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    token = issue_tokens(pair.env, COMMITTEE)[COMMITTEE]
+    writer, reader = pair.servers
+    async with graphql_socket(reader, token) as on_reader, graphql_socket(writer, token) as on_writer:
+        await on_reader.subscribe("r", after=None)
+        await on_writer.subscribe("w", after=None)
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute("UPDATE staff SET active = false WHERE principal_id = $1", COMMITTEE)
+            since = time.monotonic()
+            await _closed_promptly(on_reader, since)
+            await _closed_promptly(on_writer, since)
+        finally:
+            await connection.execute("UPDATE staff SET active = true WHERE principal_id = $1", COMMITTEE)
+            await connection.close()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.feed.guarded import EventSource, GuardedFeed
 from gateway.feed.outbox import emit, outbox_model
 from gateway.feed.subscriptions import AfterEvent, watch
 from gateway.feed.tail import Event, Feed
 
-__all__ = ["AfterEvent", "Event", "Feed", "emit", "outbox_model", "watch"]
+__all__ = ["AfterEvent", "Event", "EventSource", "Feed", "GuardedFeed", "emit", "outbox_model", "watch"]

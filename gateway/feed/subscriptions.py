@@ -41,8 +41,6 @@ async def watch(
     async for event in ctx.feed.events(domain, topic, after):
         if event.type_name != wanted or (grid_ids is not None and event.grid_id not in grid_ids):
             continue
-        if ctx.before_event is not None:
-            await ctx.before_event()
         # Each event is read afresh: nothing cached from an earlier one.
         ctx.loaders.clear()
         row = await load_one(ctx, model, event.row_id)

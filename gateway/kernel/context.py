@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gateway.audit import AuditTrail
     from gateway.auth import Principal
     from gateway.data import Databases
-    from gateway.feed import Feed
+    from gateway.feed import EventSource
     from gateway.policy import Policy
 
 L = TypeVar("L", bound=DataLoader[Any, Any])
@@ -34,10 +34,7 @@ class Context:
     loaders: dict[Hashable, DataLoader[Any, Any]] = field(default_factory=dict)
     audit: AuditTrail | None = None
     policy: Policy | None = None
-    feed: Feed | None = None
-    # Run before each event of a subscription is read: a live session re-authorises its principal
-    # there, so every event is read as HTTP would read it at that moment (or not at all).
-    before_event: Callable[[], Awaitable[None]] | None = None
+    feed: EventSource | None = None
     # Response extensions gathered while resolving (redacted paths, etc.).
     extensions: dict[str, Any] = field(default_factory=dict)
 

@@ -25,6 +25,7 @@ from gateway.audit import (
     log_only_denials,
 )
 from gateway.auth import Principal
+from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.pipeline.runtime import Runtime
@@ -112,8 +113,8 @@ class Call:
         """Run a subscription: each event is shaped and audited like the reply to a query; within a
         live session, each is read as the principal and policy of the moment it arrives."""
         context = self.runtime.context_for(self.principal)
-        if session is not None:
-            context.before_event = session.follow(context, self.request.query)
+        if session is not None and context.feed is not None:
+            context.feed = GuardedFeed(context.feed, session.follow(context, self.request.query))
         started = subscribe(
             self.executor.schema,
             self._document,

@@ -39,7 +39,7 @@ class LiveSession:
         return self._principal
 
     def follow(self, context: Context, query: str) -> Callable[[], Awaitable[None]]:
-        """The hook a subscription's context runs before each event: re-authorise, then read as the
+        """The guard of a subscription's feed, run before each event: re-authorise, then read as the
         principal and policy of this moment. A document the new policy no longer allows ends it."""
 
         async def before_event() -> None:

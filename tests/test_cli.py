@@ -128,3 +128,8 @@ def test_partner_token_takes_scopes_and_an_area_within_its_own(cli_env: dict[str
     assert wider.returncode != 0 and "outside" in wider.stderr
     malformed = run(cli_env, "token", "issue", "--principal", "judicial.demo", "--area", "city", check=False)
     assert malformed.returncode != 0 and "--area" in malformed.stderr
+
+
+def test_a_staff_token_is_never_issued_with_scopes(cli_env: dict[str, str]) -> None:
+    refused = run(cli_env, "token", "issue", "--principal", "gridworker.demo", "--scopes", "dispute:read", check=False)
+    assert refused.returncode == 2 and "is staff" in refused.stderr and not refused.stdout.strip()

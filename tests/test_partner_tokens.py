@@ -81,3 +81,15 @@ async def test_a_purpose_can_be_made_mandatory_for_partners(gw: Gateway) -> None
         assert staff.status_code == 200, "staff are not asked for a purpose"
     finally:
         gw.runtime.settings.require_purpose_for_partners = False
+
+
+async def test_a_staff_token_cannot_carry_partner_scopes(gw: Gateway) -> None:
+    # A grid worker's token minted with the judicial office's scopes, as a stolen signing key would allow.
+    worker = await gw.runtime.tokens.issue("gridworker.demo", timedelta(hours=1), ("dispute:read", "dispute:mediate"))
+    response = await gw.client.post(
+        "/graphql", json={"query": "{ me { role scopes } }"}, headers={"Authorization": f"Bearer {worker}"}
+    )
+    assert response.status_code == 401, response.text
+    assert "partner scopes" in response.json()["errors"][0]["message"]
+    plain = await gw.query("{ me { role scopes } }", role="grid_worker")
+    assert plain["me"]["role"] == "grid_worker" and plain["me"]["scopes"] == []

@@ -40,8 +40,11 @@ class Authenticator:
         if record.kind == "partner":
             # A partner token carries its scopes; the agency's registration caps them.
             scopes = tuple(s for s in claims.scopes if s in record.scopes)
+        elif claims.scopes and not set(claims.scopes) <= set(record.scopes):
+            # Staff act by their role; a staff token claiming a partner's scopes was not issued here.
+            raise Unauthenticated("A staff token cannot carry partner scopes")
         else:
-            scopes = claims.scopes or record.scopes
+            scopes = record.scopes
         return Principal(record=record, token_id=claims.token_id, scopes=scopes)
 
     async def _area(self, text: str) -> Area:

@@ -64,6 +64,9 @@ async def _issue(args: argparse.Namespace, registry: Registry, databases: Databa
         return 2
     scopes = tuple(s.strip() for s in (args.scopes or "").split(",") if s.strip()) or record.scopes
     beyond = set(scopes) - set(record.scopes)
+    if record.kind != "partner" and beyond:
+        print(f"{record.id} is staff: its access comes from its role, not from scopes", file=sys.stderr)
+        return 2
     if record.kind == "partner" and beyond:
         print(
             f"{record.id} is not registered for {', '.join(sorted(beyond))}; "

@@ -266,9 +266,12 @@ async def test_a_replayed_capture_is_written_once(gw: Gateway) -> None:
 async def test_dispatch_needs_a_serving_officer(gw: Gateway) -> None:
     await record(gw, capture("津HQ2208", kind="小型轿车", colour="蓝色"))
     alert = await alert_of(gw, "津HQ2208")
-    for officer in (encode_id("Staff", 3), encode_id("Staff", 999), encode_id("Grid", 2)):
-        body = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": officer})
-        assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["argument"] == "input.officerId"
+    # Not an officer, no such staff member (NOT_FOUND, as any missing row), not a staff ID at all.
+    expected = {"Staff:3": "BAD_USER_INPUT", "Staff:999": "NOT_FOUND", "Grid:2": "BAD_USER_INPUT"}
+    for name, code in expected.items():
+        type_name, pk = name.split(":")
+        body = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": encode_id(type_name, int(pk))})
+        assert code_of(body) == code and body["errors"][0]["extensions"]["argument"] == "input.officerId", body
     assert (await alert_of(gw, "津HQ2208"))["status"] == "RAISED"
 
 

@@ -29,6 +29,7 @@ from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.pipeline.runtime import Runtime
+from gateway.write import check_references, mutation_references
 
 if TYPE_CHECKING:
     from gateway.pipeline.session import LiveSession
@@ -103,7 +104,16 @@ class Call:
         touched = Touched()
         noted = current.set(touched)
         try:
+            if self.type == "mutation":
+                references = mutation_references(
+                    self.executor.schema, self._document, self.definition, self.request.variables
+                )
+                await check_references(context, references)
             result = await self.executor.run(self._document, self.request.variables, self._name, context)
+        except GatewayError as error:
+            # A write naming a row the caller cannot see: refused before anything ran.
+            await self.audit(touched, context, outcome="error")
+            return {"errors": [{"message": error.message, "extensions": dict(error.extensions or {})}], "data": None}
         finally:
             current.reset(noted)
         await self.audit(touched, context, outcome="error" if result.errors else "ok")

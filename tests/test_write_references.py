@@ -30,7 +30,7 @@ async def _resident_outside(gw: Gateway, role: str) -> str:
         n["id"] for n in (await gw.query("{ residents(first: 100) { nodes { id } } }", role=role))["residents"]["nodes"]
     }
     everyone = await gw.query("{ residents(first: 100) { nodes { id } } }", role="city_analyst")
-    return next(n["id"] for n in everyone["residents"]["nodes"] if n["id"] not in seen)
+    return str(next(n["id"] for n in everyone["residents"]["nodes"] if n["id"] not in seen))
 
 
 async def _own_grid(gw: Gateway, role: str) -> str:

@@ -18,7 +18,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "downgrade":
         migrate.downgrade(args.revision or "base")
     else:
-        migrate.revision(args.message or "change")
+        migrate.revision(args.message or "change", args.domain)
     return 0
 
 
@@ -39,6 +39,7 @@ def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     db.add_argument("action", choices=["upgrade", "downgrade", "revision"])
     db.add_argument("revision", nargs="?")
     db.add_argument("-m", "--message")
+    db.add_argument("--domain", help="revision: in this domain's own migrations folder rather than the engine's")
     db.set_defaults(func=cmd_db)
 
     seed = sub.add_parser("seed", help="write the demo data (when absent) and optional synthetic residents")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
@@ -38,6 +39,9 @@ class Domain:
     # Work done when another domain's events arrive: (domain, topic) → handler, run by every
     # worker's feed (e.g. recomputing a grid's risk colour when a dispute changes).
     reactions: Mapping[tuple[str, str], Reaction] = field(default_factory=dict)
+    # The folder of the domain's own Alembic revisions (plain ``upgrade()``/``downgrade()``), run
+    # against its database only; None: its tables are in the engine's history (``gateway.data.migrate``).
+    migrations: Path | None = None
 
     @property
     def sensitive(self) -> dict[str, set[str]]:

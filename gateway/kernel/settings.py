@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///var/gateway.db"
+
+
+class DomainUrls(PydanticBaseSettingsSource):
+    """``GATEWAY_DB_URL_<DOMAIN>`` → ``db_urls[domain]``, whatever domains are registered: the
+    names come from the registry, so no field can be declared for each."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = f"{self.config.get('env_prefix', '')}DB_URL_".upper()
+        urls = {name[len(prefix) :].lower(): url for name, url in os.environ.items() if name.upper().startswith(prefix)}
+        # An empty value means no override, as it did for the fields this replaces.
+        urls = {domain: url for domain, url in urls.items() if url}
+        return {"db_urls": urls} if urls else {}
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     db_url: str = DEFAULT_DB_URL
-    db_url_population: str | None = None
-    db_url_grid: str | None = None
-    db_url_dispute: str | None = None
-    db_url_volunteer: str | None = None
-    db_url_traffic: str | None = None
+    # Domain name → that domain's own database, from GATEWAY_DB_URL_<DOMAIN> (see DomainUrls).
+    db_urls: dict[str, str] = Field(default_factory=dict)
     db_echo: bool = False
 
     host: str = "127.0.0.1"
@@ -41,10 +56,20 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1)
     max_query_depth: int = Field(default=12, ge=1)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, DomainUrls(settings_cls), dotenv_settings, file_secret_settings
+
     def db_url_for(self, domain: str) -> str:
         """The database URL of one domain: its own override, else the shared one."""
-        url = getattr(self, f"db_url_{domain}", None)
-        return url or self.db_url
+        return self.db_urls.get(domain.lower()) or self.db_url
 
     def signing_key(self) -> str:
         """The token signing key; generated and stored on first use when none is set."""

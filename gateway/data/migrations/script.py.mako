@@ -14,6 +14,9 @@ revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
+<% history = config.attributes["history"] %>\
+% if history.per_database:
+
 
 def upgrade(engine_name: str) -> None:
     # A domain added after this migration has nothing to do in it.
@@ -26,12 +29,7 @@ def downgrade(engine_name: str) -> None:
 
 def _nothing() -> None:
     pass
-
-<%
-    from gateway.registry import load_registry
-    db_names = ["gateway", *load_registry().names]
-%>
-% for db_name in db_names:
+% for db_name in history.databases:
 
 
 def upgrade_${db_name}() -> None:
@@ -41,3 +39,13 @@ def upgrade_${db_name}() -> None:
 def downgrade_${db_name}() -> None:
     ${context.get("%s_downgrades" % db_name, "pass")}
 % endfor
+% else:
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}
+% endif

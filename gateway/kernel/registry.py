@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,10 @@ class Domain:
     # The folder of the domain's own Alembic revisions (plain ``upgrade()``/``downgrade()``), run
     # against its database only; None: its tables are in the engine's history (``gateway.data.migrate``).
     migrations: Path | None = None
+    # What this domain adds to a rule another domain owns, by the rule's name: the owner names the
+    # rule and the type of its parts, each contributor declares the parts over its own tables
+    # (e.g. the terms of a score summed elsewhere). The engine only gathers them.
+    contributions: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     @property
     def sensitive(self) -> dict[str, set[str]]:
@@ -70,6 +74,10 @@ class Registry:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(d.name for d in self.domains)
+
+    def contributed(self, rule: str) -> tuple[tuple[str, Any], ...]:
+        """Every domain's parts of ``rule``, each with the name of the domain that declared it."""
+        return tuple((d.name, part) for d in self.domains for part in d.contributions.get(rule, ()))
 
 
 def load_registry() -> Registry:

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from gateway.kernel import Domain
 from resolvers.dispute import tables as t
 from resolvers.dispute import types
+from resolvers.dispute.contributed import CONTRIBUTIONS
 from resolvers.dispute.mutations import DisputeMutation
 from resolvers.dispute.queries import DisputeQuery
 from resolvers.dispute.stats import DisputeStatsQuery
@@ -27,4 +28,5 @@ DOMAIN = Domain(
         "Agreement": (t.Agreement, types.Agreement),
         "FollowUp": (t.FollowUp, types.FollowUp),
     },
+    contributions=CONTRIBUTIONS,
 )

@@ -17,7 +17,7 @@ from gateway.write import authorize, expect_version, inputs, preset, transaction
 from resolvers.dispute import tables as t
 from resolvers.dispute.types import Dispute, DisputeCategory, MediationMode, PartyRole, dispute
 from resolvers.dispute.workflow import DISPUTE
-from resolvers.grid import tables as grid_tables
+from resolvers.grid.lookups import street_of_grid
 
 TOPIC = "dispute"
 
@@ -136,17 +136,10 @@ async def _grid_of(ctx: Context, given: str | None) -> tuple[int, int]:
     grid_id = preset(ctx, "reportDispute", "gridId", sent)
     if grid_id is None:
         raise BadUserInput("input.gridId is required", argument="input.gridId")
-    async with ctx.databases.session("grid") as session:
-        found = (
-            await session.execute(
-                select(grid_tables.Community.street_id)
-                .join(grid_tables.Grid, grid_tables.Grid.community_id == grid_tables.Community.id)
-                .where(grid_tables.Grid.id == grid_id)
-            )
-        ).first()
-    if found is None:
+    street_id = await street_of_grid(ctx, int(grid_id))
+    if street_id is None:
         raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
-    return int(grid_id), int(found[0])
+    return int(grid_id), street_id
 
 
 def _parties(given: list[PartyInput]) -> list[dict[str, Any]]:

@@ -13,9 +13,9 @@ from gateway.data import DateRange, load_each, load_many, load_one
 from gateway.kernel import Info
 from gateway.schema import Node, from_row
 from resolvers.dispute import tables as t
-from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
-from resolvers.grid.types import Grid, Staff, grid, staff
+from resolvers.grid.lookups import grid_by_id, staff_by_id
+from resolvers.grid.types import Grid, Staff
 
 if TYPE_CHECKING:
     from resolvers.population.types import Resident
@@ -75,11 +75,9 @@ class DisputeParty(Node):
 
     @strawberry.field(description="居民档案 / the party's resident record")
     async def resident(self, info: Info) -> ResidentT | None:
-        from resolvers.population.tables import Resident as ResidentRow
-        from resolvers.population.types import resident
+        from resolvers.population.lookups import resident_by_id
 
-        row = await load_one(info.context, ResidentRow, self.resident_id)
-        return None if row is None else resident(row)
+        return await resident_by_id(info.context, self.resident_id)
 
 
 @strawberry.type(description="调解员 / mediator")
@@ -133,13 +131,11 @@ class Dispute(Node):
 
     @strawberry.field(description="所在网格 / grid")
     async def grid(self, info: Info) -> Grid | None:
-        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
-        return None if row is None else grid(row)
+        return await grid_by_id(info.context, self.grid_id)
 
     @strawberry.field(description="上报人 / staff member who reported it")
     async def reporter(self, info: Info) -> Staff | None:
-        row = await load_one(info.context, grid_tables.Staff, self.reporter_staff_id)
-        return None if row is None else staff(row)
+        return await staff_by_id(info.context, self.reporter_staff_id)
 
     @strawberry.field(description="当事人 / parties")
     async def parties(self, info: Info) -> list[DisputeParty]:

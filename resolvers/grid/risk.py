@@ -1,19 +1,15 @@
-"""分色预警: a grid's risk colour from what happened in it lately. The rule, in one place.
+"""分色预警: a grid's risk colour from what happened in it lately.
 
-Over the 30 days up to now (each record dated by when it was reported, raised or checked in):
-
-    score = 2 × open disputes             reported, accepted, mediating or escalated
-          + 1 × escalated disputes        once more: they went beyond the community
-          + 3 × open plate alerts         raised or dispatched, not yet intercepted
-          + 2 × flagged rental check-ins
+Over the 30 days up to now, a grid's score is the sum of weighted counts of records in it, each
+term declared by the domain that owns the records (``RiskTerm`` in its ``contributions`` under
+``RISK``; today: 2 × open disputes, 1 × escalated disputes once more, 3 × open plate alerts,
+2 × flagged rental check-ins). The colour:
 
     red ≥ 8,  orange ≥ 5,  yellow ≥ 2,  blue below
 
-So four open disputes make a grid red; an open alert and an open dispute, orange; one
-flagged check-in, yellow. Each input is counted in its own domain's database (the dispute,
-traffic and population databases, never joined), and only the grid database is written.
-Reactions recompute a grid whenever a dispute, plate alert or check-in in it changes; a
-colour that changes writes a ``riskColour`` event to the grid domain's outbox.
+Each term is counted in its own domain's database (never joined), and only the grid database
+is written. Reactions recompute a grid whenever a record a term counts changes in it; a colour
+that changes writes a ``riskColour`` event to the grid domain's outbox.
 """
 
 from __future__ import annotations
@@ -21,61 +17,62 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, func, select, true, update
+from sqlalchemy import ColumnElement, CursorResult, Select, func, select, update
 
 from gateway.data import Databases
 from gateway.feed import Event, emit
+from gateway.kernel import load_registry
 from resolvers.grid.tables import Grid, GridOutbox
 
+# The name under which a domain contributes its terms (``Domain.contributions``).
+RISK = "grid.risk"
 WINDOW = timedelta(days=30)
-OPEN_DISPUTE, ESCALATED_DISPUTE, OPEN_ALERT, FLAGGED_CHECK_IN = 2, 1, 3, 2
 THRESHOLDS = (("red", 8), ("orange", 5), ("yellow", 2))
 CALM = "blue"
-OPEN_STATUSES = ("reported", "accepted", "mediating", "escalated")
 TOPIC, KIND = "grid", "riskColour"
+
+
+@dataclass(frozen=True)
+class RiskTerm:
+    """``weight`` × the rows of ``model`` (which has ``id`` and ``grid_id``) in a grid, dated by
+    ``since`` within the window, that meet ``counts``."""
+
+    model: type[Any]
+    since: Any  # the column saying when the record was reported, raised or checked in
+    counts: ColumnElement[bool]
+    weight: int
 
 
 def colour(score: int) -> str:
     return next((name for name, floor in THRESHOLDS if score >= floor), CALM)
 
 
-def _counted(model: Any, since: Any, start: datetime, end: datetime, grid_ids: list[int]) -> Select[Any]:
-    """Rows of ``model`` per grid, dated within [start, end]; the caller adds what makes one count."""
+def terms() -> tuple[tuple[str, RiskTerm], ...]:
+    """(domain, term) for each term of the score, as the domains contribute them."""
+    return load_registry().contributed(RISK)
+
+
+def _counted(term: RiskTerm, start: datetime, end: datetime, grid_ids: list[int]) -> Select[Any]:
+    """The term's rows per grid, dated within [start, end]."""
+    model = term.model
     return (
         select(model.grid_id, func.count(model.id))
-        .where(model.grid_id.in_(grid_ids), since >= start, since <= end)
+        .where(model.grid_id.in_(grid_ids), term.since >= start, term.since <= end, term.counts)
         .group_by(model.grid_id)
     )
-
-
-def _inputs(grid_ids: list[int], start: datetime, end: datetime) -> list[tuple[str, Select[Any], int]]:
-    """(domain, grouped count, weight) for each term of the score."""
-    # Imported late: these domains' packages import the grid domain's.
-    from resolvers.dispute.tables import Dispute
-    from resolvers.population.tables import GuestCheckIn
-    from resolvers.traffic.tables import PlateAlert
-
-    disputes = _counted(Dispute, Dispute.reported_at, start, end, grid_ids)
-    alerts = _counted(PlateAlert, PlateAlert.raised_at, start, end, grid_ids)
-    check_ins = _counted(GuestCheckIn, GuestCheckIn.checked_in_at, start, end, grid_ids)
-    return [
-        ("dispute", disputes.where(Dispute.status.in_(OPEN_STATUSES)), OPEN_DISPUTE),
-        ("dispute", disputes.where(Dispute.status == "escalated"), ESCALATED_DISPUTE),
-        ("traffic", alerts.where(PlateAlert.status.in_(("raised", "dispatched"))), OPEN_ALERT),
-        ("population", check_ins.where(GuestCheckIn.flagged == true()), FLAGGED_CHECK_IN),
-    ]
 
 
 async def scores(databases: Databases, grid_ids: Iterable[int], now: datetime) -> dict[int, int]:
     ids = sorted(set(grid_ids))
     totals = dict.fromkeys(ids, 0)
-    for domain, stmt, weight in _inputs(ids, now - WINDOW, now):
+    for domain, term in terms():
         async with databases.session(domain) as session:
-            for grid_id, n in (await session.execute(stmt)).all():
-                totals[grid_id] += weight * int(n)
+            for grid_id, n in (await session.execute(_counted(term, now - WINDOW, now, ids))).all():
+                totals[grid_id] += term.weight * int(n)
     return totals
 
 
@@ -103,6 +100,6 @@ async def recompute(databases: Databases, grid_ids: Iterable[int], now: datetime
 
 
 async def react(databases: Databases, event: Event) -> None:
-    """A dispute, plate alert or check-in changed: its grid's colour may have too."""
+    """A record some term counts changed: its grid's colour may have too."""
     if event.grid_id is not None:
         await recompute(databases, [event.grid_id])

@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 from gateway.kernel import Domain
 from resolvers.population import tables as t
 from resolvers.population import types
+from resolvers.population.contributed import CONTRIBUTIONS
 from resolvers.population.mutations import PopulationMutation
 from resolvers.population.queries import PopulationQuery
 from resolvers.population.stats import PopulationStatsQuery
@@ -27,4 +28,5 @@ DOMAIN = Domain(
         "GuestCheckIn": (t.GuestCheckIn, types.GuestCheckIn),
         "DogLicence": (t.DogLicence, types.DogLicence),
     },
+    contributions=CONTRIBUTIONS,
 )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import strawberry
-from sqlalchemy import select
 
 from gateway.kernel import BadUserInput, Context
 from gateway.write import inputs, preset
-from resolvers.grid import tables as grid_tables
+from resolvers.grid.lookups import grid_exists
 from resolvers.population.types import (
     DogLicenceDecision,
     Gender,
@@ -161,8 +160,6 @@ async def grid_for(ctx: Context, mutation: str, given: strawberry.ID | None) -> 
     grid_id = preset(ctx, mutation, "gridId", sent)
     if grid_id is None:
         raise BadUserInput("input.gridId is required", argument="input.gridId")
-    async with ctx.databases.session("grid") as session:
-        found = await session.scalar(select(grid_tables.Grid.id).where(grid_tables.Grid.id == grid_id))
-    if found is None:
+    if not await grid_exists(ctx, int(grid_id)):
         raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
     return int(grid_id)

@@ -11,9 +11,9 @@ import strawberry
 from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import REQUIRES, Node, from_row
-from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
-from resolvers.grid.types import Grid, grid
+from resolvers.grid.lookups import grid_by_id
+from resolvers.grid.types import Grid
 from resolvers.population import tables as t
 
 if TYPE_CHECKING:
@@ -108,8 +108,7 @@ class Resident(Node):
 
     @strawberry.field(description="所在网格 / grid the resident lives in")
     async def grid(self, info: Info) -> Grid | None:
-        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
-        return None if row is None else grid(row)
+        return await grid_by_id(info.context, self.grid_id)
 
     @strawberry.field(description="所属户 / household")
     async def household(self, info: Info) -> Household | None:
@@ -163,8 +162,7 @@ class Household(Node):
 
     @strawberry.field(description="所在网格 / grid")
     async def grid(self, info: Info) -> Grid | None:
-        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
-        return None if row is None else grid(row)
+        return await grid_by_id(info.context, self.grid_id)
 
     @strawberry.field(description="户主 / head of household")
     async def head(self, info: Info) -> Resident | None:

@@ -1,22 +1,13 @@
-"""Which pending records become whose tasks, and how urgent each is: the ranking, in one place.
+"""Which pending records become whose tasks, and how urgent each is.
 
-Most urgent first; within a kind the oldest first (then the lowest record ID):
+A kind of task is declared by the domain that owns the records it is about (a ``Kind`` in the
+domain's ``contributions`` under ``TASKS``); here they are merged into one ranking, most urgent
+first, and within a kind the oldest first (then the lowest record ID). Each kind has an urgency
+of its own, so a page can resume after (urgency, time, record ID).
 
-    100  ALERT_DISPATCHED        a plate alert dispatched to you: the vehicle is on the road now
-     90  ALERT_RAISED            a plate alert in your area that no one has been sent to yet
-     80  CHECK_IN_FLAGGED        a rental guest who did not check out against the records, still staying
-     70  DISPUTE_REPORTED        a dispute reported in your area, not yet accepted
-     60  REGISTRATION_PENDING    a registration a grid worker or committee collected, to review
-     50  REGISTRATION_RETURNED   a registration the police returned, to correct
-     40  DISPUTE_FOLLOW_UP       an agreed or escalated dispute, to visit again
-     30  DOG_LICENCE_DECISION    a pre-reviewed dog licence, to decide
-     20  DOG_LICENCE_PRE_REVIEW  a dog licence application, to pre-review (初审)
-
-Who gets which: officers every kind but returned registrations (those go back to whoever
-collected them); committee staff disputes and returned registrations; grid workers the
-disputes reported in their grid and returned registrations. A kind reaches a principal only
-when its policy grants the type the task is about, and only records of the principal's own
-area (``area.grid_ids``), read through its row scope, become its tasks.
+A kind reaches a principal only when its role is among the kind's roles and its policy grants
+the type the task is about, and only records of the principal's own area (``area.grid_ids``),
+read through its row scope, become its tasks.
 """
 
 from __future__ import annotations
@@ -26,21 +17,20 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement
 
 from gateway.auth import Principal
-from gateway.kernel import Context
+from gateway.kernel import Context, load_registry
 from gateway.policy import Policy
 from gateway.schema import SHOWN_WHEN
-from resolvers.dispute.tables import Dispute
-from resolvers.dispute.types import DisputeCategory
-from resolvers.population.tables import DogLicence, GuestCheckIn, Resident
-from resolvers.population.types import RegistrationKind
 from resolvers.tasks.types import TaskKind
-from resolvers.traffic.tables import PlateAlert
-from resolvers.traffic.types import AlertKind
+
+# The name under which a domain contributes its kinds of task (``Domain.contributions``).
+TASKS = "tasks.kinds"
 
 OFFICER, COMMITTEE, GRID_WORKER = "community_police", "committee_staff", "grid_worker"
+POLICE = frozenset({OFFICER})
+COLLECTORS = frozenset({COMMITTEE, GRID_WORKER})
 
 
 # Which of a table's rows are pending for a principal; None when none can be.
@@ -75,50 +65,9 @@ def status(model: type[Any], *values: str) -> Pending:
     return lambda principal: condition
 
 
-def dispatched_to(principal: Principal) -> ColumnElement[bool] | None:
-    staff = principal.record.staff_id
-    if staff is None:
-        return None
-    return and_(PlateAlert.status == "dispatched", PlateAlert.dispatched_to_staff_id == staff)
-
-
-def still_flagged(principal: Principal) -> ColumnElement[bool]:
-    return and_(GuestCheckIn.flagged == true(), GuestCheckIn.checked_out_at.is_(None))
-
-
-ALERTS = Source("PlateAlert", PlateAlert, "raised_at", ("traffic", "plateAlert"), category=("kind", AlertKind))
-CHECK_INS = Source("GuestCheckIn", GuestCheckIn, "checked_in_at", ("population", "checkIn"))
-DISPUTES = Source(
-    "Dispute", Dispute, "reported_at", ("dispute", "dispute"), code="code", category=("category", DisputeCategory)
-)
-REGISTRATIONS = Source(
-    "Resident", Resident, "registered_at", ("population", "resident"), category=("registration_kind", RegistrationKind)
-)
-DOG_LICENCES = Source("DogLicence", DogLicence, "applied_at", ("population", "dogLicence"))
-
-POLICE = frozenset({OFFICER})
-COLLECTORS = frozenset({COMMITTEE, GRID_WORKER})
-
-KINDS: tuple[Kind, ...] = (
-    Kind(TaskKind.ALERT_DISPATCHED, 100, ALERTS, dispatched_to, "intercept",
-         ("拦截预警车辆", "intercept the vehicle of plate alert"), POLICE),
-    Kind(TaskKind.ALERT_RAISED, 90, ALERTS, status(PlateAlert, "raised"), "dispatch",
-         ("指派号牌预警", "dispatch plate alert"), POLICE),
-    Kind(TaskKind.CHECK_IN_FLAGGED, 80, CHECK_INS, still_flagged, "verify",
-         ("核查网约房入住人员", "verify a flagged rental guest"), POLICE),
-    Kind(TaskKind.DISPUTE_REPORTED, 70, DISPUTES, status(Dispute, "reported"), "accept",
-         ("纠纷待受理", "dispute awaiting acceptance"), POLICE | COLLECTORS),
-    Kind(TaskKind.REGISTRATION_PENDING, 60, REGISTRATIONS, status(Resident, "pending_review"), "review",
-         ("审核人口登记", "review a registration"), POLICE),
-    Kind(TaskKind.REGISTRATION_RETURNED, 50, REGISTRATIONS, status(Resident, "returned"), "correct",
-         ("补正退回的登记", "correct a returned registration"), COLLECTORS),
-    Kind(TaskKind.DISPUTE_FOLLOW_UP, 40, DISPUTES, status(Dispute, "agreed", "escalated"), "follow_up",
-         ("回访纠纷", "follow up dispute"), frozenset({OFFICER, COMMITTEE})),
-    Kind(TaskKind.DOG_LICENCE_DECISION, 30, DOG_LICENCES, status(DogLicence, "pre_reviewed"), "decide",
-         ("审批犬证", "decide a dog licence"), POLICE),
-    Kind(TaskKind.DOG_LICENCE_PRE_REVIEW, 20, DOG_LICENCES, status(DogLicence, "applied"), "pre_review",
-         ("初审犬证", "pre-review a dog licence"), POLICE),
-)  # fmt: skip
+def all_kinds() -> tuple[Kind, ...]:
+    """Every domain's kinds of task, most urgent first."""
+    return tuple(sorted((kind for _, kind in load_registry().contributed(TASKS)), key=lambda k: -k.urgency))
 
 
 def kinds_for(role: str | None, policy: Policy | None) -> tuple[Kind, ...]:
@@ -127,7 +76,7 @@ def kinds_for(role: str | None, policy: Policy | None) -> tuple[Kind, ...]:
     def granted(kind: Kind) -> bool:
         return policy is None or not policy.enforce or policy.rule(kind.source.type_name) is not None
 
-    return tuple(k for k in KINDS if role in k.roles and granted(k))
+    return tuple(k for k in all_kinds() if role in k.roles and granted(k))
 
 
 def role_of(policy: Policy) -> str | None:

@@ -7,10 +7,9 @@ from enum import Enum
 
 import strawberry
 
-from gateway.data import load_one
 from gateway.kernel import Info
-from resolvers.grid import tables as grid_tables
-from resolvers.grid.types import Grid, grid
+from resolvers.grid.lookups import grid_by_id
+from resolvers.grid.types import Grid
 
 
 @strawberry.enum(description="待办类别 / kind of task")
@@ -58,8 +57,7 @@ class Task:
 
     @strawberry.field(description="所在网格 / grid")
     async def grid(self, info: Info) -> Grid | None:
-        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
-        return None if row is None else grid(row)
+        return await grid_by_id(info.context, self.grid_id)
 
 
 @strawberry.type(description="待办变更推送 / a change to your tasks")

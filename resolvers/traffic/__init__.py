@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.kernel import Domain
 from resolvers.traffic import tables as t
 from resolvers.traffic import types
+from resolvers.traffic.contributed import CONTRIBUTIONS
 from resolvers.traffic.mutations import TrafficMutation
 from resolvers.traffic.queries import TrafficQuery
 from resolvers.traffic.subscriptions import TrafficSubscription
@@ -22,4 +23,5 @@ DOMAIN = Domain(
         "PlateAlert": (t.PlateAlert, types.PlateAlert),
         "Violation": (t.Violation, types.Violation),
     },
+    contributions=CONTRIBUTIONS,
 )

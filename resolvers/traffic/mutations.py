@@ -15,7 +15,7 @@ from gateway.data import encode_id, load_one
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Context, Info
 from gateway.write import authorize, inputs, transaction, visible_row
-from resolvers.grid import tables as grid_tables
+from resolvers.grid.lookups import serving_staff
 from resolvers.traffic import tables as t
 from resolvers.traffic.queries import valid_plate
 from resolvers.traffic.types import PlateAlert, plate_alert
@@ -106,9 +106,7 @@ async def _record(session: AsyncSession, row: Any, kind: str) -> None:
 
 async def _officer(ctx: Context, officer_id: strawberry.ID) -> int:
     pk = inputs.pk(str(officer_id), "Staff", "input.officerId")
-    async with ctx.databases.session("grid") as session:
-        officer = await session.get(grid_tables.Staff, pk)
-    if officer is None or officer.role != "community_police" or not officer.active:
+    if not await serving_staff(ctx, pk, "community_police"):
         message = f"input.officerId: no serving community police officer {officer_id!r}"
         raise BadUserInput(message, argument="input.officerId")
     return pk

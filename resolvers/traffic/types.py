@@ -12,9 +12,9 @@ import strawberry
 from gateway.data import DateRange, load_many, load_one
 from gateway.kernel import Info
 from gateway.schema import Node, from_row
-from resolvers.grid import tables as grid_tables
 from resolvers.grid.area import AreaFilter
-from resolvers.grid.types import Staff, staff
+from resolvers.grid.lookups import staff_by_id
+from resolvers.grid.types import Staff
 from resolvers.traffic import tables as t
 
 if TYPE_CHECKING:
@@ -69,11 +69,9 @@ class Vehicle(Node):
 
     @strawberry.field(description="所有人 / registered owner")
     async def owner(self, info: Info) -> ResidentT | None:
-        from resolvers.population.tables import Resident as ResidentRow
-        from resolvers.population.types import resident
+        from resolvers.population.lookups import resident_by_id
 
-        row = await load_one(info.context, ResidentRow, self.owner_id)
-        return None if row is None else resident(row)
+        return await resident_by_id(info.context, self.owner_id)
 
     @strawberry.field(description="违法记录 / violations")
     async def violations(self, info: Info) -> list[Violation]:
@@ -125,8 +123,7 @@ class PlateAlert(Node):
 
     @strawberry.field(description="指派民警 / officer dispatched")
     async def dispatched_to(self, info: Info) -> Staff | None:
-        row = await load_one(info.context, grid_tables.Staff, self.dispatched_to_staff_id)
-        return None if row is None else staff(row)
+        return await staff_by_id(info.context, self.dispatched_to_staff_id)
 
     @strawberry.field(description="处罚 / violations decided on it")
     async def violations(self, info: Info) -> list[Violation]:

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data import encode_id, fetch_rows, load_one, scoped
+from gateway.data import encode_id, load_one, scoped
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Conflict, Context, Info
 from gateway.write import authorize, inputs, preset, transaction, visible_row
-from resolvers.grid import tables as grid_tables
-from resolvers.population import tables as population_tables
+from resolvers.grid.lookups import grid_exists
+from resolvers.population.lookups import resident_visible
 from resolvers.volunteer import tables as t
 from resolvers.volunteer.types import Patrol, Volunteer, patrol, volunteer
 
@@ -83,9 +83,8 @@ def _skills(given: list[str]) -> str:
 async def _grid(ctx: Context, mutation: str, given: strawberry.ID) -> int:
     """The grid written to (preset where the grant says so), which must exist and lie in the caller's area."""
     grid_id = int(preset(ctx, mutation, "gridId", inputs.pk(str(given), "Grid", "input.gridId")))
-    async with ctx.databases.session("grid") as session:
-        if await session.get(grid_tables.Grid, grid_id) is None:
-            raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
+    if not await grid_exists(ctx, grid_id):
+        raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
     authorize(ctx, mutation, grid_id)
     return grid_id
 
@@ -93,8 +92,7 @@ async def _grid(ctx: Context, mutation: str, given: strawberry.ID) -> int:
 async def _resident(ctx: Context, given: strawberry.ID) -> int:
     """A resident the caller may see; a hidden one reads as missing."""
     pk = inputs.pk(str(given), "Resident", "input.residentId")
-    stmt = select(population_tables.Resident.id).where(population_tables.Resident.id == pk)
-    if not await fetch_rows(ctx, population_tables.Resident, stmt):
+    if not await resident_visible(ctx, pk):
         raise BadUserInput(f"input.residentId: no such resident {given!r}", argument="input.residentId")
     return pk
 

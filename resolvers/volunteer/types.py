@@ -10,8 +10,8 @@ import strawberry
 from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import Node, from_row
-from resolvers.grid import tables as grid_tables
-from resolvers.grid.types import Grid, grid
+from resolvers.grid.lookups import district_name, grid_by_id
+from resolvers.grid.types import Grid
 from resolvers.volunteer import tables as t
 
 if TYPE_CHECKING:
@@ -31,11 +31,9 @@ class Volunteer(Node):
 
     @strawberry.field(description="居民档案 / the volunteer's resident record")
     async def resident(self, info: Info) -> ResidentT | None:
-        from resolvers.population.tables import Resident as ResidentRow
-        from resolvers.population.types import resident
+        from resolvers.population.lookups import resident_by_id
 
-        row = await load_one(info.context, ResidentRow, self.resident_id)
-        return None if row is None else resident(row)
+        return await resident_by_id(info.context, self.resident_id)
 
     @strawberry.field(description="所属队伍 / team")
     async def team(self, info: Info) -> VolunteerTeam | None:
@@ -44,8 +42,7 @@ class Volunteer(Node):
 
     @strawberry.field(description="服务网格 / grid the volunteer serves")
     async def grid(self, info: Info) -> Grid | None:
-        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
-        return None if row is None else grid(row)
+        return await grid_by_id(info.context, self.grid_id)
 
 
 @strawberry.type(description="巡逻班次 / patrol shift")
@@ -57,8 +54,7 @@ class Patrol(Node):
 
     @strawberry.field(description="巡逻网格 / grid patrolled")
     async def grid(self, info: Info) -> Grid | None:
-        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
-        return None if row is None else grid(row)
+        return await grid_by_id(info.context, self.grid_id)
 
     @strawberry.field(description="参加的志愿者 / volunteers on the shift")
     async def members(self, info: Info) -> list[Volunteer]:
@@ -76,8 +72,7 @@ class VolunteerTeam(Node):
 
     @strawberry.field(description="所属区 / district")
     async def district(self, info: Info) -> str | None:
-        row = await load_one(info.context, grid_tables.District, self.district_id)
-        return None if row is None else row.name
+        return await district_name(info.context, self.district_id)
 
     @strawberry.field(description="队员 / members")
     async def volunteers(self, info: Info, first: First = None, after: After = None) -> Connection[Volunteer]:

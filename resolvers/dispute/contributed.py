@@ -1,0 +1,36 @@
+"""What the dispute domain adds to rules other domains own: its terms of a grid's risk score
+(分色预警) and its kinds of task (警务通工作提示)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from resolvers.dispute.tables import Dispute
+from resolvers.dispute.types import DisputeCategory
+from resolvers.grid.risk import RISK, RiskTerm
+from resolvers.tasks.kinds import COLLECTORS, COMMITTEE, OFFICER, POLICE, TASKS, Kind, Source, status
+from resolvers.tasks.types import TaskKind
+
+# Not yet settled: reported, accepted, in mediation, or escalated beyond the community.
+OPEN = ("reported", "accepted", "mediating", "escalated")
+
+RISK_TERMS = (
+    RiskTerm(Dispute, Dispute.reported_at, Dispute.status.in_(OPEN), weight=2),
+    # Counted once more: it went beyond the community.
+    RiskTerm(Dispute, Dispute.reported_at, Dispute.status == "escalated", weight=1),
+)
+
+DISPUTES = Source(
+    "Dispute", Dispute, "reported_at", ("dispute", "dispute"), code="code", category=("category", DisputeCategory)
+)
+
+# Committee staff and grid workers get the disputes reported in their area; officers all of them.
+TASK_KINDS = (
+    Kind(TaskKind.DISPUTE_REPORTED, 70, DISPUTES, status(Dispute, "reported"), "accept",
+         ("纠纷待受理", "dispute awaiting acceptance"), POLICE | COLLECTORS),
+    Kind(TaskKind.DISPUTE_FOLLOW_UP, 40, DISPUTES, status(Dispute, "agreed", "escalated"), "follow_up",
+         ("回访纠纷", "follow up dispute"), frozenset({OFFICER, COMMITTEE})),
+)  # fmt: skip
+
+CONTRIBUTIONS: Mapping[str, Sequence[Any]] = {RISK: RISK_TERMS, TASKS: TASK_KINDS}

@@ -1,0 +1,54 @@
+"""What other domains ask of the grid domain, without reading its tables: its rows by ID as
+GraphQL types (through the request's loaders, so as the caller may see them), and the checks
+on a grid or staff member named in a mutation's input."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from gateway.data import load_one
+from gateway.kernel import Context
+from resolvers.grid.tables import Community
+from resolvers.grid.tables import District as DistrictRow
+from resolvers.grid.tables import Grid as GridRow
+from resolvers.grid.tables import Staff as StaffRow
+from resolvers.grid.types import Grid, Staff, grid, staff
+
+
+async def grid_by_id(ctx: Context, pk: int | None) -> Grid | None:
+    row = await load_one(ctx, GridRow, pk)
+    return None if row is None else grid(row)
+
+
+async def staff_by_id(ctx: Context, pk: int | None) -> Staff | None:
+    row = await load_one(ctx, StaffRow, pk)
+    return None if row is None else staff(row)
+
+
+async def district_name(ctx: Context, pk: int | None) -> str | None:
+    row = await load_one(ctx, DistrictRow, pk)
+    return None if row is None else str(row.name)
+
+
+# The checks below read the grid database directly, not as the caller: an input naming a grid or
+# an officer is checked against what exists, whatever the caller may read of the grid domain.
+
+
+async def grid_exists(ctx: Context, grid_id: int) -> bool:
+    async with ctx.databases.session("grid") as session:
+        return await session.scalar(select(GridRow.id).where(GridRow.id == grid_id)) is not None
+
+
+async def street_of_grid(ctx: Context, grid_id: int) -> int | None:
+    """The street the grid's community lies in; None when there is no such grid."""
+    stmt = select(Community.street_id).join(GridRow, GridRow.community_id == Community.id).where(GridRow.id == grid_id)
+    async with ctx.databases.session("grid") as session:
+        found = (await session.execute(stmt)).first()
+    return None if found is None else int(found[0])
+
+
+async def serving_staff(ctx: Context, pk: int, role: str) -> bool:
+    """Whether staff member ``pk`` exists, is active and has ``role``."""
+    async with ctx.databases.session("grid") as session:
+        row = await session.get(StaffRow, pk)
+    return row is not None and row.role == role and bool(row.active)

@@ -1,8 +1,16 @@
-"""Writes: transactions with grants and presets, state machines, input checks, idempotency."""
+"""Writes: transactions with grants and presets, state machines, input checks, idempotency, and the
+fields and steps every mutation shares (client mutation ID, expected version, the row changed, the payload)."""
 
 from __future__ import annotations
 
 from gateway.write.idempotency import IdempotencyStore, key_of, request_hash
+from gateway.write.payloads import (
+    client_mutation_id_field,
+    echoed_client_mutation_id_field,
+    expected_version_field,
+    row_to_change,
+    written,
+)
 from gateway.write.references import check_references, mutation_references
 from gateway.write.transactions import authorize, expect_version, preset, rule, transaction, visible_row
 from gateway.write.workflow import machine
@@ -11,13 +19,18 @@ __all__ = [
     "IdempotencyStore",
     "authorize",
     "check_references",
+    "client_mutation_id_field",
+    "echoed_client_mutation_id_field",
     "expect_version",
+    "expected_version_field",
     "key_of",
     "machine",
     "mutation_references",
     "preset",
     "request_hash",
+    "row_to_change",
     "rule",
     "transaction",
     "visible_row",
+    "written",
 ]

@@ -10,10 +10,20 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data import load_one
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Conflict, Context, Info
-from gateway.write import authorize, expect_version, inputs, preset, transaction, visible_row
+from gateway.write import (
+    authorize,
+    client_mutation_id_field,
+    echoed_client_mutation_id_field,
+    expect_version,
+    expected_version_field,
+    inputs,
+    preset,
+    row_to_change,
+    transaction,
+    written,
+)
 from resolvers.dispute import tables as t
 from resolvers.dispute.types import Dispute, DisputeCategory, MediationMode, PartyRole, dispute
 from resolvers.dispute.workflow import DISPUTE
@@ -39,55 +49,48 @@ class ReportDisputeInput:
         default=None, description="网格(网格员为本网格) / grid; a grid worker's own grid is preset"
     )
     parties: list[PartyInput] = strawberry.field(description="当事人 / parties")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="纠纷状态变更 / move a dispute on")
 class DisputeStepInput:
     dispute_id: strawberry.ID = strawberry.field(description="纠纷标识 / dispute ID")
-    expected_version: int | None = strawberry.field(
-        default=None, description="所依据的版本号 / the version this change is based on"
-    )
+    expected_version: int | None = expected_version_field()
     note: str | None = strawberry.field(default=None, description="说明 / note or reason")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="调解记录 / a mediation session")
 class MediationInput:
     dispute_id: strawberry.ID = strawberry.field(description="纠纷标识 / dispute ID")
-    expected_version: int | None = strawberry.field(
-        default=None, description="所依据的版本号 / the version this change is based on"
-    )
+    expected_version: int | None = expected_version_field()
     held_at: datetime = strawberry.field(description="时间 / held at")
     mode: MediationMode = strawberry.field(description="方式 / mode")
     location: str = strawberry.field(description="地点 / place")
     notes: str = strawberry.field(description="调解记录 / notes")
     mediator_ids: list[strawberry.ID] = strawberry.field(description="调解员 / mediators present")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="调解协议 / an agreement")
 class AgreementInput:
     dispute_id: strawberry.ID = strawberry.field(description="纠纷标识 / dispute ID")
-    expected_version: int | None = strawberry.field(
-        default=None, description="所依据的版本号 / the version this change is based on"
-    )
+    expected_version: int | None = expected_version_field()
     terms: str = strawberry.field(description="协议内容 / terms")
     amount: Decimal | None = strawberry.field(default=None, description="金额(元) / amount in yuan")
     signed_on: date = strawberry.field(description="签订日期 / signed on")
     via_judicial_office: bool = strawberry.field(default=False, description="经司法所 / through the judicial office")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.type(description="纠纷变更结果 / the dispute after the change")
 class DisputePayload:
     dispute: Dispute | None = strawberry.field(description="纠纷 / the dispute, as you may see it")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 async def _payload(ctx: Context, pk: int, client_mutation_id: str | None) -> DisputePayload:
-    row = await load_one(ctx, t.Dispute, pk)
-    return DisputePayload(dispute=None if row is None else dispute(row), client_mutation_id=client_mutation_id)
+    return DisputePayload(dispute=await written(ctx, t.Dispute, pk, dispute), client_mutation_id=client_mutation_id)
 
 
 async def _step(
@@ -98,9 +101,7 @@ async def _step(
     session: AsyncSession,
 ) -> Any:
     """Lock the dispute, check grant, area, version and transition; move it to ``target``."""
-    pk = inputs.pk(str(step.dispute_id), "Dispute", "input.disputeId")
-    row = await visible_row(ctx, session, t.Dispute, pk, "Dispute")
-    authorize(ctx, name, row.grid_id)
+    row = await row_to_change(ctx, session, name, t.Dispute, "Dispute", step.dispute_id, "input.disputeId")
     DISPUTE.check(row.status, target)
     expect_version(row, step.expected_version, "Dispute")
     row.status = target

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import strawberry
 
 from gateway.kernel import BadUserInput, Context
-from gateway.write import inputs, preset
+from gateway.write import client_mutation_id_field, expected_version_field, inputs, preset
 from resolvers.grid.lookups import grid_exists
 from resolvers.population.types import (
     DogLicenceDecision,
@@ -18,8 +18,6 @@ from resolvers.population.types import (
 
 DOMAIN = "population"
 BEIJING = timezone(timedelta(hours=8))
-IDEMPOTENCY_KEY = "客户端请求号(幂等) / idempotency key"
-VERSION = "所依据的版本号 / the version this change is based on"
 
 
 @strawberry.input(description="居民登记(同一身份证号只更新那一条) / register a resident; one ID number, one record")
@@ -39,7 +37,7 @@ class RegisterResidentInput:
         default=None, description="网格(网格员为本网格) / grid; a grid worker's own grid is preset"
     )
     household_id: strawberry.ID | None = strawberry.field(default=None, description="所属户 / household, if known")
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="民警审核登记 / the police review a registration")
@@ -47,14 +45,14 @@ class ReviewResidentInput:
     resident_id: strawberry.ID = strawberry.field(description="居民标识 / resident ID")
     decision: ResidentReviewDecision = strawberry.field(description="审核结论 / decision")
     reason: str | None = strawberry.field(default=None, description="退回理由 / reason, required when returning")
-    expected_version: int | None = strawberry.field(default=None, description=VERSION)
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    expected_version: int | None = expected_version_field()
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="修改居民信息(只改所填项) / change a resident's details; only what is given")
 class UpdateResidentInput:
     resident_id: strawberry.ID = strawberry.field(description="居民标识 / resident ID")
-    expected_version: int = strawberry.field(description=VERSION)
+    expected_version: int = expected_version_field(required=True)
     name: str | None = strawberry.field(default=None, description="姓名 / full name")
     ethnicity: str | None = strawberry.field(default=None, description="民族 / ethnicity")
     phone: str | None = strawberry.field(default=None, description="联系电话 / mobile number")
@@ -63,7 +61,7 @@ class UpdateResidentInput:
     registration_kind: RegistrationKind | None = strawberry.field(
         default=None, description="户籍类别 / registration kind"
     )
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="新立户 / a new household")
@@ -79,8 +77,8 @@ class MoveResidentToHouseholdInput:
     new_household: NewHouseholdInput | None = strawberry.field(
         default=None, description="新立户(与迁入户二选一) / a new household, instead of an existing one"
     )
-    expected_version: int | None = strawberry.field(default=None, description=VERSION)
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    expected_version: int | None = expected_version_field()
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="暂住登记 / register a temporary stay (floating population)")
@@ -93,7 +91,7 @@ class RegisterTemporaryStayInput:
     grid_id: strawberry.ID | None = strawberry.field(
         default=None, description="网格(网格员为本网格) / grid; a grid worker's own grid is preset"
     )
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="犬证申请 / apply for a dog licence")
@@ -101,7 +99,7 @@ class ApplyDogLicenceInput:
     resident_id: strawberry.ID = strawberry.field(description="申请人(居民标识) / applicant's resident ID")
     dog_name: str = strawberry.field(description="犬名 / dog's name")
     breed: str = strawberry.field(description="品种 / breed")
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="犬证审核 / a review step of a dog licence")
@@ -109,7 +107,7 @@ class DogLicenceReviewInput:
     dog_licence_id: strawberry.ID = strawberry.field(description="犬证申请标识 / dog licence ID")
     decision: DogLicenceDecision = strawberry.field(description="审核结论 / decision")
     reason: str | None = strawberry.field(default=None, description="驳回理由 / reason, required when rejecting")
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="网约房入住登记 / check a guest in at a short-term rental")
@@ -120,7 +118,7 @@ class CheckInGuestInput:
     checked_in_at: datetime | None = strawberry.field(
         default=None, description="入住时间(默认现在;无时区按北京时间) / checked in at; now by default, Beijing time"
     )
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 def birth_date_of(number: str, gender: Gender, given: date | None) -> date:

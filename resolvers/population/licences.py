@@ -8,11 +8,10 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import func, select
 
-from gateway.data import load_one
 from gateway.feed import emit
 from gateway.kernel import Conflict, Context, Info
 from gateway.schema import from_row
-from gateway.write import authorize, inputs, transaction, visible_row
+from gateway.write import inputs, row_to_change, transaction, written
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,
@@ -29,25 +28,24 @@ from resolvers.population.workflow import check_dog_licence_step
 
 
 async def _licence_payload(ctx: Context, pk: int, client_mutation_id: str | None) -> DogLicencePayload:
-    row = await load_one(ctx, t.DogLicence, pk)
-    licence = None if row is None else from_row(DogLicence, row)
+    licence = await written(ctx, t.DogLicence, pk, lambda row: from_row(DogLicence, row))
     return DogLicencePayload(dog_licence=licence, client_mutation_id=client_mutation_id)
 
 
 async def _review_licence(ctx: Context, step: str, given: DogLicenceReviewInput, passed: str) -> DogLicencePayload:
     target = passed if given.decision is DogLicenceDecision.APPROVE else "rejected"
     reason = reason_given(given.reason, required=target == "rejected")
-    pk = inputs.pk(str(given.dog_licence_id), "DogLicence", "input.dogLicenceId")
     async with transaction(ctx, DOMAIN) as session:
-        row = await visible_row(ctx, session, t.DogLicence, pk, "DogLicence")
-        authorize(ctx, step, row.grid_id)
+        row = await row_to_change(
+            ctx, session, step, t.DogLicence, "DogLicence", given.dog_licence_id, "input.dogLicenceId"
+        )
         check_dog_licence_step(step, row.status, target)
         row.status = target
         row.reviewed_at = datetime.now(UTC)
         if target == "rejected":
             row.reason = reason
         await emit(session, t.PopulationOutbox, "dogLicence", "DogLicence", row.id, row.grid_id, target)
-    return await _licence_payload(ctx, pk, given.client_mutation_id)
+    return await _licence_payload(ctx, row.id, given.client_mutation_id)
 
 
 @strawberry.type
@@ -59,19 +57,19 @@ class DogLicenceMutation:
         ctx = info.context
         dog = inputs.required_text(input.dog_name, "input.dogName", 40)
         breed = inputs.required_text(input.breed, "input.breed", 40)
-        pk = inputs.pk(str(input.resident_id), "Resident", "input.residentId")
         async with transaction(ctx, DOMAIN) as session:
-            owner = await visible_row(ctx, session, t.Resident, pk, "Resident")
-            authorize(ctx, "applyDogLicence", owner.grid_id)
+            owner = await row_to_change(
+                ctx, session, "applyDogLicence", t.Resident, "Resident", input.resident_id, "input.residentId"
+            )
             pending = select(func.count(t.DogLicence.id)).where(
-                t.DogLicence.resident_id == pk,
+                t.DogLicence.resident_id == owner.id,
                 t.DogLicence.dog_name == dog,
                 t.DogLicence.status.in_(("applied", "pre_reviewed")),
             )
             if await session.scalar(pending):
                 raise Conflict(f"input.dogName: {dog} has an application under review", argument="input.dogName")
             licence = t.DogLicence(
-                resident_id=pk,
+                resident_id=owner.id,
                 grid_id=owner.grid_id,
                 dog_name=dog,
                 breed=breed,

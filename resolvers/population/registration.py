@@ -14,7 +14,7 @@ from gateway.data import load_one
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info
 from gateway.schema import from_row
-from gateway.write import authorize, expect_version, inputs, transaction, visible_row
+from gateway.write import authorize, expect_version, inputs, row_to_change, transaction, visible_row, written
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,
@@ -50,8 +50,7 @@ async def _household_in_grid(ctx: Context, given: strawberry.ID, grid_id: int) -
 
 
 async def _resident_payload(ctx: Context, pk: int, client_mutation_id: str | None) -> ResidentPayload:
-    row = await load_one(ctx, t.Resident, pk)
-    return ResidentPayload(resident=None if row is None else resident(row), client_mutation_id=client_mutation_id)
+    return ResidentPayload(resident=await written(ctx, t.Resident, pk, resident), client_mutation_id=client_mutation_id)
 
 
 def _may_register_over(ctx: Context, grid_id: int) -> None:
@@ -167,16 +166,16 @@ class RegistrationMutation:
         ctx = info.context
         target = "active" if input.decision is ResidentReviewDecision.APPROVE else "returned"
         reason = reason_given(input.reason, required=target == "returned")
-        pk = inputs.pk(str(input.resident_id), "Resident", "input.residentId")
         async with transaction(ctx, DOMAIN) as session:
-            row = await visible_row(ctx, session, t.Resident, pk, "Resident")
-            authorize(ctx, "reviewResident", row.grid_id)
+            row = await row_to_change(
+                ctx, session, "reviewResident", t.Resident, "Resident", input.resident_id, "input.residentId"
+            )
             RESIDENT.check(row.status, target)
             expect_version(row, input.expected_version, "Resident")
             row.status = target
             row.review_note = reason
             await emit(session, t.PopulationOutbox, "resident", "Resident", row.id, row.grid_id, target)
-        return await _resident_payload(ctx, pk, input.client_mutation_id)
+        return await _resident_payload(ctx, row.id, input.client_mutation_id)
 
     @strawberry.mutation(description="修改居民信息 / change a resident's details")
     async def update_resident(
@@ -194,15 +193,15 @@ class RegistrationMutation:
         changes = {key: value for key, value in given.items() if value is not None}
         if not changes:
             raise BadUserInput("input: give at least one detail to change", argument="input")
-        pk = inputs.pk(str(input.resident_id), "Resident", "input.residentId")
         async with transaction(ctx, DOMAIN) as session:
-            row = await visible_row(ctx, session, t.Resident, pk, "Resident")
-            authorize(ctx, "updateResident", row.grid_id)
+            row = await row_to_change(
+                ctx, session, "updateResident", t.Resident, "Resident", input.resident_id, "input.residentId"
+            )
             expect_version(row, input.expected_version, "Resident")
             for key, value in changes.items():
                 setattr(row, key, value)
             await emit(session, t.PopulationOutbox, "resident", "Resident", row.id, row.grid_id, "updated")
-        return await _resident_payload(ctx, pk, input.client_mutation_id)
+        return await _resident_payload(ctx, row.id, input.client_mutation_id)
 
     @strawberry.mutation(description="户籍变动:迁入他户或新立户 / move a resident to another household, or a new one")
     async def move_resident_to_household(
@@ -216,10 +215,10 @@ class RegistrationMutation:
         given = input.household_id
         target = None if given is None else inputs.pk(str(given), "Household", "input.householdId")
         new = None if input.new_household is None else _new_household_details(input.new_household)
-        pk = inputs.pk(str(input.resident_id), "Resident", "input.residentId")
         async with transaction(ctx, DOMAIN) as session:
-            row = await visible_row(ctx, session, t.Resident, pk, "Resident")
-            authorize(ctx, "moveResidentToHousehold", row.grid_id)
+            row = await row_to_change(
+                ctx, session, "moveResidentToHousehold", t.Resident, "Resident", input.resident_id, "input.residentId"
+            )
             expect_version(row, input.expected_version, "Resident")
             if target is not None:
                 household = await visible_row(ctx, session, t.Household, target, "Household")
@@ -234,7 +233,7 @@ class RegistrationMutation:
             # the resident's address and grid stay as they are.
             row.household_id = household.id
             await emit(session, t.PopulationOutbox, "resident", "Resident", row.id, row.grid_id, "household_changed")
-        return await _resident_payload(ctx, pk, input.client_mutation_id)
+        return await _resident_payload(ctx, row.id, input.client_mutation_id)
 
     @strawberry.mutation(description="暂住登记 / register a temporary stay of a floating resident")
     async def register_temporary_stay(
@@ -263,8 +262,5 @@ class RegistrationMutation:
             session.add(stay)
             await session.flush()
             await emit(session, t.PopulationOutbox, "temporaryStay", "TemporaryStay", stay.id, grid_id, "registered")
-        row = await load_one(ctx, t.TemporaryStay, stay.id)
-        return TemporaryStayPayload(
-            temporary_stay=None if row is None else from_row(TemporaryStay, row),
-            client_mutation_id=input.client_mutation_id,
-        )
+        written_stay = await written(ctx, t.TemporaryStay, stay.id, lambda row: from_row(TemporaryStay, row))
+        return TemporaryStayPayload(temporary_stay=written_stay, client_mutation_id=input.client_mutation_id)

@@ -11,6 +11,7 @@ import strawberry
 from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import REQUIRES, Node, from_row
+from gateway.write import echoed_client_mutation_id_field
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.lookups import grid_by_id
 from resolvers.grid.types import Grid
@@ -272,23 +273,23 @@ class DogLicenceDecision(Enum):
 @strawberry.type(description="居民变更结果 / the resident after the change")
 class ResidentPayload:
     resident: Resident | None = strawberry.field(description="居民 / the resident, as you may see it")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 @strawberry.type(description="暂住登记结果 / the temporary stay registered")
 class TemporaryStayPayload:
     temporary_stay: TemporaryStay | None = strawberry.field(description="暂住登记 / the stay, as you may see it")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 @strawberry.type(description="犬证申请变更结果 / the dog licence after the change")
 class DogLicencePayload:
     dog_licence: DogLicence | None = strawberry.field(description="犬证申请 / the licence, as you may see it")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 @strawberry.type(description="入住登记回执(不含核验结果) / a check-in's receipt, silent on the identity check")
 class CheckInReceipt:
     check_in_id: strawberry.ID = strawberry.field(description="入住登记标识 / check-in ID")
     recorded_at: datetime = strawberry.field(description="登记时间 / recorded at")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()

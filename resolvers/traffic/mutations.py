@@ -11,10 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit import note_row
-from gateway.data import encode_id, load_one
+from gateway.data import encode_id
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Context, Info
-from gateway.write import authorize, inputs, transaction, visible_row
+from gateway.write import (
+    authorize,
+    client_mutation_id_field,
+    echoed_client_mutation_id_field,
+    inputs,
+    row_to_change,
+    transaction,
+    written,
+)
 from resolvers.grid.lookups import serving_staff
 from resolvers.traffic import tables as t
 from resolvers.traffic.queries import valid_plate
@@ -33,14 +41,14 @@ class CaptureInput:
     observed_type: str = strawberry.field(description="识别车型 / vehicle type as seen")
     observed_colour: str = strawberry.field(description="识别颜色 / colour as seen")
     captured_at: datetime = strawberry.field(description="抓拍时间(含时区) / captured at, with offset")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="指派预警 / dispatch a plate alert to an officer")
 class DispatchInput:
     alert_id: strawberry.ID = strawberry.field(description="预警标识 / plate alert ID")
     officer_id: strawberry.ID = strawberry.field(description="民警(工作人员标识) / the officer, a Staff ID")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="拦截车辆 / the vehicle was stopped")
@@ -48,7 +56,7 @@ class InterceptInput:
     alert_id: strawberry.ID = strawberry.field(description="预警标识 / plate alert ID")
     location: str = strawberry.field(description="拦截地点 / where it was stopped")
     intercepted_at: datetime = strawberry.field(description="拦截时间(含时区) / stopped at, with offset")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="违法处罚 / the penalty decided on an intercepted vehicle")
@@ -58,27 +66,27 @@ class ViolationInput:
     fine_yuan: Decimal = strawberry.field(description="罚款(元) / fine in yuan")
     points: int = strawberry.field(description="记分(0–12) / licence points, 0 to 12")
     detention_days: int = strawberry.field(description="拘留天数(0–15) / days of detention, 0 to 15")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="解除预警(误报) / dismiss a plate alert as a false alarm")
 class DismissInput:
     alert_id: strawberry.ID = strawberry.field(description="预警标识 / plate alert ID")
     reason: str = strawberry.field(description="解除理由 / why it is a false alarm")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.type(description="抓拍回执 / receipt for a recorded capture")
 class CaptureReceipt:
     capture_id: strawberry.ID = strawberry.field(description="抓拍标识 / capture ID")
     recorded_at: datetime = strawberry.field(description="入库时间 / recorded at")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 @strawberry.type(description="预警变更结果 / the plate alert after the change")
 class PlateAlertPayload:
     plate_alert: PlateAlert | None = strawberry.field(description="号牌预警 / the plate alert, as you may see it")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 def _utc(value: datetime) -> datetime:
@@ -87,17 +95,13 @@ def _utc(value: datetime) -> datetime:
 
 
 async def _payload(ctx: Context, pk: int, client_mutation_id: str | None) -> PlateAlertPayload:
-    row = await load_one(ctx, t.PlateAlert, pk)
-    alert = None if row is None else plate_alert(row)
+    alert = await written(ctx, t.PlateAlert, pk, plate_alert)
     return PlateAlertPayload(plate_alert=alert, client_mutation_id=client_mutation_id)
 
 
 async def _alert(ctx: Context, session: AsyncSession, name: str, alert_id: strawberry.ID) -> Any:
     """The alert to change, locked, if the principal may see it and write in its grid."""
-    pk = inputs.pk(str(alert_id), "PlateAlert", "input.alertId")
-    row = await visible_row(ctx, session, t.PlateAlert, pk, "PlateAlert")
-    authorize(ctx, name, row.grid_id)
-    return row
+    return await row_to_change(ctx, session, name, t.PlateAlert, "PlateAlert", alert_id, "input.alertId")
 
 
 async def _record(session: AsyncSession, row: Any, kind: str) -> None:

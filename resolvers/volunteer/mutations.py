@@ -10,10 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.data import encode_id, load_one, scoped
+from gateway.data import encode_id, scoped
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Conflict, Context, Info
-from gateway.write import authorize, inputs, preset, transaction, visible_row
+from gateway.write import (
+    authorize,
+    client_mutation_id_field,
+    echoed_client_mutation_id_field,
+    inputs,
+    preset,
+    row_to_change,
+    transaction,
+    written,
+)
 from resolvers.grid.lookups import grid_exists
 from resolvers.population.lookups import resident_visible
 from resolvers.volunteer import tables as t
@@ -32,7 +41,7 @@ class EnrolVolunteerInput:
     team_id: strawberry.ID = strawberry.field(description="队伍 / the team to join")
     grid_id: strawberry.ID = strawberry.field(description="服务网格 / grid to serve")
     skills: list[str] = strawberry.field(description="技能特长 / skills, e.g. 巡逻防控")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="巡逻排班 / schedule a patrol shift")
@@ -43,26 +52,26 @@ class SchedulePatrolInput:
     ends_at: datetime = strawberry.field(description="结束时间(含时区) / ends at, with offset")
     route: str = strawberry.field(description="巡逻路线 / route")
     volunteer_ids: list[strawberry.ID] = strawberry.field(description="参加的志愿者(本队) / volunteers, of that team")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="调整服务网格 / move a volunteer to another grid")
 class AssignVolunteerGridInput:
     volunteer_id: strawberry.ID = strawberry.field(description="志愿者标识 / the volunteer")
     grid_id: strawberry.ID = strawberry.field(description="新的服务网格 / grid to serve from now on")
-    client_mutation_id: str | None = strawberry.field(default=None, description="客户端请求号(幂等) / idempotency key")
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.type(description="志愿者变更结果 / the volunteer after the change")
 class VolunteerPayload:
     volunteer: Volunteer | None = strawberry.field(description="志愿者 / the volunteer, as you may see them")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 @strawberry.type(description="排班结果 / the patrol shift scheduled")
 class PatrolPayload:
     patrol: Patrol | None = strawberry.field(description="巡逻班次 / the patrol shift, as you may see it")
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 def _skills(given: list[str]) -> str:
@@ -135,8 +144,9 @@ async def _record(session: AsyncSession, topic: str, type_name: str, row: Any, k
 
 
 async def _volunteer_payload(ctx: Context, pk: int, client_mutation_id: str | None) -> VolunteerPayload:
-    row = await load_one(ctx, t.Volunteer, pk)
-    return VolunteerPayload(volunteer=None if row is None else volunteer(row), client_mutation_id=client_mutation_id)
+    return VolunteerPayload(
+        volunteer=await written(ctx, t.Volunteer, pk, volunteer), client_mutation_id=client_mutation_id
+    )
 
 
 async def _enrol(ctx: Context, given: EnrolVolunteerInput, resident_id: int, grid_id: int, skills: str) -> int:
@@ -210,10 +220,8 @@ class VolunteerMutation:
             await session.flush()
             session.add_all(t.PatrolMember(patrol_id=row.id, volunteer_id=pk) for pk in ids)
             await _record(session, PATROLS, "Patrol", row, "scheduled")
-        found = await load_one(ctx, t.Patrol, row.id)
-        return PatrolPayload(
-            patrol=None if found is None else patrol(found), client_mutation_id=input.client_mutation_id
-        )
+        shift = await written(ctx, t.Patrol, row.id, patrol)
+        return PatrolPayload(patrol=shift, client_mutation_id=input.client_mutation_id)
 
     @strawberry.mutation(description="调整志愿者服务网格 / move a volunteer to another grid")
     async def assign_volunteer_grid(
@@ -225,8 +233,9 @@ class VolunteerMutation:
         pk = inputs.pk(str(input.volunteer_id), "Volunteer", "input.volunteerId")
         grid_id = await _grid(ctx, "assignVolunteerGrid", input.grid_id)
         async with transaction(ctx, "volunteer") as session:
-            row = await visible_row(ctx, session, t.Volunteer, pk, "Volunteer")
-            authorize(ctx, "assignVolunteerGrid", row.grid_id)
+            row = await row_to_change(
+                ctx, session, "assignVolunteerGrid", t.Volunteer, "Volunteer", input.volunteer_id, "input.volunteerId"
+            )
             if row.grid_id != grid_id:
                 row.grid_id = grid_id
                 await _record(session, VOLUNTEERS, "Volunteer", row, "reassigned")

@@ -1,4 +1,5 @@
-"""What a domain hands the engine: its tables, its root fields and its node types."""
+"""What a domain hands the engine: its tables, its root fields, its node types, its reactions to
+other domains' events and its parts of rules other domains own."""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ from resolvers.grid.lookups import grid_by_id
 from resolvers.grid.types import Grid
 
 
+# The names of the kinds, most urgent first; each kind itself (its urgency, records and roles) is
+# declared by the domain owning those records, in its ``contributed.py``.
 @strawberry.enum(description="待办类别 / kind of task")
 class TaskKind(Enum):
     ALERT_DISPATCHED = strawberry.enum_value(

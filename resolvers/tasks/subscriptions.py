@@ -24,13 +24,14 @@ class TaskSubscription:
     async def task_assigned(self, info: Info) -> AsyncGenerator[TaskEvent, None]:
         ctx = info.context
         kinds = kinds_of(ctx)
-        grids = ctx.principal.area.grid_ids
-        if ctx.feed is None or not kinds or grids is None:
+        if ctx.feed is None or not kinds or ctx.principal.area.grid_ids is None:
             return
         topics = sorted({kind.source.feed for kind in kinds})
         async with aclosing(merge([ctx.feed.events(domain, topic) for domain, topic in topics])) as events:
             async for event in events:
                 source = next((k.source for k in kinds if k.source.feed == (event.domain, event.topic)), None)
+                # The area as of this event: a live session may have moved the principal since.
+                grids = ctx.principal.area.grid_ids or frozenset()
                 if source is None or source.type_name != event.type_name or event.grid_id not in grids:
                     continue
                 about = [k for k in kinds if k.source is source]

@@ -261,10 +261,10 @@ class AuditTrail:
         pending = touched.write if touched is not None else None
         if pending is None:
             return
-        changed = [*session.new, *session.dirty]
         await session.flush()
+        # The rows the transaction holds: those it inserted, and those it read to change them.
         rows: dict[str, set[int]] = {}
-        for obj in changed:
+        for obj in list(session.identity_map.values()):
             name, key = pending.type_names.get(type(obj)), inspect(obj).identity
             if name is not None and key is not None and len(key) == 1 and isinstance(key[0], int):
                 rows.setdefault(name, set()).add(key[0])

@@ -138,4 +138,3 @@ async def test_a_write_whose_audit_record_cannot_be_written_is_not_made(
     again = await gateway.post(REPORT, {"input": _input(grid, "李卫东")}, role="committee_staff")
     assert "errors" not in again.json(), again.json()
     assert await _disputes(gateway) == before + 1
-

@@ -78,8 +78,8 @@ def header_value(name: str, raw: str | None) -> str | None:
 
 def declared_purpose(raw: str | None) -> str | None:
     # Header values are Latin-1 on the wire; a purpose in Chinese arrives percent-encoded UTF-8.
-    decoded = unquote(header_value("X-Purpose", raw) or "")
-    return header_value("X-Purpose", decoded.strip()) or None
+    decoded = header_value("X-Purpose", unquote(header_value("X-Purpose", raw) or ""))
+    return (decoded or "").strip() or None
 
 
 async def authenticate(

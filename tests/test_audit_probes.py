@@ -23,7 +23,11 @@ async def _since(gw: Gateway, seq: int) -> list[AuditRecord]:
 
 
 async def _run(
-    gw: Gateway, query: str, variables: dict[str, Any] | None = None, role: str = "committee_staff", **headers: str
+    gw: Gateway,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    role: str = "committee_staff",
+    headers: dict[str, str] | None = None,
 ) -> tuple[Any, list[AuditRecord]]:
     before = await _head(gw)
     response = await gw.post(query, variables, role=role, headers=headers)
@@ -119,7 +123,9 @@ async def test_control_characters_in_a_purpose_are_refused_before_anything_runs(
 
 
 async def test_a_purpose_in_chinese_still_passes(gw: Gateway) -> None:
-    _, records = await _run(gw, "{ residents(first: 1) { nodes { name } } }", **{"X-Purpose": quote("入户走访 2026")})
+    _, records = await _run(
+        gw, "{ residents(first: 1) { nodes { name } } }", headers={"X-Purpose": quote("入户走访 2026")}
+    )
     assert records[0].purpose == "入户走访 2026"
 
 

@@ -38,9 +38,14 @@ class Session:
     answers: dict[str, list[str]] = field(default_factory=dict)
 
     def ask(
-        self, principal: str, query: str, variables: dict[str, Any] | None = None, get: bool = False, **headers: str
+        self,
+        principal: str,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        get: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        sent = {"Authorization": f"Bearer {self.tokens[principal]}", **headers}
+        sent = {"Authorization": f"Bearer {self.tokens[principal]}", **(headers or {})}
         url = f"{self.server.base_url}/graphql"
         if get:
             params = {"query": query, **({"variables": json.dumps(variables)} if variables else {})}
@@ -94,7 +99,10 @@ def test_no_raw_value_reaches_logs_audit_or_a_masked_reader(session: Session) ->
     )
     session.ask(COMMITTEE, LOOKUP, {"n": c2["idNumber"]}, get=True)
     session.ask(
-        COMMITTEE, LOOKUP, {"n": c1["idNumber"]}, **{"X-Purpose": quote(f"核查 {c1['idNumber']} 来电 {c1['phone']}")}
+        COMMITTEE,
+        LOOKUP,
+        {"n": c1["idNumber"]},
+        headers={"X-Purpose": quote(f"核查 {c1['idNumber']} 来电 {c1['phone']}")},
     )
     session.ask(
         COMMITTEE,
@@ -110,7 +118,7 @@ def test_no_raw_value_reaches_logs_audit_or_a_masked_reader(session: Session) ->
     session.ask(COMMITTEE, "{ residents(first: 20) { nodes { name idNumber phone } } }", get=True)
     session.ask(COMMITTEE, f"{{ residentByIdNumber(idNumber: {c1['idNumber'][:12]}) {{ name }} }}")  # not a string
     session.ask(COMMITTEE, '{ node(id: "UmVzaWRlbnQ6OTk5OTk5") { id } }', get=True)
-    session.ask(COMMITTEE, LOOKUP, {"n": c1["idNumber"]}, **{"X-Purpose": f"{c1['idNumber']}%00"})
+    session.ask(COMMITTEE, LOOKUP, {"n": c1["idNumber"]}, headers={"X-Purpose": f"{c1['idNumber']}%00"})
 
     # --- a grid worker: phones masked, no ID numbers at all -----------------------------
     session.ask(

@@ -38,7 +38,7 @@ class FieldRead(Enum):
 
 @strawberry.type(description="一个敏感字段及其读取方式 / one sensitive field and how it was read")
 class AuditFieldRead:
-    field: str = strawberry.field(description="Type.field")
+    field: str = strawberry.field(description="字段(类型.字段) / Type.field")
     read: FieldRead = strawberry.field(description="读取方式 / masked or in clear")
 
 
@@ -51,7 +51,7 @@ class AuditArgument:
 @strawberry.type(description="一次查找或筛选(按别名) / one look-up or filter, per alias")
 class AuditProbe:
     path: str = strawberry.field(description="响应中的路径(别名) / response path (alias)")
-    field: str = strawberry.field(description="Type.field")
+    field: str = strawberry.field(description="字段(类型.字段) / Type.field")
     arguments: list[AuditArgument] = strawberry.field(description="参数 / arguments")
 
 

@@ -7,13 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from gateway.kernel import Registry, Settings, get_settings, load_registry
 from gateway.pipeline import PolicyWatcher, Runtime
-from gateway.transport import graphiql_routes, graphql_endpoint, websocket_endpoint
+from gateway.transport import AccessLog, graphiql_routes, graphql_endpoint, websocket_endpoint
 
 
 async def healthz(request: Request) -> Response:
@@ -46,7 +47,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         Route("/", index),
         *graphiql_routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # The gateway writes its own access lines, free of personal data (uvicorn's are off).
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
     app.state.runtime = runtime
     return app
 

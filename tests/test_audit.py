@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -354,3 +355,42 @@ async def test_cli_verify_exit_codes_and_tail(trail: AuditTrail, audit_url: str)
     assert broken.returncode == 1
     assert broken.stderr.strip() == "audit trail broken at record 2: its content does not match its hash"
     assert "Traceback" not in broken.stderr
+
+
+async def test_an_anchor_catches_a_cut_tail_and_a_replaced_chain(
+    trail: AuditTrail, audit_url: str, tmp_path: Path
+) -> None:
+    await _fill(trail, 4)
+    taken = await asyncio.to_thread(_cli, audit_url, "anchor")
+    assert taken.returncode == 0, taken.stderr
+    anchor = json.loads(taken.stdout)
+    assert anchor["seq"] == 4 and anchor["hash"] == (await trail.head())[1] and anchor["signature"]
+    path = tmp_path / "anchor.json"
+    path.write_text(taken.stdout)
+
+    await _fill(trail, 1)
+    intact = await asyncio.to_thread(_cli, audit_url, "verify", "--anchor", str(path))
+    assert intact.returncode == 0, intact.stderr
+    assert "anchor at record 4 matches" in intact.stdout
+
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps({**anchor, "seq": 3}))
+    refused = await asyncio.to_thread(_cli, audit_url, "verify", "--anchor", str(forged))
+    assert refused.returncode == 1 and "not signed with this gateway's audit key" in refused.stderr
+
+    # Cut the last three records and move the head back: the chain itself still verifies.
+    async with behind_the_triggers(audit_url) as connection:
+        await connection.exec_driver_sql("DELETE FROM gateway_audit WHERE seq >= 3")
+        prior = (await connection.exec_driver_sql("SELECT hash FROM gateway_audit WHERE seq = 2")).scalar_one()
+        await connection.exec_driver_sql(f"UPDATE gateway_audit_head SET seq = 2, hash = '{prior}'")
+    assert (await trail.verify()).ok
+    cut = await asyncio.to_thread(_cli, audit_url, "verify", "--anchor", str(path))
+    assert cut.returncode == 1
+    assert "shorter than the anchor" in cut.stderr and "ends at record 2" in cut.stderr
+    assert "Traceback" not in cut.stderr
+
+    # Refill to beyond the anchor with other records: the chain verifies, the anchor does not.
+    await _fill(trail, 3)
+    assert (await trail.verify()).ok
+    replaced = await asyncio.to_thread(_cli, audit_url, "verify", "--anchor", str(path))
+    assert replaced.returncode == 1 and "diverges from the anchor" in replaced.stderr

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+from gateway.audit.anchor import Anchor, AnchorError, anchor_problem, read_anchor, sign_anchor
+from gateway.audit.keys import audit_key, keyed_hash
+from gateway.audit.probes import Probe, probes
 from gateway.audit.query import AuditQuery
-from gateway.audit.records import OPERATION_TYPES, Operation, audit_entry, log_only_denials
+from gateway.audit.records import OPERATION_TYPES, Operation, audit_entry, log_only_denials, read_as
 from gateway.audit.tables import GENESIS_HASH, AuditRecord
-from gateway.audit.touched import Touched, current, denied_from_errors, note_row, selected_fields
+from gateway.audit.touched import PendingWrite, Touched, current, denied_from_errors, note_row, selected_fields
 from gateway.audit.trail import AUDIT_DOMAIN, AuditEntry, AuditTrail, chain_hash, operation_hash, utc
 
 __all__ = [
     "AUDIT_DOMAIN",
     "GENESIS_HASH",
     "OPERATION_TYPES",
+    "Anchor",
+    "AnchorError",
     "AuditEntry",
     "AuditQuery",
     "AuditRecord",
     "AuditTrail",
     "Operation",
+    "PendingWrite",
+    "Probe",
     "Touched",
+    "anchor_problem",
     "audit_entry",
+    "audit_key",
     "chain_hash",
     "current",
     "denied_from_errors",
+    "keyed_hash",
     "log_only_denials",
     "note_row",
     "operation_hash",
+    "probes",
+    "read_anchor",
+    "read_as",
     "selected_fields",
+    "sign_anchor",
     "utc",
 ]

@@ -25,6 +25,34 @@ class AuditOutcome(Enum):
     OK = strawberry.enum_value("ok", description="成功 / succeeded")
     ERROR = strawberry.enum_value("error", description="出错 / failed with an error")
     DENIED = strawberry.enum_value("denied", description="被拒绝 / refused by policy")
+    WRITTEN = strawberry.enum_value(
+        "written", description="写入已提交(与写入同一事务记录) / a write committed, recorded with it"
+    )
+
+
+@strawberry.enum(description="敏感字段的读取方式 / how a sensitive field was read")
+class FieldRead(Enum):
+    MASKED = strawberry.enum_value("masked", description="脱敏 / masked")
+    CLEAR = strawberry.enum_value("clear", description="明文 / in clear")
+
+
+@strawberry.type(description="一个敏感字段及其读取方式 / one sensitive field and how it was read")
+class AuditFieldRead:
+    field: str = strawberry.field(description="字段(类型.字段) / Type.field")
+    read: FieldRead = strawberry.field(description="读取方式 / masked or in clear")
+
+
+@strawberry.type(description="一个参数值的带密钥哈希 / the keyed hash of one argument value")
+class AuditArgument:
+    name: str = strawberry.field(description="参数路径(如 filter.phone) / argument path")
+    hash: str = strawberry.field(description="HMAC-SHA256(截断),不含原值 / keyed hash, never the value")
+
+
+@strawberry.type(description="一次查找或筛选(按别名) / one look-up or filter, per alias")
+class AuditProbe:
+    path: str = strawberry.field(description="响应中的路径(别名) / response path (alias)")
+    field: str = strawberry.field(description="字段(类型.字段) / Type.field")
+    arguments: list[AuditArgument] = strawberry.field(description="参数 / arguments")
 
 
 @strawberry.type(description="一类对象中被触及的记录 / the rows of one type an operation touched")
@@ -38,6 +66,7 @@ class AuditRecordType:
     seq: int = strawberry.field(description="序号(自 1 起连续) / position in the trail, contiguous from 1")
     recorded_at: datetime = strawberry.field(description="记录时间 / recorded at")
     principal_id: str = strawberry.field(description="调用者标识 / principal ID")
+    token_id: str | None = strawberry.field(description="令牌标识(jti) / the token's ID (jti)")
     role: str = strawberry.field(description="角色 / role")
     agency: str = strawberry.field(description="所属单位 / agency")
     purpose: str | None = strawberry.field(description="声明的用途(X-Purpose 请求头) / declared purpose (X-Purpose)")
@@ -46,6 +75,12 @@ class AuditRecordType:
     operation_type: str = strawberry.field(description="操作类型(query/mutation/subscription) / operation type")
     policy_version: str = strawberry.field(description="生效的策略版本 / policy version in force")
     fields: list[str] = strawberry.field(description="触及的敏感字段 / sensitive fields touched, as Type.field")
+    field_reads: list[AuditFieldRead] = strawberry.field(
+        description="各敏感字段是脱敏还是明文读取 / whether each sensitive field was read masked or in clear"
+    )
+    probes: list[AuditProbe] = strawberry.field(
+        description="查找与筛选参数的带密钥哈希(按别名) / look-up and filter arguments, keyed hashes, per alias"
+    )
     row_ids: list[AuditRowIds] = strawberry.field(description="触及的记录 / rows touched, by type")
     redacted: list[str] = strawberry.field(description="按行隐去的响应路径 / response paths nulled by a row rule")
     denied: list[str] = strawberry.field(description="被拒绝的字段或路径 / fields or paths denied")
@@ -59,6 +94,7 @@ def audit_record(row: AuditRecord) -> AuditRecordType:
         seq=row.seq,
         recorded_at=utc(row.recorded_at),
         principal_id=row.principal_id,
+        token_id=row.token_id,
         role=row.role,
         agency=row.agency,
         purpose=row.purpose,
@@ -67,6 +103,18 @@ def audit_record(row: AuditRecord) -> AuditRecordType:
         operation_type=row.operation_type,
         policy_version=row.policy_version,
         fields=json.loads(row.fields),
+        field_reads=[
+            AuditFieldRead(field=name, read=FieldRead(read))
+            for name, read in sorted(json.loads(row.access or "{}").items())
+        ],
+        probes=[
+            AuditProbe(
+                path=probe["path"],
+                field=probe["field"],
+                arguments=[AuditArgument(name=n, hash=h) for n, h in sorted(probe["arguments"].items())],
+            )
+            for probe in json.loads(row.probes or "[]")
+        ],
         row_ids=[AuditRowIds(type=kind, ids=ids) for kind, ids in sorted(json.loads(row.row_ids).items())],
         redacted=json.loads(row.redacted),
         denied=json.loads(row.denied),
@@ -79,6 +127,7 @@ def audit_record(row: AuditRecord) -> AuditRecordType:
 @strawberry.input(description="审计日志筛选 / audit log filter")
 class AuditFilter:
     principal_id: str | None = strawberry.field(default=None, description="调用者标识 / principal ID")
+    token_id: str | None = strawberry.field(default=None, description="令牌标识(jti) / token ID (jti)")
     role: str | None = strawberry.field(default=None, description="角色 / role")
     operation_name: str | None = strawberry.field(default=None, description="操作名(精确) / exact operation name")
     recorded: DateRange | None = strawberry.field(default=None, description="记录日期 / recording date range")
@@ -90,6 +139,8 @@ def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
         return stmt
     if filter.principal_id is not None:
         stmt = stmt.where(AuditRecord.principal_id == filter.principal_id)
+    if filter.token_id is not None:
+        stmt = stmt.where(AuditRecord.token_id == filter.token_id)
     if filter.role is not None:
         stmt = stmt.where(AuditRecord.role == filter.role)
     if filter.operation_name is not None:

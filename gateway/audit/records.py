@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from gateway.audit.probes import Probe
 from gateway.audit.trail import AuditEntry, OperationType, Outcome, operation_hash
 from gateway.auth import Principal
 from gateway.policy import Policy
@@ -32,6 +33,16 @@ def log_only_denials(policy: Policy, selected: Iterable[str], governed: Iterable
     return tuple(sorted(out))
 
 
+def read_as(policy: Policy | None, fields: Iterable[str]) -> dict[str, str]:
+    """For each ``Type.field``: read "masked" (the caller got the masked form) or in "clear"."""
+    out = {}
+    for item in fields:
+        type_name, _, field_name = item.partition(".")
+        masked = policy is not None and policy.enforce and policy.access(type_name, field_name) == "masked"
+        out[item] = "masked" if masked else "clear"
+    return out
+
+
 def audit_entry(
     principal: Principal,
     operation: Operation,
@@ -42,12 +53,18 @@ def audit_entry(
     redacted: Iterable[str] = (),
     denied: Iterable[str] = (),
     outcome: Outcome = "ok",
+    policy: Policy | None = None,
+    probes: tuple[Probe, ...] = (),
 ) -> AuditEntry | None:
-    """The record to append, or None when the operation touched no personal data."""
+    """The record to append, or None when the operation touched no personal data.
+
+    A look-up or filter on personal data is recorded even when it found nothing: a probe
+    for a missing or hidden row is an access attempt.
+    """
     fields = tuple(sorted(f for f in selected if f.partition(".")[2] in sensitive.get(f.partition(".")[0], ())))
     row_ids = {name: tuple(sorted(ids)) for name, ids in sorted(rows.items()) if sensitive.get(name) and ids}
     denied = tuple(denied)
-    if not (fields or row_ids or denied or operation.type == "mutation" or outcome == "denied"):
+    if not (fields or row_ids or denied or probes or operation.type == "mutation" or outcome == "denied"):
         return None
     return AuditEntry(
         principal_id=principal.id,
@@ -63,4 +80,7 @@ def audit_entry(
         redacted=tuple(redacted),
         denied=denied,
         outcome=outcome,
+        token_id=principal.token_id,
+        access=read_as(policy, fields),
+        probes=probes,
     )

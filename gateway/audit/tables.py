@@ -20,7 +20,7 @@ HEAD_ID = 1
 class AuditRecord(GatewayBase):
     """One audited operation, chained to the one before by ``prev_hash``.
 
-    Collections (``fields``, ``row_ids``, ``redacted``, ``denied``) are canonical JSON text.
+    Collections (``fields``, ``row_ids``, ``redacted``, ``denied``, ``access``, ``probes``) are canonical JSON text.
     """
 
     __tablename__ = "gateway_audit"
@@ -29,6 +29,7 @@ class AuditRecord(GatewayBase):
         Index("ix_gateway_audit_principal", "principal_id"),
         Index("ix_gateway_audit_role", "role"),
         Index("ix_gateway_audit_operation", "operation_name"),
+        Index("ix_gateway_audit_token", "token_id"),
     )
 
     # Assigned from the chain head, never by the database: a sequence leaves gaps on rollback.
@@ -47,6 +48,10 @@ class AuditRecord(GatewayBase):
     redacted: Mapped[str] = mapped_column(Text)
     denied: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
+    # Empty on records written before revision 0007, which are hashed without them.
+    token_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    access: Mapped[str | None] = mapped_column(Text, nullable=True)
+    probes: Mapped[str | None] = mapped_column(Text, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from graphql import DocumentNode, FieldNode, GraphQLSchema, TypeInfo, TypeInfoVisitor, Visitor, visit
+
+if TYPE_CHECKING:
+    from gateway.audit.trail import AuditEntry
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    """The record each write transaction of a mutation commits with (``AuditTrail.record_write``).
+
+    ``entry`` is the mutation's record as known before it runs; ``type_names`` maps a table's
+    model to its GraphQL type, to name the rows the transaction wrote.
+    """
+
+    entry: AuditEntry
+    type_names: Mapping[type[Any], str]
 
 
 @dataclass
 class Touched:
     rows: dict[str, set[int]] = field(default_factory=dict)
+    # Set while a mutation runs: its writes commit only together with their audit record.
+    write: PendingWrite | None = None
 
 
 current: contextvars.ContextVar[Touched | None] = contextvars.ContextVar("touched", default=None)

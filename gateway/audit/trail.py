@@ -17,16 +17,20 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.keys import audit_key
+from gateway.audit.probes import Probe
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
+from gateway.audit.touched import current
 from gateway.auth import TOKEN_DOMAIN
 from gateway.data import Databases
+from gateway.kernel import Settings
 
 AUDIT_DOMAIN = TOKEN_DOMAIN
 # Any number every appender agrees on: ASCII "audit".
@@ -37,7 +41,8 @@ FREE_TEXT_LIMIT = 200
 _LONG_NUMBER = re.compile(r"\d{11,}[Xx]?")
 
 OperationType = Literal["query", "mutation", "subscription"]
-Outcome = Literal["ok", "error", "denied"]
+# "written": a mutation's write transaction, recorded in that transaction.
+Outcome = Literal["ok", "error", "denied", "written"]
 Problem = Literal["tampered", "missing", "broken"]
 
 
@@ -46,7 +51,9 @@ class AuditEntry:
     """What one operation touched: who asked and why, which sensitive fields and which rows.
 
     ``fields`` are ``Type.field`` names, ``row_ids`` maps a GraphQL type name to primary keys,
-    ``redacted`` and ``denied`` are response paths or field names.
+    ``redacted`` and ``denied`` are response paths or field names. ``token_id`` is the token's
+    ``jti``, ``access`` says for each field in ``fields`` whether it was read "masked" or in
+    "clear", and ``probes`` hold the look-ups and filters made, with keyed hashes of their values.
     """
 
     principal_id: str
@@ -62,6 +69,9 @@ class AuditEntry:
     redacted: tuple[str, ...] = ()
     denied: tuple[str, ...] = ()
     outcome: Outcome = "ok"
+    token_id: str | None = None
+    access: Mapping[str, str] = field(default_factory=dict)
+    probes: tuple[Probe, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,16 @@ def content(record: AuditRecord) -> dict[str, Any]:
         "redacted": json.loads(record.redacted),
         "denied": json.loads(record.denied),
         "outcome": record.outcome,
+        # Records from before these columns existed are hashed without them, as they were.
+        **{name: value for name, value in _later_columns(record).items() if value is not None},
+    }
+
+
+def _later_columns(record: AuditRecord) -> dict[str, Any]:
+    return {
+        "token_id": record.token_id,
+        "access": None if record.access is None else json.loads(record.access),
+        "probes": None if record.probes is None else json.loads(record.probes),
     }
 
 
@@ -144,6 +164,9 @@ def _record(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
         redacted=canonical(sorted(set(entry.redacted))),
         denied=canonical(sorted(set(entry.denied))),
         outcome=entry.outcome,
+        token_id=entry.token_id,
+        access=canonical(dict(sorted(entry.access.items()))),
+        probes=canonical([probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))]),
         prev_hash=prev_hash,
     )
     record.hash = chain_hash(record)
@@ -194,24 +217,74 @@ class AuditTrail:
         self._databases = databases
         self._dialect = databases.engine(AUDIT_DOMAIN).dialect.name
         self._lock = asyncio.Lock()
+        self._key: bytes | None = None
+
+    def key(self, settings: Settings) -> bytes:
+        """The key of the records' keyed hashes (see ``gateway.audit.keys``), derived once."""
+        if self._key is None:
+            self._key = audit_key(settings)
+        return self._key
 
     async def append(self, entry: AuditEntry) -> int:
         """Record ``entry`` at the end of the chain; return its ``seq``."""
         async with self._lock, self._databases.session(AUDIT_DOMAIN) as session, session.begin():
-            head = await self._take_head(session)
-            seq, prev_hash = head if head is not None else await _last(session)
-            record = _record(entry, seq + 1, prev_hash)
-            session.add(record)
-            if head is None:
-                session.add(AuditHead(id=HEAD_ID, seq=record.seq, hash=record.hash))
-            else:
-                await session.execute(
-                    update(AuditHead)
-                    .where(AuditHead.id == HEAD_ID)
-                    .values(seq=record.seq, hash=record.hash)
-                    .execution_options(synchronize_session=False)
-                )
+            return await self._append_in(session, entry)
+
+    async def _append_in(self, session: AsyncSession, entry: AuditEntry) -> int:
+        """Append within ``session``'s open transaction: the record commits or rolls back with it."""
+        head = await self._take_head(session)
+        seq, prev_hash = head if head is not None else await _last(session)
+        record = _record(entry, seq + 1, prev_hash)
+        session.add(record)
+        if head is None:
+            session.add(AuditHead(id=HEAD_ID, seq=record.seq, hash=record.hash))
+        else:
+            await session.execute(
+                update(AuditHead)
+                .where(AuditHead.id == HEAD_ID)
+                .values(seq=record.seq, hash=record.hash)
+                .execution_options(synchronize_session=False)
+            )
+        await session.flush()
         return record.seq
+
+    async def record_write(self, session: AsyncSession, domain: str) -> None:
+        """Record the running mutation's write before ``session`` (of ``domain``) commits.
+
+        Where the domain lives in the trail's database, the record is part of the write's own
+        transaction. Where it lives apart, the record is appended and committed first: if that
+        fails, the write is rolled back; if the write then fails to commit, the trail holds a
+        record of a write attempted but not made, never a write without a record.
+        Outside a mutation (seeding, reactions to events) there is nothing to record.
+        """
+        touched = current.get()
+        pending = touched.write if touched is not None else None
+        if pending is None:
+            return
+        await session.flush()
+        # The rows the transaction holds: those it inserted, and those it read to change them.
+        rows: dict[str, set[int]] = {}
+        for obj in list(session.identity_map.values()):
+            name, key = pending.type_names.get(type(obj)), inspect(obj).identity
+            if name is not None and key is not None and len(key) == 1 and isinstance(key[0], int):
+                rows.setdefault(name, set()).add(key[0])
+        entry = replace(
+            pending.entry, row_ids={name: tuple(sorted(ids)) for name, ids in sorted(rows.items())}, outcome="written"
+        )
+        if self._databases.engine(domain) is self._databases.engine(AUDIT_DOMAIN):
+            await self._append_in(session, entry)
+        else:
+            await self.append(entry)
+
+    async def head(self) -> tuple[int, str]:
+        """The chain's last ``seq`` and ``hash`` (0 and the genesis hash when it is empty)."""
+        async with self._databases.session(AUDIT_DOMAIN) as session:
+            return await _head(session) or await _last(session)
+
+    async def hash_at(self, seq: int) -> str | None:
+        """The hash of record ``seq``, or None when the trail holds no such record."""
+        async with self._databases.session(AUDIT_DOMAIN) as session:
+            return (await session.scalars(select(AuditRecord.hash).where(AuditRecord.seq == seq))).first()
 
     async def _take_head(self, session: AsyncSession) -> tuple[int, str] | None:
         """Hold the chain for the rest of this transaction, then read its head."""

@@ -18,6 +18,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         log_level="info",
+        # uvicorn's access line prints the full URL, query string and all; the gateway writes its own.
+        access_log=False,
     )
     return 0
 

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
 
     secret_key: str | None = None
     secret_key_file: Path = Path("var/secret.key")
+    audit_hmac_key: str | None = None
     token_ttl: str = "8h"
     token_issuer: str = "grassroots-gateway"
     principal_cache_seconds: float = 30.0

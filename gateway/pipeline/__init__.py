@@ -10,6 +10,7 @@ from gateway.pipeline.operation import (
     Refused,
     authenticate,
     declared_purpose,
+    header_value,
     prepare,
 )
 from gateway.pipeline.runtime import Runtime
@@ -27,5 +28,6 @@ __all__ = [
     "authenticate",
     "declared_purpose",
     "error_dict",
+    "header_value",
     "prepare",
 ]

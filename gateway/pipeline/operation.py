@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
-from graphql import ExecutionResult, OperationDefinitionNode, subscribe
+from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode, get_operation_ast, subscribe
 
 from gateway.audit import (
     OPERATION_TYPES,
     Operation,
+    PendingWrite,
+    Probe,
     Touched,
     audit_entry,
     current,
     denied_from_errors,
     log_only_denials,
+    probes,
 )
 from gateway.auth import Principal
 from gateway.feed import GuardedFeed
@@ -37,7 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.pipeline")
 
 # Why an operation stopped before it ran; a transport turns each into its own status or close code.
-Reason = Literal["unauthenticated", "purpose", "invalid", "operation", "transport"]
+Reason = Literal["unauthenticated", "purpose", "header", "invalid", "operation", "transport"]
+# C0 controls, DEL and C1 controls: a NUL breaks a PostgreSQL insert, CR/LF forge log lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -63,9 +69,17 @@ class AuditFailure(Exception):
     """The audit record could not be written: data that cannot be audited is not handed out."""
 
 
+def header_value(name: str, raw: str | None) -> str | None:
+    """A header's value, refused before anything runs when it holds a control character."""
+    if raw is not None and _CONTROL.search(raw):
+        raise Refused.one("header", f"The {name} header holds a control character", "BAD_USER_INPUT", argument=name)
+    return raw
+
+
 def declared_purpose(raw: str | None) -> str | None:
     # Header values are Latin-1 on the wire; a purpose in Chinese arrives percent-encoded UTF-8.
-    return unquote(raw or "").strip() or None
+    decoded = header_value("X-Purpose", unquote(header_value("X-Purpose", raw) or ""))
+    return (decoded or "").strip() or None
 
 
 async def authenticate(
@@ -101,7 +115,7 @@ class Call:
     async def execute(self) -> dict[str, Any]:
         """Run a query or mutation, append its audit record, and shape the reply."""
         context = self.runtime.context_for(self.principal)
-        touched = Touched()
+        touched = Touched(write=self._pending_write(context))
         noted = current.set(touched)
         try:
             if self.type == "mutation":
@@ -160,9 +174,30 @@ class Call:
             else log_only_denials(policy, self.prepared.selected, self.runtime.sensitive)
         )
         details.setdefault("redacted", context.extensions.get("redacted", ()))
+        details.setdefault("policy", policy)
         await self.record(touched.rows, denied=denied, **details)
 
+    def _pending_write(self, context: Context) -> PendingWrite | None:
+        """A mutation's record as known before it runs, for each write transaction to commit with."""
+        if self.type != "mutation":
+            return None
+        entry = audit_entry(
+            self.principal,
+            self.operation,
+            self.runtime.policies.version,
+            self.prepared.selected,
+            self.runtime.sensitive,
+            {},
+            policy=context.policy,
+            probes=self._probes(),
+        )
+        return None if entry is None else PendingWrite(entry, self.runtime.type_names)
+
+    def _probes(self) -> tuple[Probe, ...]:
+        return _probes(self.runtime, self.executor.schema, self._document, self.definition, self.request.variables)
+
     async def record(self, rows: dict[str, set[int]], **details: Any) -> None:
+        details.setdefault("policy", self.runtime.policy_for(self.principal))
         entry = audit_entry(
             self.principal,
             self.operation,
@@ -170,6 +205,7 @@ class Call:
             self.prepared.selected,
             self.runtime.sensitive,
             rows,
+            probes=self._probes(),
             **details,
         )
         if entry is None:
@@ -222,13 +258,41 @@ async def _audit_refusal(
     purpose: str | None,
     errors: tuple[dict[str, Any], ...],
 ) -> None:
-    """A document that asks for fields hidden from the caller (valid in the full schema) is audited as denied."""
-    if runtime.full_executor.prepare(request.query).document is None:
+    """A document that asks for fields hidden from the caller (valid in the full schema) is audited as denied,
+    with its operation's name, type and arguments as the document gives them."""
+    document = runtime.full_executor.prepare(request.query).document
+    if document is None:
         return
+    definition = get_operation_ast(document, request.operation_name)
+    name = definition.name.value if definition is not None and definition.name else request.operation_name
+    kind = OPERATION_TYPES[definition.operation.value] if definition is not None else "query"
+    schema = runtime.full_executor.schema
     denied = denied_from_errors([str(e["message"]) for e in errors])
-    operation = Operation(request.query, request.operation_name, "query", purpose)
+    operation = Operation(request.query, name, kind, purpose)
     entry = audit_entry(
-        principal, operation, runtime.policies.version, (), runtime.sensitive, {}, denied=denied, outcome="denied"
+        principal,
+        operation,
+        runtime.policies.version,
+        (),
+        runtime.sensitive,
+        {},
+        denied=denied,
+        outcome="denied",
+        probes=_probes(runtime, schema, document, definition, request.variables),
     )
     if entry is not None:
-        await runtime.audit.append(entry)
+        try:
+            await runtime.audit.append(entry)
+        except Exception as error:
+            log.exception("audit append failed for a refused operation")
+            raise AuditFailure from error
+
+
+def _probes(
+    runtime: Runtime,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    definition: OperationDefinitionNode | None,
+    variables: dict[str, Any] | None,
+) -> tuple[Probe, ...]:
+    return probes(schema, document, definition, variables, runtime.sensitive, runtime.audit.key(runtime.settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.transport.access import AccessLog
 from gateway.transport.graphiql import ASSET_DIR, ASSET_FILES, assets_installed, graphiql_page_html, graphiql_routes
 from gateway.transport.http import graphql_endpoint
 from gateway.transport.websocket import websocket_endpoint
@@ -9,6 +10,7 @@ from gateway.transport.websocket import websocket_endpoint
 __all__ = [
     "ASSET_DIR",
     "ASSET_FILES",
+    "AccessLog",
     "assets_installed",
     "graphiql_page_html",
     "graphiql_routes",

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway.audit import operation_hash
 from gateway.pipeline import (
     AuditFailure,
     Call,
@@ -18,8 +19,10 @@ from gateway.pipeline import (
     authenticate,
     declared_purpose,
     error_dict,
+    header_value,
     prepare,
 )
+from gateway.transport.access import note
 from gateway.transport.graphiql import graphiql_response
 from gateway.write import key_of, request_hash
 
@@ -88,11 +91,16 @@ async def graphql_endpoint(request: Request) -> Response:
     if _wants_html(request):
         return graphiql_response()
     try:
-        principal = await authenticate(
-            runtime, request.headers.get("authorization"), declared_purpose(request.headers.get("x-purpose"))
-        )
+        # Control characters in a header are refused before anything runs (see header_value).
+        purpose = declared_purpose(request.headers.get("x-purpose"))
+        authorization = header_value("Authorization", request.headers.get("authorization"))
+        header_value("Idempotency-Key", request.headers.get("idempotency-key"))
+        principal = await authenticate(runtime, authorization, purpose)
+        note(request, principal=principal.id)
         gql = await read_request(request)
-        call = await prepare(runtime, principal, gql, declared_purpose(request.headers.get("x-purpose")))
+        note(request, hash=operation_hash(gql.query))
+        call = await prepare(runtime, principal, gql, purpose)
+        note(request, operation=call.operation.name)
         if request.method == "GET" and call.type != "query":
             raise Refused.one("transport", "Only queries may be sent with GET", "BAD_REQUEST")
         return await _run(request, call)
@@ -100,13 +108,19 @@ async def graphql_endpoint(request: Request) -> Response:
         return _refusal(request, refused)
     except RequestError as error:
         return _reply(request, {"errors": [error_dict(error.message, "BAD_REQUEST")]}, error.status)
+    except AuditFailure:
+        return _audit_failed(request)
+
+
+def _audit_failed(request: Request) -> Response:
+    return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
 
 
 def _refusal(request: Request, refused: Refused) -> Response:
     body = {"errors": refused.errors}
     if refused.reason == "unauthenticated":
         return _reply(request, body, 401, **{"WWW-Authenticate": 'Bearer realm="gateway"'})
-    if refused.reason == "purpose":
+    if refused.reason in ("purpose", "header"):
         return _reply(request, body, 400)
     if refused.reason == "transport":
         return _reply(request, body, 405, Allow="POST")
@@ -135,7 +149,7 @@ async def _run(request: Request, call: Call) -> Response:
         if key is not None:
             await runtime.idempotency.release(call.principal.id, key)
         if isinstance(error, AuditFailure):
-            return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
+            return _audit_failed(request)
         raise
     if key is not None:
         if _wrote_nothing(reply):

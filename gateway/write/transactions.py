@@ -17,9 +17,15 @@ from gateway.policy import MutationRule
 
 @asynccontextmanager
 async def transaction(ctx: Context, domain: str) -> AsyncIterator[AsyncSession]:
-    """One transaction in one domain's database; the feed is woken once it has committed."""
+    """One transaction in one domain's database; the feed is woken once it has committed.
+
+    The running mutation's audit record is written before the commit: if it cannot be, the
+    write is rolled back (no data without its audit record).
+    """
     async with ctx.databases.write_session(domain) as session, session.begin():
         yield session
+        if ctx.audit is not None:
+            await ctx.audit.record_write(session, domain)
     # Rows read before the write may have changed: later fields of this request read afresh.
     ctx.loaders.clear()
     if ctx.feed is not None:

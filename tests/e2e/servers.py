@@ -33,7 +33,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789"
-UVICORN = [sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory"]
+# uvicorn's access line prints the full URL, query string and all; the gateway writes its own.
+UVICORN = [sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory", "--no-access-log"]
 
 
 def gateway_env(db_url: str, **settings: str) -> dict[str, str]:

@@ -46,7 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-UVICORN = [sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory"]
+UVICORN = [sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory", "--no-access-log"]
 SECRET_KEY = "test-secret-key-0123456789abcdef0123"
 SCREENSHOT = Path("/tmp/graphiql.png")
 # Schemes that never touch the network (the CSS inlines its fonts as data: URLs).

@@ -130,3 +130,12 @@ async def test_a_mutation_that_succeeds_is_replayed_for_its_key(gw: Gateway) -> 
     again = await gw.client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
     assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
     assert [claim.status for claim in await _claims(gw, "once-only-1")] == ["done"]
+
+
+async def test_a_socket_purpose_with_control_characters_is_refused_before_anything_runs(gw: Gateway, url: str) -> None:
+    for purpose in ("%00", "case\r\n7", "%0D%0Ainjected"):
+        socket = await _open(url, {"Authorization": f"Bearer {gw.tokens['judicial_office']}", "X-Purpose": purpose})
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400, purpose
+        assert "X-Purpose" in closed.value.rcvd.reason, closed.value.rcvd.reason

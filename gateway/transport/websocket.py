@@ -76,10 +76,9 @@ class Connection:
             return False
         header = payload.get("Authorization") or payload.get("authorization")
         purpose = payload.get("X-Purpose") or payload.get("x-purpose") or payload.get("purpose")
-        self.session = LiveSession(
-            self.runtime, header, declared_purpose(purpose if isinstance(purpose, str) else None)
-        )
         try:
+            declared = declared_purpose(purpose if isinstance(purpose, str) else None)
+            self.session = LiveSession(self.runtime, header if isinstance(header, str) else None, declared)
             await self.session.open()
         except Refused as refused:
             code = 4403 if refused.reason == "unauthenticated" else 4400

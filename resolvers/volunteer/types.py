@@ -9,7 +9,7 @@ import strawberry
 
 from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.kernel import Info
-from gateway.schema import Node, from_row
+from gateway.schema import COMPUTED_FROM, Node, from_row
 from resolvers.grid import tables as grid_tables
 from resolvers.grid.types import Grid, grid
 from resolvers.volunteer import tables as t
@@ -74,7 +74,7 @@ class VolunteerTeam(Node):
     founded_on: date = strawberry.field(description="成立日期 / founded on")
     district_id: strawberry.Private[int]
 
-    @strawberry.field(description="所属区 / district")
+    @strawberry.field(description="所属区 / district", metadata={COMPUTED_FROM: ["district_id"]})
     async def district(self, info: Info) -> str | None:
         row = await load_one(info.context, grid_tables.District, self.district_id)
         return None if row is None else row.name

@@ -57,6 +57,7 @@ class Attributes:
 
     def __init__(self, types: Mapping[str, tuple[type[Any], type[Any]]]) -> None:
         self.models = {name: model for name, (model, _) in types.items()}
+        self.classes = {name: cls for name, (_, cls) in types.items()}
         self.columns: dict[str, set[str]] = {
             name: {graphql_name(c.key) for c in model.__table__.columns} for name, model in self.models.items()
         }

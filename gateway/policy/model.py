@@ -153,9 +153,9 @@ class PolicySet:
         mutations = {name: rule for s in chosen for name, rule in self.scopes[s].mutations.items()}
         lookups: dict[str, LookupRule] = {}
         for scope in chosen:
-            for name, rule in self.scopes[scope].lookups.items():
+            for name, lookup in self.scopes[scope].lookups.items():
                 known = lookups.get(name)
-                lookups[name] = rule if known is None or rule.budget > known.budget else known
+                lookups[name] = lookup if known is None or lookup.budget > known.budget else known
         return Policy(
             name="scopes:" + "+".join(chosen), types=types, enforce=enforce, mutations=mutations, lookups=lookups
         )

@@ -231,7 +231,8 @@ async def test_every_path_to_a_personal_value_obeys_the_rule(gw: Gateway, role: 
                 continue
             ids = sorted({r["id"] for r in rows})
             body = " ".join(
-                f'n{i}: node(id: "{pk}") {{ ... on {type_name} {{ {" ".join(readable)} }} }}' for i, pk in enumerate(ids)
+                f'n{i}: node(id: "{pk}") {{ ... on {type_name} {{ {" ".join(readable)} }} }}'
+                for i, pk in enumerate(ids)
             )
             raw = await gw.query(f"{{ {body} }}")
             truth = {pk: raw[f"n{i}"] for i, pk in enumerate(ids)}

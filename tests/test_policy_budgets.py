@@ -39,7 +39,7 @@ def touched(monkeypatch: pytest.MonkeyPatch) -> list[Touched]:
             super().__init__()
             made.append(self)
 
-    monkeypatch.setattr("gateway.transport.http.Touched", Recorded)
+    monkeypatch.setattr("gateway.pipeline.operation.Touched", Recorded)
     return made
 
 

@@ -41,6 +41,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
         "RentalProperty": {"*": A, "checkIns": D},
         "GuestCheckIn": {"*": D},
         "Staff": {"*": A, "phone": M},
+        "Mediator": {"*": A, "phone": M},  # a mediator's phone is Staff.phone
         "DisputeParty": {"*": A, "phone": OWN, "idNumber": D},
     },
     "grid_worker": {
@@ -70,7 +71,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
         "MediationSession": {"*": A},
         "Agreement": {"*": A},
         "FollowUp": {"*": A},
-        "Mediator": {"*": A, "phone": D},
+        "Mediator": {"*": D, "name": A, "kind": A, "organisation": A, "phone": M},
         "Volunteer": {"*": A},
         "VolunteerTeam": {"*": A},
         "Patrol": {"*": A},
@@ -82,7 +83,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
         "MediationSession": {"*": A},
         "Agreement": {"*": A},
         "FollowUp": {"*": A},
-        "Mediator": {"*": A},
+        "Mediator": {"*": A, "phone": D},
         "Grid": {"*": D, "code": A, "name": A, "community": A},
         "Community": {"*": D, "code": A, "name": A, "street": A},
         "Street": {"*": D, "code": A, "name": A, "district": A},

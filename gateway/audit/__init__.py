@@ -8,7 +8,15 @@ from gateway.audit.probes import Probe, probes
 from gateway.audit.query import AuditQuery
 from gateway.audit.records import OPERATION_TYPES, Operation, audit_entry, log_only_denials, read_as
 from gateway.audit.tables import GENESIS_HASH, AuditRecord
-from gateway.audit.touched import PendingWrite, Touched, current, denied_from_errors, note_row, selected_fields
+from gateway.audit.touched import (
+    PendingWrite,
+    Touched,
+    current,
+    denied_from_errors,
+    note_lookup,
+    note_row,
+    selected_fields,
+)
 from gateway.audit.trail import AUDIT_DOMAIN, AuditEntry, AuditTrail, chain_hash, operation_hash, utc
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "denied_from_errors",
     "keyed_hash",
     "log_only_denials",
+    "note_lookup",
     "note_row",
     "operation_hash",
     "probes",

@@ -31,6 +31,8 @@ class Touched:
     rows: dict[str, set[int]] = field(default_factory=dict)
     # Set while a mutation runs: its writes commit only together with their audit record.
     write: PendingWrite | None = None
+    # One entry per budgeted look-up probe: "Query.field" or "Query.field: refused" (never the value).
+    lookups: list[str] = field(default_factory=list)
 
 
 current: contextvars.ContextVar[Touched | None] = contextvars.ContextVar("touched", default=None)
@@ -41,6 +43,13 @@ def note_row(type_name: str, pk: int) -> None:
     touched = current.get()
     if touched is not None:
         touched.rows.setdefault(type_name, set()).add(pk)
+
+
+def note_lookup(entry: str) -> None:
+    """Record one budgeted look-up probe (a no-op outside a request)."""
+    touched = current.get()
+    if touched is not None:
+        touched.lookups.append(entry)
 
 
 def selected_fields(schema: GraphQLSchema, document: DocumentNode) -> set[str]:

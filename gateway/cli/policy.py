@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from gateway.kernel import get_settings, load_registry
-from gateway.policy import UnknownTarget, explanation, load_and_check
+from gateway.policy import Attributes, UnknownTarget, explanation, load_and_check
 from gateway.schema import build_schema, visible_fields
 
 
@@ -27,7 +27,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
         print(f"warning: {len(problems)} problem(s) in {folder}; run `gateway policy check`", file=sys.stderr)
     scopes = [s.strip() for s in (args.scopes or "").split(",") if s.strip()]
     try:
-        print(explanation(policies, args.role, scopes, args.target, fields))
+        schema_for = lambda policy: build_schema(registry.domains, policy)._schema  # noqa: E731
+        attributes = Attributes.of(registry.domains)
+        print(explanation(policies, args.role, scopes, args.target, fields, schema_for, attributes))
     except UnknownTarget as error:
         print(error, file=sys.stderr)
         return 2

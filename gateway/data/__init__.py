@@ -19,7 +19,7 @@ from gateway.data.pagination import (
     root_page,
 )
 from gateway.data.reads import ColumnLike, count, fetch_rows, scoped
-from gateway.data.stats import Bucket, grouped, total
+from gateway.data.stats import Bucket, grouped, shown_total, total
 
 __all__ = [
     "After",
@@ -49,6 +49,7 @@ __all__ = [
     "root_page",
     "scoped",
     "search_text",
+    "shown_total",
     "statement_log",
     "total",
     "within",

@@ -1,4 +1,11 @@
-"""Statistics: counts grouped by a column, as the principal's row scope allows, never the rows."""
+"""Statistics: counts grouped by a column, as the principal's row scope allows, never the rows.
+
+Small counts are suppressed for a principal that may count rows but not read, in clear, the
+attribute they are grouped by (e.g. counts by age band for a role that may not see ages): a
+bucket below ``GATEWAY_MIN_GROUP_SIZE`` is null and its path is listed in
+``extensions.suppressed``. When exactly one bucket of a statistic would be suppressed, the next
+smallest goes too, so that the total cannot give it away.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,40 @@ import strawberry
 from sqlalchemy import Select, func
 
 from gateway.data.reads import ColumnLike, fetch_rows
-from gateway.kernel import Context
+from gateway.kernel import Context, Info
 
 
 @strawberry.type(description="分组计数 / one group of a statistic and its count")
 class Bucket:
     key: str = strawberry.field(description="分组 / group")
-    count: int = strawberry.field(description="数量 / count")
+    value: strawberry.Private[int]
+    hidden: strawberry.Private[bool] = False
+
+    @strawberry.field(description="数量(过小不显示,为空) / count; null when too small to be shown")
+    def count(self, info: Info) -> int | None:
+        if self.hidden:
+            note_suppressed(info)
+            return None
+        return self.value
+
+
+def note_suppressed(info: Info, *more: str) -> None:
+    path = ".".join([*(str(p) for p in info.path.as_list()), *more])
+    info.context.extensions.setdefault("suppressed", []).append(path)
+
+
+def guarded(ctx: Context, attribute: str) -> int | None:
+    """The smallest group this principal may be shown, when counts by ``attribute`` are guarded."""
+    policy = ctx.policy
+    if policy is None or not policy.enforce:
+        return None
+    type_name, _, field_name = attribute.partition(".")
+    if field_name and policy.access(type_name, field_name) == "allowed":
+        return None
+    rule = policy.rule(type_name)
+    if not field_name and rule is not None and (rule.fields is None or rule.fields - {"id"} or rule.masked):
+        return None  # a total of rows the principal may list
+    return ctx.settings.min_group_size
 
 
 async def grouped(
@@ -23,16 +57,42 @@ async def grouped(
     model: type[Any],
     stmt: Select[Any],
     column: ColumnLike,
+    attribute: str,
     label: Callable[[Any], str] = str,
 ) -> list[Bucket]:
-    """Counts of ``stmt``'s rows per value of ``column``, relabelled and merged by ``label``."""
+    """Counts of ``stmt``'s rows per value of ``column`` (the attribute ``Type.field`` it shows),
+    relabelled and merged by ``label``; small ones suppressed where ``guarded`` says so."""
     counted: Any = stmt.with_only_columns(column, func.count(model.id)).group_by(column).order_by(None)
     merged: dict[str, int] = {}
     for value, n in await fetch_rows(ctx, model, counted):
         key = label(value)
         merged[key] = merged.get(key, 0) + int(n)
-    return [Bucket(key=k, count=n) for k, n in sorted(merged.items())]
+    buckets = [Bucket(key=k, value=n) for k, n in sorted(merged.items())]
+    smallest = guarded(ctx, attribute)
+    if smallest is not None:
+        _suppress(buckets, smallest)
+    return buckets
+
+
+def _suppress(buckets: list[Bucket], smallest: int) -> None:
+    for bucket in buckets:
+        bucket.hidden = 0 < bucket.value < smallest
+    hidden = [b for b in buckets if b.hidden]
+    shown = sorted((b for b in buckets if not b.hidden), key=lambda b: b.value)
+    if len(hidden) == 1 and shown:
+        shown[0].hidden = True
 
 
 def total(buckets: Iterable[Bucket]) -> int:
-    return sum(b.count for b in buckets)
+    return sum(b.value for b in buckets)
+
+
+def shown_total(info: Info, buckets: list[Bucket], attribute: str) -> int | None:
+    """The total of a statistic's buckets: null (and listed) when the principal may not list
+    the rows of ``attribute`` (a type name) and the total is itself a small group."""
+    n = total(buckets)
+    smallest = guarded(info.context, attribute)
+    if smallest is not None and 0 < n < smallest:
+        note_suppressed(info, "total")
+        return None
+    return n

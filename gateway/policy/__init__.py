@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+from gateway.policy.attributes import (
+    COMPUTED_FROM,
+    READS,
+    TESTS,
+    Attributes,
+    attribute,
+    field_access,
+    reads_in_clear,
+)
+from gateway.policy.budget import BUDGETS, LookupBudgets, RateLimited
 from gateway.policy.check import load_and_check
 from gateway.policy.describe import UnknownTarget, explain, explanation
 from gateway.policy.masks import MASKS
-from gateway.policy.model import ENGINE_GOVERNED, MutationRule, Policy, PolicySet, load_policies
+from gateway.policy.model import ENGINE_GOVERNED, LookupRule, MutationRule, Policy, PolicySet, load_policies
 from gateway.policy.rows import OUTSIDE, PolicyScope
 
 __all__ = [
+    "BUDGETS",
+    "COMPUTED_FROM",
     "ENGINE_GOVERNED",
     "MASKS",
     "OUTSIDE",
+    "READS",
+    "TESTS",
+    "Attributes",
+    "LookupBudgets",
+    "LookupRule",
     "MutationRule",
     "Policy",
     "PolicyScope",
     "PolicySet",
+    "RateLimited",
     "UnknownTarget",
+    "attribute",
     "explain",
     "explanation",
+    "field_access",
     "load_and_check",
     "load_policies",
+    "reads_in_clear",
 ]

@@ -7,13 +7,18 @@ caller, so unlike GraphQL errors they may name the closest real type or field.
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.private import is_private
 
 from gateway.kernel import Domain, graphql_name
+from gateway.policy.attributes import COMPUTED_FROM, READS, TESTS, Attributes, attribute, field_name_of
 from gateway.policy.masks import MASKS
 from gateway.policy.model import (
     ENGINE_GOVERNED,
@@ -35,8 +40,14 @@ def check_policies(
     full_schema_fields: Mapping[str, set[str]],
     tables: Mapping[str, type[Any]],
     known_roles: Iterable[str],
+    attributes: Attributes | None = None,
+    lookups: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Every problem of every policy, in file and line order; empty when all is well."""
+    """Every problem of every policy, in file and line order; empty when all is well.
+
+    With ``attributes``, also what the code declares a field reads; with ``lookups`` (root
+    field name → its Strawberry field), what a budgeted look-up may name.
+    """
     known = set(known_roles)
     problems: list[Problem] = []
     for role, policy in policies.roles.items():
@@ -47,6 +58,11 @@ def check_policies(
         for type_name, rule in policy.types.items():
             problems += _check_type(policy, type_name, rule, full_schema_fields, tables, governed)
         problems += _check_mutations(policy, full_schema_fields.get("Mutation", set()))
+        problems += _check_lookups(policy, lookups, full_schema_fields.get("Query", set()))
+        if attributes is not None:
+            problems += _check_copies(policy, attributes)
+    if attributes is not None:
+        problems += reads_problems(attributes)
     problems.sort(key=lambda p: (p[0].file, p[0].line))
     return [f"{at}: {message}" for at, message in problems]
 
@@ -80,7 +96,116 @@ def load_and_check(
         # A file removed or half-written while being read.
         return None, [f"{folder}: {error}"]
     tables = {name: model for d in domains for name, (model, _) in d.types.items()}
-    return policies, check_policies(policies, full_schema_fields, tables, known_roles)
+    attributes = Attributes.of(domains)
+    roots = {field_name_of(f): f for d in domains for f in d.query.__strawberry_definition__.fields}
+    return policies, check_policies(policies, full_schema_fields, tables, known_roles, attributes, roots)
+
+
+def _check_lookups(policy: Policy, roots: Mapping[str, Any] | None, query_fields: set[str]) -> list[Problem]:
+    at = policy.source or Located("?", 1)
+    problems: list[Problem] = []
+    for name in policy.lookups:
+        if name not in query_fields:
+            problems.append((at, f"unknown look-up {name!r}{closest(name, query_fields)}"))
+        elif roots is not None and name in roots and not any(TESTS in a.metadata for a in roots[name].arguments):
+            problems.append((at, f"look-up {name} tests no attribute, so a budget would not apply to it"))
+    return problems
+
+
+def _check_copies(policy: Policy, attributes: Attributes) -> list[Problem]:
+    """A rule written for a field that reads another type's attribute would be ignored: say where it goes."""
+    problems: list[Problem] = []
+    for (type_name, field_name), (home_type, home_field) in sorted(attributes.copies().items()):
+        rule = policy.rule(type_name)
+        if rule is None:
+            continue
+        listed = (rule.fields or frozenset()) | rule.deny | set(rule.masked) | rule.own_area_only
+        if field_name in listed:
+            at = rule.where.get(field_name) or _start(policy)
+            problems.append(
+                (
+                    at,
+                    f"{type_name}.{field_name} reads {home_type}.{home_field}: its rule is the one written for "
+                    f"{home_type}.{home_field}; remove it here",
+                )
+            )
+    return problems
+
+
+def _is_link(field: Any) -> bool:
+    field_type = field.type
+    while True:
+        if isinstance(field_type, StrawberryOptional | StrawberryList):
+            field_type = field_type.of_type
+        elif isinstance(field_type, LazyType):
+            field_type = field_type.resolve_type()
+        else:
+            return has_object_definition(field_type)
+
+
+def _where(cls: type[Any]) -> Located:
+    try:
+        return Located(
+            str(Path(inspect.getsourcefile(cls) or cls.__module__).relative_to(Path.cwd())),
+            inspect.getsourcelines(cls)[1],
+        )
+    except (OSError, TypeError, ValueError):
+        return Located(cls.__module__, 1)
+
+
+def _undeclared(attributes: Attributes, type_name: str, field: Any, personal: list[str]) -> str | None:
+    """What is wrong with what one field of a governed type declares it reads, if anything."""
+    name = field_name_of(field)
+    if name == "id" or is_private(field.type) or _is_link(field):
+        return None
+    table = attributes.models[type_name].__tablename__
+    columns = attributes.columns[type_name]
+    if READS in field.metadata:
+        home = attribute(field.metadata[READS])
+        if home[1] in attributes.columns.get(home[0], set()) or home in attributes.computed:
+            return None
+        return f"{type_name}.{name} reads {field.metadata[READS]}, which is no attribute of a governed type"
+    if COMPUTED_FROM in field.metadata:
+        unknown = [c for c in field.metadata[COMPUTED_FROM] if graphql_name(c) not in columns]
+        return f"{type_name}.{name} is computed from {', '.join(unknown)}, not columns of {table}" if unknown else None
+    if name in columns:
+        return None
+    holds = f"; {table} holds personal columns ({', '.join(personal)})" if personal else ""
+    return (
+        f"{type_name}.{name} is not a column of {table} and declares nothing it reads, "
+        f"so no rule covers it{holds}: declare READS or COMPUTED_FROM"
+    )
+
+
+def reads_problems(attributes: Attributes) -> list[Problem]:
+    """Fields no rule can cover: a value read but not declared, or declared wrong.
+
+    Every value field of a type backed by a table is a column of that table (its rule is the
+    column's), declares the columns it is computed from (``COMPUTED_FROM``: a rule of its own),
+    or declares the attribute it reads (``READS``). Anything else could show a personal column
+    that no rule governs.
+    """
+    problems: list[Problem] = []
+    for type_name, model in sorted(attributes.models.items()):
+        cls = attributes.classes[type_name]
+        at = _where(cls)
+        columns = attributes.columns[type_name]
+        personal = sorted(attributes.sensitive[type_name])
+        for column, reference in getattr(model, "__reads__", {}).items():
+            home_type, home_field = attribute(reference)
+            if graphql_name(column) not in columns:
+                problems.append(
+                    (at, f"{model.__tablename__}.__reads__ names {column!r}, which is not one of its columns")
+                )
+            elif home_field not in attributes.columns.get(home_type, set()):
+                problems.append(
+                    (at, f"{type_name}.{graphql_name(column)} reads {reference}, which is no column of a governed type")
+                )
+        for field in cls.__strawberry_definition__.fields:
+            message = _undeclared(attributes, type_name, field, personal)
+            if message is not None:
+                problems.append((at, message))
+    return problems
 
 
 def closest(name: str, choices: Iterable[str]) -> str:

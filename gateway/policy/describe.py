@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from graphql import (
+    GraphQLInputObjectType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_named_type,
+    is_non_null_type,
+)
+
+from gateway.policy.attributes import TESTS, Attributes, field_access, reads_in_clear
 from gateway.policy.check import closest
 from gateway.policy.masks import MASKS
 from gateway.policy.model import Access, Located, Policy, PolicySet, TypeRule
+
+# A policy's own schema (None: the full schema), for what the policy alone cannot say: root
+# fields, arguments, fields that follow from other grants.
+SchemaFor = Callable[[Policy | None], GraphQLSchema]
 
 # Made-up values, to show what a mask leaves.
 SAMPLES = {"id_number": "120101199001011234", "phone": "13812345678", "name": "张晓明"}
@@ -37,10 +52,12 @@ def explain(
     scopes: Sequence[str],
     target: str,
     full_schema_fields: Mapping[str, set[str]],
+    schema_for: SchemaFor | None = None,
+    attributes: Attributes | None = None,
 ) -> str:
     """The explanation, or what was not understood."""
     try:
-        return explanation(policies, role, scopes, target, full_schema_fields)
+        return explanation(policies, role, scopes, target, full_schema_fields, schema_for, attributes)
     except UnknownTarget as error:
         return str(error)
 
@@ -51,8 +68,16 @@ def explanation(
     scopes: Sequence[str],
     target: str,
     full_schema_fields: Mapping[str, set[str]],
+    schema_for: SchemaFor | None = None,
+    attributes: Attributes | None = None,
 ) -> str:
-    """As ``explain``, raising UnknownTarget for what it does not know."""
+    """As ``explain``, raising UnknownTarget for what it does not know.
+
+    With ``schema_for`` (a policy's own schema), fields of types no policy names (root fields,
+    statistics) are explained from the schema the role actually gets, and a field's arguments
+    are listed; with ``attributes``, a field reading another type's attribute is explained by
+    that attribute's rule.
+    """
     type_name, _, field_name = target.partition(".")
     fields = full_schema_fields.get(type_name)
     if fields is None:
@@ -62,14 +87,25 @@ def explanation(
     policy, grants, who = _chosen(policies, role, scopes)
     rule = policy.rule(type_name)
     lines = [f"{target} for {who} (policy version {policies.version})"]
-    if field_name:
-        access = policy.access(type_name, field_name)
+    governed = type_name in (attributes.governed if attributes is not None else set(policies_types(policies)))
+    if field_name and not governed and schema_for is not None:
+        lines += _from_schema(policy, type_name, field_name, schema_for, attributes)
+    elif field_name:
+        home = attributes.home(type_name, field_name) if attributes is not None else (type_name, field_name)
+        access = field_access(policy, attributes, type_name, field_name)
         lines.append(VERDICTS[access])
+        if home != (type_name, field_name):
+            lines.append(f"  reads {home[0]}.{home[1]}: the rule written for {home[0]}.{home[1]} governs it")
+            if policy.rule(type_name) is None:
+                lines.append(f"  {type_name} itself is not granted")
         for grant in grants:
-            why = _why(grant, type_name, field_name)
+            why = _why(grant, *home)
             lines.append(f"  why: {why}" if len(grants) == 1 else f"  {grant.name}: {why}")
-        if access == "masked" and rule is not None:
-            lines.append(f"  {_example(rule.masked[field_name])}")
+        home_rule = policy.rule(home[0])
+        if access == "masked" and home_rule is not None:
+            lines.append(f"  {_example(home_rule.masked[home[1]])}")
+        if schema_for is not None and access != "denied":
+            lines += _arguments(policy, type_name, field_name, schema_for)
     else:
         lines += _type_summary(policy, grants, type_name, fields)
     if rule is not None:
@@ -77,6 +113,102 @@ def explanation(
     if not policy.enforce:
         lines.append("log-only (enforce: false): nothing is hidden or masked; what the policy denies is only audited")
     return "\n".join(lines)
+
+
+def policies_types(policies: PolicySet) -> set[str]:
+    """Every type some policy names: those a policy governs, when the tables are not at hand."""
+    return {name for p in (*policies.roles.values(), *policies.scopes.values()) for name in p.types}
+
+
+def _from_schema(
+    policy: Policy, type_name: str, field_name: str, schema_for: SchemaFor, attributes: Attributes | None
+) -> list[str]:
+    """A field of a type no policy names (a root field, a statistic): present where it follows from grants."""
+    own = schema_for(policy).type_map.get(type_name)
+    if not isinstance(own, GraphQLObjectType) or field_name not in own.fields:
+        full = schema_for(None).type_map[type_name]
+        assert isinstance(full, GraphQLObjectType)
+        lines = ["denied (absent from the schema)"]
+        lines += [f"  why: {reason}" for reason in _absent_because(policy, full.fields[field_name], attributes)]
+        return lines
+    lines = ["allowed"]
+    if type_name == "Query":
+        lookup = policy.lookup(field_name)
+        rest = schema_for(None).type_map[type_name]
+        assert isinstance(rest, GraphQLObjectType)
+        tested = [t for a in rest.fields[field_name].args.values() for t in _tests(a)]
+        if lookup is not None and tested and not reads_in_clear(policy, attributes, tested):
+            lines.append(
+                f"  a look-up by a value read masked, granted under lookups: {lookup.budget} probes an hour per "
+                "principal, each alias and list element spending one (RATE_LIMITED beyond), each audited"
+            )
+    target = get_named_type(own.fields[field_name].type)
+    lines.append(f"  returns {target.name}, as the policy grants its fields")
+    return lines + _arguments(policy, type_name, field_name, schema_for)
+
+
+def _absent_because(policy: Policy, field: Any, attributes: Attributes | None) -> list[str]:
+    definition = (field.extensions or {}).get("strawberry-definition")
+    metadata: Mapping[str, Any] = getattr(definition, "metadata", None) or {}
+    reasons = []
+    counted = metadata.get("counts")
+    if counted is not None:
+        rule = policy.rule(counted)
+        if rule is None or not rule.aggregate:
+            reasons.append(f"it counts {counted}, and counts of {counted} are not open (aggregate)")
+    for required in metadata.get("requires", ()):
+        if not reads_in_clear(policy, attributes, [required]) and policy.rule(required.partition(".")[0]) is None:
+            reasons.append(f"it requires {required}, which is not granted")
+    for name, argument in field.args.items():
+        tested = _tests(argument)
+        if tested and is_non_null_type(argument.type) and not reads_in_clear(policy, attributes, tested):
+            reasons.append(
+                f"its required argument {name} tests {', '.join(tested)}, not read in clear (and no lookups: grant)"
+            )
+    target = _listed(get_named_type(field.type))
+    if attributes is not None and target in attributes.governed and policy.rule(target) is None:
+        reasons.append(f"it leads to {target}, which the policy does not grant")
+    return reasons or ["it leads only to what the policy does not grant"]
+
+
+def _listed(named: GraphQLNamedType) -> str:
+    return named.name.removesuffix("Connection")
+
+
+def _tests(argument: Any) -> list[str]:
+    definition = (argument.extensions or {}).get("strawberry-definition")
+    return list(getattr(definition, "metadata", {}).get(TESTS, ()))
+
+
+def _arguments(policy: Policy, type_name: str, field_name: str, schema_for: SchemaFor) -> list[str]:
+    """The arguments the role has on this field, input fields spelled out, and those it lacks, with why."""
+    full_type = schema_for(None).type_map.get(type_name)
+    own_type = schema_for(policy).type_map.get(type_name)
+    if not isinstance(full_type, GraphQLObjectType) or not isinstance(own_type, GraphQLObjectType):
+        return []
+    full, own = full_type.fields[field_name], own_type.fields.get(field_name)
+    if not full.args:
+        return []
+    has = own.args if own is not None else {}
+    lines = ["arguments:"]
+    for name, argument in full.args.items():
+        if name not in has:
+            lines.append(
+                f"  {name}: absent — tests {', '.join(_tests(argument)) or 'what is not granted'}, not read in clear"
+            )
+            continue
+        named = get_named_type(has[name].type)
+        if isinstance(named, GraphQLInputObjectType):
+            full_input = get_named_type(argument.type)
+            assert isinstance(full_input, GraphQLInputObjectType)
+            present = ", ".join(named.fields) or "-"
+            lines.append(f"  {name}: {named.name} {{{present}}}")
+            for inner, inner_field in full_input.fields.items():
+                if inner not in named.fields:
+                    lines.append(f"    {inner}: absent — tests {', '.join(_tests(inner_field))}, not read in clear")
+        else:
+            lines.append(f"  {name}: {named.name}")
+    return lines
 
 
 def _chosen(policies: PolicySet, role: str | None, scopes: Sequence[str]) -> tuple[Policy, list[Policy], str]:

@@ -96,6 +96,17 @@ class MutationRule:
 
 
 @dataclass(frozen=True)
+class LookupRule:
+    """An exact look-up granted by name to a role that does not read the tested value in clear.
+
+    Every probe (each alias, each element of a list argument) spends one of ``budget``
+    look-ups per principal per hour; see ``gateway.policy.budget``.
+    """
+
+    budget: int
+
+
+@dataclass(frozen=True)
 class Policy:
     """What one role, or one set of partner scopes, may see."""
 
@@ -105,9 +116,14 @@ class Policy:
     description: str = ""
     source: Located | None = None
     mutations: Mapping[str, MutationRule] = field(default_factory=dict)
+    # Root look-ups granted with a budget (by root field name), e.g. residentByIdNumber.
+    lookups: Mapping[str, LookupRule] = field(default_factory=dict)
 
     def mutation(self, name: str) -> MutationRule | None:
         return self.mutations.get(name)
+
+    def lookup(self, name: str) -> LookupRule | None:
+        return self.lookups.get(name)
 
     def rule(self, type_name: str) -> TypeRule | None:
         return self.types.get(type_name)
@@ -135,7 +151,14 @@ class PolicySet:
                 types[name] = types[name].merged(rule) if name in types else rule
         enforce = all(self.scopes[s].enforce for s in chosen)
         mutations = {name: rule for s in chosen for name, rule in self.scopes[s].mutations.items()}
-        return Policy(name="scopes:" + "+".join(chosen), types=types, enforce=enforce, mutations=mutations)
+        lookups: dict[str, LookupRule] = {}
+        for scope in chosen:
+            for name, lookup in self.scopes[scope].lookups.items():
+                known = lookups.get(name)
+                lookups[name] = lookup if known is None or lookup.budget > known.budget else known
+        return Policy(
+            name="scopes:" + "+".join(chosen), types=types, enforce=enforce, mutations=mutations, lookups=lookups
+        )
 
 
 class PolicyError(Exception):
@@ -227,7 +250,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     if len(kinds) != 1:
         raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
     kind = kinds[0]
-    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations"}
+    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations", "lookups"}
     if unknown:
         key = sorted(unknown)[0]
         raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
@@ -243,6 +266,8 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
             problems += error.problems
     mutations, mutation_problems = _mutation_rules(raw.get("mutations") or {}, file, lines)
     problems += mutation_problems
+    lookups, lookup_problems = _lookup_rules(raw.get("lookups") or {}, file, lines)
+    problems += lookup_problems
     if problems:
         raise PolicyError(problems)
     key = str(raw[kind])
@@ -253,6 +278,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         description=str(raw.get("description", "")),
         source=Located(file, lines.get((kind,), 1)),
         mutations=mutations,
+        lookups=lookups,
     )
     return kind, key, policy
 
@@ -279,6 +305,21 @@ def _mutation_rules(
             problems.append(f"{at}: presets must map an input field to a principal value")
             continue
         rules[str(name)] = MutationRule(check=check, presets={str(k): str(v) for k, v in presets.items()})
+    return rules, problems
+
+
+def _lookup_rules(raw: Any, file: str, lines: dict[tuple[str, ...], int]) -> tuple[dict[str, LookupRule], list[str]]:
+    if not isinstance(raw, dict):
+        return {}, [f"{file}:{lines.get(('lookups',), 1)}: lookups must map a root look-up to its budget"]
+    rules: dict[str, LookupRule] = {}
+    problems: list[str] = []
+    for name, body in raw.items():
+        at = f"{file}:{lines.get(('lookups', name), 1)}"
+        budget = body.get("budget") if isinstance(body, dict) and set(body) == {"budget"} else None
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+            problems.append(f"{at}: look-up {name} takes `budget:` only, a positive whole number of probes an hour")
+            continue
+        rules[str(name)] = LookupRule(budget=budget)
     return rules, problems
 
 

@@ -4,7 +4,9 @@ Both are SQL: the row filter joins the WHERE clause of every statement, and mask
 columns in the SELECT list, so neither a hidden row nor a raw masked value leaves the database.
 
 A table says where its rows lie with ``__area__``: the name of its grid-id column, or
-``(foreign_key, ParentTable)`` for a row that lies wherever its parent lies.
+``(foreign_key, ParentTable)`` for a row that lies wherever its parent lies. A column holding
+another type's attribute (``__reads__ = {"phone": "Staff.phone"}``) is masked, or withheld, by
+that attribute's rule (see ``gateway.policy.attributes``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, not_, select, true
+from sqlalchemy import ColumnElement, case, false, not_, null, select, true
 
 from gateway.auth import Principal
 from gateway.kernel import graphql_name, plain_columns
+from gateway.policy.attributes import attribute, mask_of
 from gateway.policy.masks import MASKS
-from gateway.policy.model import Policy, TypeRule
+from gateway.policy.model import Access, Policy, TypeRule
 
 OUTSIDE = "gw_outside_own_area"
 
@@ -63,24 +66,42 @@ class PolicyScope:
         return in_grids(model, grids)
 
     def columns(self, model: type[Any], principal: Principal) -> list[ColumnElement[Any]]:
-        _, rule = self._rule(model)
-        if rule is None or not (rule.masked or rule.own_area_only):
+        name, rule = self.type_names.get(model), self._rule(model)[1]
+        reads: Mapping[str, str] = getattr(model, "__reads__", {})
+        if name is None or rule is None or not (rule.masked or rule.own_area_only or reads):
             return plain_columns(model)
         names = _field_names(model)
         own = principal.area.grid_ids
-        inside = None if own is None or not has_area(model) or not rule.own_area_only else in_grids(model, own)
+        decided = {c.key: self._column(name, names[c.key], reads.get(c.key)) for c in model.__table__.columns}
+        for key in reads:
+            if decided[key][0] == "own_area_only" and not has_area(model):
+                decided[key] = ("denied", None)  # a row-dependent rule needs rows that lie in an area
+        row_dependent = any(access == "own_area_only" for access, _ in decided.values())
+        inside = None if own is None or not has_area(model) or not row_dependent else in_grids(model, own)
         columns: list[ColumnElement[Any]] = []
         for column in model.__table__.columns:
-            field = names.get(column.key, column.key)
+            access, mask = decided[column.key]
             expression: ColumnElement[Any] = column
-            if field in rule.masked:
-                expression = MASKS[rule.masked[field]].sql(column, model.__table__)
-            elif field in rule.own_area_only and inside is not None:
+            if mask is not None:
+                expression = MASKS[mask].sql(column, model.__table__)
+            elif access == "own_area_only" and inside is not None:
                 expression = case((inside, column), else_=None)
+            elif access == "denied" and column.key in reads:
+                # Another type's attribute this reader may not read: never fetched at all.
+                expression = null()
             columns.append(expression.label(column.key))
         if inside is not None:
             columns.append(not_(inside).label(OUTSIDE))
         return columns
+
+    def _column(self, type_name: str, field_name: str, reads: str | None) -> tuple[Access, str | None]:
+        """A column's access and mask: its own type's rule, or the rule of the attribute it holds."""
+        home = attribute(reads) if reads else (type_name, field_name)
+        rule = self.policy.rule(home[0])
+        if rule is None or self.policy.rule(type_name) is None:
+            return "denied", None
+        access = rule.access(home[1])
+        return access, mask_of(self.policy, home) if access == "masked" else None
 
     def page_limit(self, model: type[Any]) -> int | None:
         _, rule = self._rule(model)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from gateway.policy import COMPUTED_FROM, READS, TESTS
 from gateway.schema.assembly import build_schema, export_sdl
 from gateway.schema.node import Node, from_row, node_fetcher
 from gateway.schema.per_policy import COUNTS, REQUIRES, SHOWN_WHEN, visible_fields
 
 __all__ = [
+    "COMPUTED_FROM",
     "COUNTS",
+    "READS",
     "REQUIRES",
     "SHOWN_WHEN",
+    "TESTS",
     "Node",
     "build_schema",
     "export_sdl",

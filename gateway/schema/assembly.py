@@ -10,10 +10,10 @@ from graphql import GraphQLResolveInfo
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
-from gateway.audit import AuditQuery
+from gateway.audit import AuditQuery, note_lookup
 from gateway.data import decode_id
 from gateway.kernel import Domain, Info
-from gateway.policy import ENGINE_GOVERNED, OUTSIDE, Policy
+from gateway.policy import BUDGETS, ENGINE_GOVERNED, OUTSIDE, Attributes, LookupRule, Policy, RateLimited, field_access
 from gateway.schema.me import Me
 from gateway.schema.node import Node
 from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
@@ -60,7 +60,8 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> Pol
     grants = None
     if policy is not None:
         governed = frozenset({*ENGINE_GOVERNED, *(name for d in domains for name in d.types)})
-        grants = Grants(policy, governed, NameConverter())
+        attributes = Attributes.of(domains)
+        grants = Grants(policy, governed, NameConverter(), attributes)
         # A root type with nothing granted is left out: GraphQL forbids an empty one.
         roots = {k: v for k, v in roots.items() if v is not None and grants.type_visible(v.__strawberry_definition__)}
     schema = PolicySchema(query=query, grants=grants, **{k: v for k, v in roots.items() if v is not None})
@@ -68,14 +69,37 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> Pol
         named = schema._schema.type_map.get(name)
         if named is not None:
             named.description = description
-    if policy is not None:
-        wrap_resolvers(schema, lambda t, f, resolve: _reporting_redaction(resolve, policy, t, f))
+    if policy is not None and grants is not None:
+        wrap_resolvers(schema, lambda t, f, resolve: _reporting_redaction(resolve, policy, attributes, t, f))
+        budgeted = grants.budgeted
+        wrap_resolvers(
+            schema, lambda t, f, resolve: _spending(resolve, *budgeted[f]) if t == "Query" and f in budgeted else None
+        )
     return schema
 
 
-def _reporting_redaction(resolve: Resolver, policy: Policy, type_name: str, field_name: str) -> Resolver | None:
+def _spending(resolve: Resolver, rule: LookupRule, spending: frozenset[str]) -> Resolver:
+    """A budgeted look-up: every probe spends the principal's budget; past it, RATE_LIMITED and nothing."""
+
+    def resolve_spending(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        field = f"{info.parent_type.name}.{info.field_name}"
+        probes = sum(len(v) if isinstance(v, list) else 1 for k, v in args.items() if k in spending and v is not None)
+        key = (info.context.principal.id, field)
+        for _ in range(max(probes, 1)):
+            if not BUDGETS.spend(key, rule.budget):
+                note_lookup(f"{field}: refused")
+                raise RateLimited(f"{field}: look-up budget of {rule.budget} an hour is spent", budget=rule.budget)
+            note_lookup(field)
+        return resolve(source, info, **args)
+
+    return resolve_spending
+
+
+def _reporting_redaction(
+    resolve: Resolver, policy: Policy, attributes: Attributes, type_name: str, field_name: str
+) -> Resolver | None:
     """For a field shown only on rows in the reader's own area: note where it was withheld."""
-    if policy.access(type_name, field_name) != "own_area_only":
+    if field_access(policy, attributes, type_name, field_name) != "own_area_only":
         return None
 
     def resolve_noting(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -59,6 +60,9 @@ class DisputeParty(DisputeBase):
 class Mediator(DisputeBase):
     __tablename__ = "mediator"
     __sensitive__ = ("phone",)
+    # A mediator's phone is a mediation worker's phone (for staff mediators, a copy of the staff
+    # record's): one rule, Staff.phone, governs it wherever it is read.
+    __reads__: ClassVar[dict[str, str]] = {"phone": "Staff.phone"}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(24))

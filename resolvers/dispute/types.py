@@ -11,7 +11,7 @@ import strawberry
 
 from gateway.data import DateRange, load_each, load_many, load_one
 from gateway.kernel import Info
-from gateway.schema import Node, from_row
+from gateway.schema import TESTS, Node, from_row
 from resolvers.dispute import tables as t
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.lookups import grid_by_id, staff_by_id
@@ -59,10 +59,20 @@ class PartyRole(Enum):
 @strawberry.input(description="纠纷筛选 / dispute filter")
 class DisputeFilter:
     area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
-    status: list[DisputeStatus] | None = strawberry.field(default=None, description="状态(任一) / any of these")
-    category: DisputeCategory | None = strawberry.field(default=None, description="类别 / category")
-    reported: DateRange | None = strawberry.field(default=None, description="上报日期 / date reported")
-    search: str | None = strawberry.field(default=None, description="标题或编号包含 / title or code contains")
+    status: list[DisputeStatus] | None = strawberry.field(
+        default=None, description="状态(任一) / any of these", metadata={TESTS: ["Dispute.status"]}
+    )
+    category: DisputeCategory | None = strawberry.field(
+        default=None, description="类别 / category", metadata={TESTS: ["Dispute.category"]}
+    )
+    reported: DateRange | None = strawberry.field(
+        default=None, description="上报日期 / date reported", metadata={TESTS: ["Dispute.reportedAt"]}
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="标题或编号包含 / title or code contains",
+        metadata={TESTS: ["Dispute.title", "Dispute.code"]},
+    )
 
 
 @strawberry.type(description="纠纷当事人 / party to a dispute")

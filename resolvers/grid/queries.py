@@ -9,6 +9,7 @@ from sqlalchemy import Select, or_, select
 
 from gateway.data import After, Connection, First, PageArgs, contains, decode_pk, load_one, root_page, search_text
 from gateway.kernel import Context, Info
+from gateway.schema import TESTS
 from resolvers.grid import tables as t
 from resolvers.grid.area import AreaFilter, grids_in_area
 from resolvers.grid.types import (
@@ -29,14 +30,24 @@ from resolvers.grid.types import (
 @strawberry.input(description="网格筛选 / grid filter")
 class GridFilter:
     area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
-    risk_colour: RiskColour | None = strawberry.field(default=None, description="风险颜色 / risk colour")
-    search: str | None = strawberry.field(default=None, description="名称或编码包含 / name or code contains")
+    risk_colour: RiskColour | None = strawberry.field(
+        default=None, description="风险颜色 / risk colour", metadata={TESTS: ["Grid.riskColour"]}
+    )
+    search: str | None = strawberry.field(
+        default=None, description="名称或编码包含 / name or code contains", metadata={TESTS: ["Grid.name", "Grid.code"]}
+    )
 
 
 @strawberry.input(description="警格筛选 / police grid filter")
 class PoliceGridFilter:
-    district_id: strawberry.ID | None = strawberry.field(default=None, description="区 / district ID")
-    search: str | None = strawberry.field(default=None, description="名称或编码包含 / name or code contains")
+    district_id: strawberry.ID | None = strawberry.field(
+        default=None, description="区 / district ID", metadata={TESTS: ["PoliceGrid.station"]}
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="名称或编码包含 / name or code contains",
+        metadata={TESTS: ["PoliceGrid.name", "PoliceGrid.code"]},
+    )
 
 
 def grid_select(filter: GridFilter | None) -> Select[Any]:
@@ -72,7 +83,10 @@ class GridQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        district_id: Annotated[strawberry.ID | None, strawberry.argument(description="区 / district ID")] = None,
+        district_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="区 / district ID", metadata={TESTS: ["Street.district"]}),
+        ] = None,
     ) -> Connection[Street]:
         stmt = select(t.Street)
         if district_id is not None:
@@ -85,7 +99,10 @@ class GridQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        street_id: Annotated[strawberry.ID | None, strawberry.argument(description="街道 / street ID")] = None,
+        street_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="街道 / street ID", metadata={TESTS: ["Community.street"]}),
+        ] = None,
     ) -> Connection[Community]:
         stmt = select(t.Community)
         if street_id is not None:

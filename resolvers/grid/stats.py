@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.data import Bucket, grouped, total
+from gateway.data import Bucket, grouped, shown_total
 from gateway.kernel import Info
 from gateway.schema import COUNTS
 from resolvers.grid import tables as t
@@ -16,7 +16,7 @@ from resolvers.grid.queries import GridFilter, grid_select
 
 @strawberry.type(description="网格统计 / grid statistics")
 class GridStats:
-    total: int = strawberry.field(description="网格数 / number of grids")
+    total: int | None = strawberry.field(description="网格数(过小不显示) / number of grids; null when too small")
     by_risk_colour: list[Bucket] = strawberry.field(description="按风险颜色 / by risk colour")
 
 
@@ -27,5 +27,5 @@ class GridStatsQuery:
         self, info: Info, area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None
     ) -> GridStats:
         stmt = grid_select(GridFilter(area=area))
-        colours = await grouped(info.context, t.Grid, stmt, t.Grid.risk_colour)
-        return GridStats(total=total(colours), by_risk_colour=colours)
+        colours = await grouped(info.context, t.Grid, stmt, t.Grid.risk_colour, "Grid.riskColour")
+        return GridStats(total=shown_total(info, colours, "Grid"), by_risk_colour=colours)

@@ -9,7 +9,7 @@ import strawberry
 
 from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.kernel import Info
-from gateway.schema import Node, from_row
+from gateway.schema import COMPUTED_FROM, Node, from_row
 from resolvers.grid import tables as t
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class PoliceGrid(Node):
     name: str = strawberry.field(description="名称 / name")
     station_id: strawberry.Private[int]
 
-    @strawberry.field(description="所属派出所 / police station")
+    @strawberry.field(description="所属派出所 / police station", metadata={COMPUTED_FROM: ["station_id"]})
     async def station(self, info: Info) -> str | None:
         row = await load_one(info.context, t.PoliceStation, self.station_id)
         return None if row is None else row.name

@@ -21,7 +21,7 @@ from gateway.data import (
     within,
 )
 from gateway.kernel import BadUserInput, Context, Info
-from gateway.schema import REQUIRES, from_row
+from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.grid.types import FilterArg
 from resolvers.population import idnumber
@@ -84,7 +84,11 @@ def _key(filter: Any) -> str:
 @strawberry.input(description="户筛选 / household filter")
 class HouseholdFilter:
     area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
-    search: str | None = strawberry.field(default=None, description="户号或地址包含 / number or address contains")
+    search: str | None = strawberry.field(
+        default=None,
+        description="户号或地址包含 / number or address contains",
+        metadata={TESTS: ["Household.number", "Household.address"]},
+    )
 
 
 @strawberry.type
@@ -108,13 +112,14 @@ class PopulationQuery:
         row = await load_one(info.context, t.Resident, decode_pk(id, "Resident"))
         return None if row is None else resident(row)
 
-    @strawberry.field(
-        description="按身份证号查居民 / one resident by citizen ID number", metadata={REQUIRES: ["Resident.idNumber"]}
-    )
+    @strawberry.field(description="按身份证号查居民 / one resident by citizen ID number")
     async def resident_by_id_number(
         self,
         info: Info,
-        id_number: Annotated[str, strawberry.argument(description="身份证号 / citizen ID number")],
+        id_number: Annotated[
+            str,
+            strawberry.argument(description="身份证号 / citizen ID number", metadata={TESTS: ["Resident.idNumber"]}),
+        ],
     ) -> Resident | None:
         number = valid_id_number(id_number, "idNumber")
         row = await load_one(info.context, t.Resident, number, t.Resident.id_number)
@@ -175,7 +180,10 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        status: Annotated[DogLicenceStatus | None, strawberry.argument(description="状态 / status")] = None,
+        status: Annotated[
+            DogLicenceStatus | None,
+            strawberry.argument(description="状态 / status", metadata={TESTS: ["DogLicence.status"]}),
+        ] = None,
         area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
     ) -> Connection[DogLicence]:
         stmt = select(t.DogLicence)

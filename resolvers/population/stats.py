@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import extract, select
 
-from gateway.data import Bucket, grouped, total
+from gateway.data import Bucket, grouped, shown_total
 from gateway.kernel import Info
 from gateway.schema import COUNTS
 from resolvers.grid.area import AreaFilter, in_area
@@ -18,7 +18,7 @@ from resolvers.population.types import age_band
 
 @strawberry.type(description="居民统计 / resident statistics")
 class ResidentStats:
-    total: int = strawberry.field(description="总数 / number of residents")
+    total: int | None = strawberry.field(description="总数(过小不显示) / number of residents; null when too small")
     by_age_band: list[Bucket] = strawberry.field(description="按年龄段 / by age band")
     by_registration_kind: list[Bucket] = strawberry.field(description="按户籍类别 / by registration kind")
     by_gender: list[Bucket] = strawberry.field(description="按性别 / by gender")
@@ -43,7 +43,13 @@ class PopulationStatsQuery:
             stmt = stmt.where(condition)
         ctx = info.context
         # Grouped by birth year in SQL; years fold into bands here (counts only, no rows).
-        bands = await grouped(ctx, t.Resident, stmt, extract("year", t.Resident.birth_date), _band_of_birth_year)
-        kinds = await grouped(ctx, t.Resident, stmt, t.Resident.registration_kind)
-        genders = await grouped(ctx, t.Resident, stmt, t.Resident.gender)
-        return ResidentStats(total=total(kinds), by_age_band=bands, by_registration_kind=kinds, by_gender=genders)
+        year = extract("year", t.Resident.birth_date)
+        bands = await grouped(ctx, t.Resident, stmt, year, "Resident.ageBand", _band_of_birth_year)
+        kinds = await grouped(ctx, t.Resident, stmt, t.Resident.registration_kind, "Resident.registrationKind")
+        genders = await grouped(ctx, t.Resident, stmt, t.Resident.gender, "Resident.gender")
+        return ResidentStats(
+            total=shown_total(info, kinds, "Resident"),
+            by_age_band=bands,
+            by_registration_kind=kinds,
+            by_gender=genders,
+        )

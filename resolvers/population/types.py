@@ -10,7 +10,7 @@ import strawberry
 
 from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
 from gateway.kernel import Info
-from gateway.schema import REQUIRES, Node, from_row
+from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from gateway.write import echoed_client_mutation_id_field
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.lookups import grid_by_id
@@ -60,17 +60,23 @@ class DogLicenceStatus(Enum):
 class ResidentFilter:
     area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
     registration_kind: RegistrationKind | None = strawberry.field(
-        default=None, description="户籍类别 / registration kind"
+        default=None, description="户籍类别 / registration kind", metadata={TESTS: ["Resident.registrationKind"]}
     )
-    status: ResidentStatus | None = strawberry.field(default=None, description="登记状态 / status")
-    gender: Gender | None = strawberry.field(default=None, description="性别 / gender")
+    status: ResidentStatus | None = strawberry.field(
+        default=None, description="登记状态 / status", metadata={TESTS: ["Resident.status"]}
+    )
+    gender: Gender | None = strawberry.field(
+        default=None, description="性别 / gender", metadata={TESTS: ["Resident.gender"]}
+    )
     name: str | None = strawberry.field(
-        default=None, description="姓名包含 / name contains", metadata={REQUIRES: ["Resident.name"]}
+        default=None, description="姓名包含 / name contains", metadata={TESTS: ["Resident.name"]}
     )
     id_number: str | None = strawberry.field(
-        default=None, description="身份证号(精确) / exact ID number", metadata={REQUIRES: ["Resident.idNumber"]}
+        default=None, description="身份证号(精确) / exact ID number", metadata={TESTS: ["Resident.idNumber"]}
     )
-    registered: DateRange | None = strawberry.field(default=None, description="登记日期 / registration date range")
+    registered: DateRange | None = strawberry.field(
+        default=None, description="登记日期 / registration date range", metadata={TESTS: ["Resident.registeredAt"]}
+    )
 
 
 def age_on(birth: date, today: date) -> int:
@@ -99,11 +105,11 @@ class Resident(Node):
     grid_id: strawberry.Private[int]
     household_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="年龄 / age in years")
+    @strawberry.field(description="年龄 / age in years", metadata={COMPUTED_FROM: ["birth_date"]})
     def age(self) -> int:
         return age_on(self.birth_date, date.today())
 
-    @strawberry.field(description="年龄段 / age band, e.g. 30-39")
+    @strawberry.field(description="年龄段 / age band, e.g. 30-39", metadata={COMPUTED_FROM: ["birth_date"]})
     def age_band(self) -> str:
         return age_band(self.age())
 

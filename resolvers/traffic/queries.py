@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from gateway.data import After, Connection, First, PageArgs, load_many, root_page, within
 from gateway.kernel import BadUserInput, Context, Info
-from gateway.schema import from_row
+from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.traffic import tables as t
 from resolvers.traffic.types import PlateAlert, PlateAlertFilter, Vehicle, vehicle
@@ -34,9 +34,15 @@ async def vehicles_of_owner(ctx: Context, owner_id: int) -> list[Vehicle]:
 
 @strawberry.input(description="车辆筛选 / vehicle filter")
 class VehicleFilter:
-    area: AreaFilter | None = strawberry.field(default=None, description="车主所在辖区 / owner's area")
-    plate: str | None = strawberry.field(default=None, description="号牌(精确) / exact plate")
-    vehicle_type: str | None = strawberry.field(default=None, description="车辆类型 / vehicle type")
+    area: AreaFilter | None = strawberry.field(
+        default=None, description="车主所在辖区 / owner's area", metadata={TESTS: ["Vehicle.owner", "Resident.grid"]}
+    )
+    plate: str | None = strawberry.field(
+        default=None, description="号牌(精确) / exact plate", metadata={TESTS: ["Vehicle.plate"]}
+    )
+    vehicle_type: str | None = strawberry.field(
+        default=None, description="车辆类型 / vehicle type", metadata={TESTS: ["Vehicle.vehicleType"]}
+    )
 
 
 @strawberry.type

@@ -11,7 +11,7 @@ import strawberry
 
 from gateway.data import DateRange, load_many, load_one
 from gateway.kernel import Info
-from gateway.schema import Node, from_row
+from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from resolvers.grid.area import AreaFilter
 from resolvers.grid.lookups import staff_by_id
 from resolvers.grid.types import Staff
@@ -43,10 +43,18 @@ class AlertStatus(Enum):
 @strawberry.input(description="预警筛选 / plate alert filter")
 class PlateAlertFilter:
     area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
-    status: list[AlertStatus] | None = strawberry.field(default=None, description="状态(任一) / any of these")
-    kind: AlertKind | None = strawberry.field(default=None, description="类型 / kind")
-    raised: DateRange | None = strawberry.field(default=None, description="预警日期 / date raised")
-    plate: str | None = strawberry.field(default=None, description="号牌 / plate")
+    status: list[AlertStatus] | None = strawberry.field(
+        default=None, description="状态(任一) / any of these", metadata={TESTS: ["PlateAlert.status"]}
+    )
+    kind: AlertKind | None = strawberry.field(
+        default=None, description="类型 / kind", metadata={TESTS: ["PlateAlert.kind"]}
+    )
+    raised: DateRange | None = strawberry.field(
+        default=None, description="预警日期 / date raised", metadata={TESTS: ["PlateAlert.raisedAt"]}
+    )
+    plate: str | None = strawberry.field(
+        default=None, description="号牌 / plate", metadata={TESTS: ["PlateAlert.capture", "Capture.plate"]}
+    )
 
 
 @strawberry.type(description="违法处罚 / violation and its penalty")
@@ -88,7 +96,9 @@ class Capture(Node):
     camera_id: strawberry.Private[int]
     vehicle_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="抓拍地点 / where: road and place of the camera")
+    @strawberry.field(
+        description="抓拍地点 / where: road and place of the camera", metadata={COMPUTED_FROM: ["camera_id"]}
+    )
     async def location(self, info: Info) -> str | None:
         row = await load_one(info.context, t.Camera, self.camera_id)
         return None if row is None else f"{row.road} {row.location}"

@@ -20,7 +20,7 @@ from gateway.data import (
     search_text,
 )
 from gateway.kernel import Context, Info
-from gateway.schema import from_row
+from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.volunteer import tables as t
 from resolvers.volunteer.types import Volunteer, VolunteerTeam, volunteer
@@ -38,9 +38,15 @@ async def volunteer_of_resident(ctx: Context, resident_id: int) -> Volunteer | N
 @strawberry.input(description="志愿者筛选 / volunteer filter")
 class VolunteerFilter:
     area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
-    team_id: strawberry.ID | None = strawberry.field(default=None, description="队伍 / team ID")
-    status: str | None = strawberry.field(default=None, description="状态 / status")
-    skill: str | None = strawberry.field(default=None, description="技能包含 / skills contain")
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="队伍 / team ID", metadata={TESTS: ["Volunteer.team"]}
+    )
+    status: str | None = strawberry.field(
+        default=None, description="状态 / status", metadata={TESTS: ["Volunteer.status"]}
+    )
+    skill: str | None = strawberry.field(
+        default=None, description="技能包含 / skills contain", metadata={TESTS: ["Volunteer.skills"]}
+    )
 
 
 @strawberry.type
@@ -75,7 +81,11 @@ class VolunteerQuery:
         first: First = None,
         after: After = None,
         search: Annotated[
-            str | None, strawberry.argument(description="名称或品牌包含 / name or brand contains")
+            str | None,
+            strawberry.argument(
+                description="名称或品牌包含 / name or brand contains",
+                metadata={TESTS: ["VolunteerTeam.name", "VolunteerTeam.brand"]},
+            ),
         ] = None,
     ) -> Connection[VolunteerTeam]:
         stmt = select(t.VolunteerTeam)

@@ -9,7 +9,7 @@ import strawberry
 
 from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.kernel import Info
-from gateway.schema import Node, from_row
+from gateway.schema import COMPUTED_FROM, Node, from_row
 from resolvers.grid.lookups import district_name, grid_by_id
 from resolvers.grid.types import Grid
 from resolvers.volunteer import tables as t
@@ -70,7 +70,7 @@ class VolunteerTeam(Node):
     founded_on: date = strawberry.field(description="成立日期 / founded on")
     district_id: strawberry.Private[int]
 
-    @strawberry.field(description="所属区 / district")
+    @strawberry.field(description="所属区 / district", metadata={COMPUTED_FROM: ["district_id"]})
     async def district(self, info: Info) -> str | None:
         return await district_name(info.context, self.district_id)
 

@@ -35,8 +35,8 @@ def touched(monkeypatch: pytest.MonkeyPatch) -> list[Touched]:
     made: list[Touched] = []
 
     class Recorded(Touched):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, **given: Any) -> None:
+            super().__init__(**given)
             made.append(self)
 
     monkeypatch.setattr("gateway.pipeline.operation.Touched", Recorded)

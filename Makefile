@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := gateway/transport/static/node_modules/.installed
 
-.PHONY: setup run test lint typecheck schema bench clean
+.PHONY: setup run test lint typecheck schema bench bench-compare clean
 
 setup: $(INSTALLED) $(ASSETS)
 
@@ -43,6 +43,21 @@ schema: $(INSTALLED)
 
 bench: setup
 	$(BIN)/python bench/nested_page.py
+
+# The gateway, PostGraphile 5 and a one-statement floor side by side on one PostgreSQL
+# (GATEWAY_BENCH_POSTGRES_URL, default the local server as postgres): bench/compare/.
+BENCH_POSTGRAPHILE := bench/postgraphile/node_modules/.installed
+
+$(BENCH_POSTGRAPHILE): bench/postgraphile/package.json bench/postgraphile/package-lock.json
+	@command -v npm >/dev/null || { echo "bench-compare: npm is needed to install PostGraphile 5"; exit 1; }
+	npm ci --prefix bench/postgraphile --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench-compare: setup $(BENCH_POSTGRAPHILE)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "bench-compare: wrk is needed (apt-get install wrk)"; exit 1; }
+	$(BIN)/python -m bench.compare
 
 clean:
 	rm -rf $(VENV) gateway/transport/static/node_modules var .mypy_cache .ruff_cache .pytest_cache

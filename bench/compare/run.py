@@ -1,0 +1,238 @@
+"""``make bench-compare``: one run, on this machine, of the gateway, PostGraphile 5 and the floor
+over the same PostgreSQL database, driven by the same load generator.
+
+    .venv/bin/python -m bench.compare [--residents 100000] [--seconds 10]
+
+PostgreSQL comes from ``GATEWAY_BENCH_POSTGRES_URL`` (default the local server, user postgres);
+the run creates its own database and roles there and drops them at the end. Every process it
+starts is stopped at the end, also when something fails or the run is interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import math
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import jwt
+
+from bench.compare import export, load
+from bench.compare.database import ROOT, Database, gateway_env, gateway_token, prepared
+from bench.compare.processes import BenchError, Server, free_port, running, settle
+from bench.compare.report import Figures, Line, table
+from bench.compare.scenarios import FLOOR, GATEWAY, POSTGRAPHILE, SERVERS, Call, Identities, Scenario, scenarios
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
+RESULTS = ROOT / "bench" / "results"
+JWT_SECRET = "bench-compare-postgraphile-secret-0123456789abcdef"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--residents", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=10, help="load per page per server")
+    parser.add_argument("--out", type=Path, default=None, help="default bench/results/compare-DATE.md")
+    args = parser.parse_args()
+    # A TERM (or a make interrupted) unwinds through every `finally`, so servers and database go.
+    signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        text = compare(os.environ.get("GATEWAY_BENCH_POSTGRES_URL", DEFAULT_URL), args.residents, args.seconds)
+    except BenchError as error:
+        print(f"bench-compare: {error}", file=sys.stderr)
+        return 1
+    out = args.out or RESULTS / f"compare-{dt.date.today():%Y-%m-%d}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"\nwritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    return 0
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def require_tools() -> None:
+    load.require_wrk()
+    node = shutil.which("node")
+    if node is None:
+        raise BenchError("node is not installed (PostGraphile 5 runs on Node.js; Node 20 or newer)")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if int(version.lstrip("v").split(".")[0] or 0) < 20:
+        raise BenchError(f"node {version} is too old: PostGraphile 5 needs Node 20 or newer (22 without the polyfill)")
+    if not (POSTGRAPHILE_DIR / "node_modules" / "postgraphile").is_dir():
+        raise BenchError(
+            "PostGraphile is not installed: `npm ci --prefix bench/postgraphile` (make bench-compare runs it)"
+        )
+
+
+def compare(url: str, residents: int, seconds: int) -> str:
+    require_tools()
+    logs = Path(tempfile.mkdtemp(prefix="bench-compare-"))
+    load_before = os.getloadavg()[0]
+    say(f"logs in {logs}; preparing a database with {residents:,} synthetic residents …")
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(prepared(url, residents, logs / "prepare.log"))
+        who = identities(database, logs / "prepare.log")
+        bases = {
+            GATEWAY: stack.enter_context(start_gateway(database, logs)),
+            POSTGRAPHILE: stack.enter_context(start_postgraphile(database, logs)),
+            FLOOR: stack.enter_context(start_floor(database, logs)),
+        }
+        say("servers up: " + ", ".join(f"{name} {server.base}" for name, server in bases.items()))
+        lines: list[Line] = []
+        for scenario in scenarios(who):
+            check_same_rows(scenario, bases)
+            figures = {server: measure_load(scenario, server, bases[server], seconds) for server in SERVERS}
+            lines.append(Line(scenario.name, scenario.clients, *(figures[s] for s in SERVERS)))
+        lines.insert(2, measure_export(bases, who))
+    when = dt.datetime.now().astimezone()
+    text = document(lines, residents, seconds, when, (load_before, os.getloadavg()[0]))
+    print("\n" + text)
+    return text
+
+
+def say(text: str) -> None:
+    print(f"bench-compare: {text}", flush=True)
+
+
+def identities(database: Database, log: Path) -> Identities:
+    def signed(role: str, grid: int | None) -> str:
+        claims: dict[str, Any] = {"role": f"{database.role_prefix}_{role}", "grid_id": grid}
+        claims["exp"] = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+        return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+    return Identities(
+        gateway_grid_worker=gateway_token(database, "gridworker.demo", log),
+        gateway_analyst=gateway_token(database, "analyst.city", log),
+        postgraphile_grid_worker=signed("grid_worker", database.grid_worker_grid),
+        postgraphile_analyst=signed("analyst", None),
+        grid=database.grid_worker_grid,
+        street=database.grid_worker_street,
+        staff=database.grid_worker_staff,
+    )
+
+
+def start_gateway(database: Database, logs: Path) -> contextlib.AbstractContextManager[Server]:
+    # The app `gateway serve` runs, through uvicorn's own command so the access log can be off
+    # (`gateway serve` has no switch for it): one worker, uvloop and httptools as installed.
+    port = free_port()
+    argv = [str(ROOT / ".venv/bin/uvicorn"), "gateway.app:app_from_env", "--factory", "--host", "127.0.0.1"]
+    argv += ["--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    return running("the gateway", argv, cwd=ROOT, env=gateway_env(database), port=port, log=logs / "gateway.log")
+
+
+def start_postgraphile(database: Database, logs: Path) -> contextlib.AbstractContextManager[Server]:
+    port = free_port()
+    env = {"DATABASE_URL": database.url, "JWT_SECRET": JWT_SECRET, "PORT": str(port), "NODE_ENV": "production"}
+    node = shutil.which("node") or "node"
+    return running(
+        "PostGraphile", [node, "server.mjs"], cwd=POSTGRAPHILE_DIR, env=env, port=port, log=logs / "postgraphile.log"
+    )
+
+
+def start_floor(database: Database, logs: Path) -> contextlib.AbstractContextManager[Server]:
+    port = free_port()
+    argv = [str(ROOT / ".venv/bin/uvicorn"), "bench.compare.floor:app", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", "1", "--no-access-log", "--log-level", "warning"]
+    env = {"BENCH_FLOOR_DATABASE_URL": database.url}
+    return running("the floor", argv, cwd=ROOT, env=env, port=port, log=logs / "floor.log")
+
+
+def check_same_rows(scenario: Scenario, bases: dict[str, Server]) -> None:
+    """Ask each server once and compare what matters (ids, names, counts) before anything is timed."""
+    seen: dict[str, Any] = {}
+    with httpx.Client(timeout=120) as client:
+        for server in SERVERS:
+            call = scenario.calls[server]
+            body = None if call.body is None else call.body.replace("{unique}", "check")
+            answer = export.send(client, bases[server].base, call.method, call.path, body, call.headers)
+            seen[server] = scenario.rows[server](answer)
+    if not seen[GATEWAY]:
+        raise BenchError(f"{scenario.name}: the gateway returned nothing to compare")
+    for server in (POSTGRAPHILE, FLOOR):
+        if seen[server] != seen[GATEWAY]:
+            raise BenchError(
+                f"{scenario.name}: {server} does not return the gateway's rows\n"
+                f"  gateway: {str(seen[GATEWAY])[:600]}\n  {server}: {str(seen[server])[:600]}"
+            )
+    say(f"{scenario.name}: the same rows from all three")
+
+
+def measure_load(scenario: Scenario, server: str, target: Server, seconds: int) -> Figures:
+    call = scenario.calls[server]
+    slowest = warm(target, call)
+    settle(target)
+    # A page slower than the load's duration would finish no request at all: give it time for a few.
+    duration = min(60, max(seconds, math.ceil(5 * slowest * scenario.clients / 2)))
+    result = load.run(target.base, call, scenario.clients, duration)
+    settle(target)
+    say(
+        f"{scenario.name} — {server}: {result.per_second:,.1f} req/s, p50 {result.p50_ms:,.1f} ms, "
+        f"p99 {result.p99_ms:,.1f} ms ({result.requests} requests in {duration} s, {result.failed} failed; "
+        f"alone {slowest * 1000:,.0f} ms)"
+    )
+    text = f"{result.per_second:,.1f} req/s ({result.requests:,})"
+    return Figures(result.per_second, text, result.p50_ms, result.p99_ms)
+
+
+def warm(target: Server, call: Call, times: int = 3) -> float:
+    """A few complete requests, one at a time, to warm caches, pools and JITs; the last one's seconds."""
+    took = 0.0
+    with httpx.Client(timeout=120) as client:
+        for _ in range(times):
+            body = None if call.body is None else call.body.replace("{unique}", f"warm-{secrets.token_hex(4)}")
+            started = time.perf_counter()
+            export.send(client, target.base, call.method, call.path, body, call.headers)
+            took = time.perf_counter() - started
+    return took
+
+
+def measure_export(bases: dict[str, Server], who: Identities) -> Line:
+    done = {}
+    for server in SERVERS:
+        done[server] = export.measure(server, bases[server].base, who)
+        settle(bases[server])
+    for server in (POSTGRAPHILE, FLOOR):
+        if (done[server].ids, done[server].names) != (done[GATEWAY].ids, done[GATEWAY].names):
+            raise BenchError(f"export: {server} does not return the gateway's {len(done[GATEWAY].ids)} residents")
+    figures = {}
+    for server, result in done.items():
+        say(f"export — {server}: {result.seconds:.2f} s for {len(result.ids):,} rows")
+        text = f"{result.seconds:.2f} s ({result.rows_per_second:,.0f} rows/s)"
+        figures[server] = Figures(result.rows_per_second, text, result.page_p50_ms, result.page_p99_ms)
+    rows = len(done[GATEWAY].ids)
+    return Line(f"analyst's export, {rows:,} residents in pages of 100", 1, *(figures[s] for s in SERVERS))
+
+
+def document(lines: list[Line], residents: int, seconds: int, when: dt.datetime, loads: tuple[float, float]) -> str:
+    return (
+        f"# Side by side, {when:%Y-%m-%d %H:%M %Z}\n\n"
+        f"`make bench-compare` on this machine ({os.cpu_count()} cores): PostgreSQL with the demo data and "
+        f"{residents:,} synthetic residents; each server one process; wrk, one thread, {seconds} s per page per "
+        "server (longer for a page too slow to finish a few requests in that time, up to 60 s) after 3 "
+        "warm-up requests; in brackets the requests completed; the export by one client, median of 3 "
+        f"runs (its p50 / p99 are per page). Load average {loads[0]:.1f} before, {loads[1]:.1f} after: other work "
+        "on the machine shares its cores, so compare the figures of one run with each other.\n\n"
+        + table(lines)
+        + "\nRatios are the gateway's throughput over the other's: below 1, the gateway is slower. "
+        "The write: the gateway's `reportDispute` inserts the dispute, one party, its outbox row and the audit "
+        "record; PostGraphile's `createDispute` and the floor insert the dispute row only.\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -34,6 +34,7 @@ from starlette.applications import Starlette
 
 try:
     from playwright.async_api import Page, Request, Route, async_playwright, expect
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # pragma: no cover - depends on the machine
     HAVE_PLAYWRIGHT = False
 else:
@@ -253,8 +254,12 @@ async def run_query_in_graphiql(base_url: str, token: str, screenshot: Path = SC
     return traffic
 
 
+def exact(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
 async def fields_in_docs(base_url: str, token: str, type_name: str, screenshot: Path) -> list[str]:
-    """Load the schema with ``token``, open the Docs panel, look ``type_name`` up; return the fields it lists."""
+    """Load the schema with ``token``, open the Docs panel and ``type_name`` in it; return the fields it lists."""
     traffic = Traffic(requested=[], refused=[], graphql_headers=[])
     problems: list[str] = []
     async with graphiql_page(base_url, traffic, problems) as page:
@@ -265,16 +270,14 @@ async def fields_in_docs(base_url: str, token: str, type_name: str, screenshot: 
         await page.locator('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]').click()
         explorer = page.locator(".graphiql-doc-explorer")
         try:
-            # The root types show once the introspection query has succeeded.
-            await expect(explorer.locator(".graphiql-doc-explorer-root-type").first).to_be_visible(timeout=15_000)
-            search = explorer.locator(".graphiql-doc-explorer-search-input input")
-            await search.fill(type_name)
-            exact = re.compile(rf"^\s*{re.escape(type_name)}\s*$")
-            await explorer.locator(".graphiql-doc-explorer-search-type").filter(has_text=exact).first.click()
+            # The schema's types are listed once the introspection query has succeeded; follow the link
+            # (not the search box: its results re-sort as they arrive).
+            links = explorer.locator("a.graphiql-doc-explorer-type-name")
+            await links.filter(has_text=exact(type_name)).first.click(timeout=15_000)
             await expect(explorer.locator(".graphiql-doc-explorer-title")).to_have_text(type_name)
             names = explorer.locator(".graphiql-doc-explorer-field-name")
             await expect(names.first).to_be_visible()
-        except AssertionError as error:
+        except (AssertionError, PlaywrightTimeout) as error:
             await page.screenshot(path=str(screenshot.with_suffix(".failed.png")))
             raise AssertionError(f"{error}\ndocs panel: {await explorer.inner_text()}\n{problems}") from None
         await page.screenshot(path=str(screenshot))

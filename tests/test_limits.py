@@ -11,7 +11,7 @@ from graphql import GraphQLSchema, get_introspection_query
 
 from gateway.auth import Area, AreaKind, Authenticator, PrincipalDirectory, PrincipalRecord
 from gateway.kernel import Settings, load_registry
-from gateway.pipeline import Executor
+from gateway.pipeline.execution import Executor
 from gateway.schema import build_schema
 from tests.harness import DEMO, Gateway
 from tests.live import serving, subscribed

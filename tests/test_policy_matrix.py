@@ -122,11 +122,16 @@ async def _ids(gw: Gateway, type_name: str) -> list[int]:
 
 async def _read(gw: Gateway, role: str, type_name: str, ids: list[int], fields: list[str]) -> dict[int, Any]:
     selection = " ".join(fields)
-    body = " ".join(
-        f'n{pk}: node(id: "{encode_id(type_name, pk)}") {{ ... on {type_name} {{ {selection} }} }}' for pk in ids
-    )
-    data = await gw.query(f"{{ {body} }}", role=role)
-    return {pk: data[f"n{pk}"] for pk in ids}
+    read: dict[int, Any] = {}
+    # Ten nodes a query keeps each document under the gateway's token limit.
+    for start in range(0, len(ids), 10):
+        chunk = ids[start : start + 10]
+        body = " ".join(
+            f'n{pk}: node(id: "{encode_id(type_name, pk)}") {{ ... on {type_name} {{ {selection} }} }}' for pk in chunk
+        )
+        data = await gw.query(f"{{ {body} }}", role=role)
+        read.update({pk: data[f"n{pk}"] for pk in chunk})
+    return read
 
 
 def _is_masking_of(shown: Any, raw: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import replace
 
 from gateway.auth.principal import Area, Principal, PrincipalDirectory, PrincipalRecord, parse_area
@@ -20,11 +21,15 @@ def bearer_token(authorization: str | None) -> str:
 
 
 class Authenticator:
-    def __init__(self, tokens: TokenService, directory: PrincipalDirectory, cache_seconds: float) -> None:
+    def __init__(
+        self, tokens: TokenService, directory: PrincipalDirectory, cache_seconds: float, cache_size: int = 1024
+    ) -> None:
         self._tokens = tokens
         self._directory = directory
         self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, PrincipalRecord | None]] = {}
+        # Least recently used first: with many principals only the busy ones stay cached.
+        self._cache: OrderedDict[str, tuple[float, PrincipalRecord | None]] = OrderedDict()
+        self._cache_size = cache_size
 
     async def authenticate(self, authorization: str | None, fresh: bool = False) -> Principal:
         """The principal of a bearer token; ``fresh`` reads its record afresh instead of from the cache
@@ -60,7 +65,11 @@ class Authenticator:
         now = time.monotonic()
         cached = self._cache.get(principal_id)
         if cached is not None and not fresh and now - cached[0] < self._cache_seconds:
+            self._cache.move_to_end(principal_id)
             return cached[1]
         record = await self._directory.find(principal_id)
         self._cache[principal_id] = (now, record)
+        self._cache.move_to_end(principal_id)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
         return record

@@ -23,10 +23,6 @@ class Area:
     # The grids of the street(s) the area lies in, for rules that reach a little wider.
     street_grid_ids: frozenset[int] | None = None
 
-    @property
-    def is_city(self) -> bool:
-        return self.grid_ids is None
-
 
 CITY = Area(kind="city")
 TOKEN_AREA_KINDS: tuple[AreaKind, ...] = ("street", "community", "grid")

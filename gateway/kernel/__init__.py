@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from gateway.kernel.context import Context, Info
-from gateway.kernel.errors import BadUserInput, Conflict, Forbidden, GatewayError, NotFound, Unauthenticated
+from gateway.kernel.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    GatewayError,
+    NotFound,
+    QueryTooComplex,
+    Unauthenticated,
+)
 from gateway.kernel.names import graphql_name
 from gateway.kernel.registry import Domain, Reaction, Registry, load_registry
 from gateway.kernel.scope import OpenScope, RowScope, plain_columns
@@ -19,6 +27,7 @@ __all__ = [
     "Info",
     "NotFound",
     "OpenScope",
+    "QueryTooComplex",
     "Reaction",
     "Registry",
     "RowScope",

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_depth: int = Field(default=12, ge=1)
+    max_introspection_depth: int = Field(default=20, ge=1)
+    max_tokens: int = Field(default=1000, ge=1)
     min_group_size: int = Field(default=5, ge=1)
 
     @classmethod

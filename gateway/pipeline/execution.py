@@ -1,40 +1,37 @@
 """Parse, validate and execute one GraphQL operation; shape its errors for the caller.
 
 Documents are parsed and validated once per schema and text (an LRU cache), then
-executed by graphql-core against the schema Strawberry built.
+executed by graphql-core against the schema Strawberry built. graphql-core is asked to
+leave "Did you mean" out of every message: a suggestion names what the caller did not.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
-import re
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     execute,
     get_operation_ast,
-    parse,
+    specified_rules,
+    subscribe,
     validate,
 )
 
 from gateway.audit import selected_fields
 from gateway.kernel import GatewayError
+from gateway.pipeline.limits import depth_limit, parse_bounded
 
 log = logging.getLogger("gateway.execution")
-
-_SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 
 
 @dataclass(frozen=True)
@@ -50,41 +47,31 @@ def error_dict(message: str, code: str, **extra: Any) -> dict[str, Any]:
 
 
 def _located(error: GraphQLError, code: str) -> dict[str, Any]:
-    # Suggestions can name fields the caller's own schema should not reveal.
-    shaped = error_dict(_SUGGESTION.sub("", error.message), code)
+    # The gateway's own errors (the limits) keep their code and details, such as the limit.
+    extra = dict(error.extensions or {}) if isinstance(error, GatewayError) else {}
+    shaped = error_dict(error.message, str(extra.pop("code", code)), **extra)
     if error.locations:
         shaped["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
     return shaped
 
 
-def _depth(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: int) -> int:
-    if selection_set is None:
-        return seen
-    deepest = seen
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments, seen + 1))
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments, seen))
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                deepest = max(deepest, _depth(fragment.selection_set, fragments, seen))
-    return deepest
-
-
-def query_depth(document: DocumentNode) -> int:
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    return max((_depth(op.selection_set, fragments, 0) for op in operations), default=0)
-
-
 class Executor:
     """Runs operations against one GraphQL schema, caching prepared documents."""
 
-    def __init__(self, schema: GraphQLSchema, max_depth: int, cache_size: int = 512) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        max_depth: int,
+        cache_size: int = 512,
+        *,
+        max_tokens: int = 1000,
+        max_introspection_depth: int = 20,
+    ) -> None:
         self.schema = schema
         self.max_depth = max_depth
+        self.max_tokens = max_tokens
+        self.max_introspection_depth = max_introspection_depth
+        self._rules = (*specified_rules, depth_limit(max_depth, max_introspection_depth))
         self._cache: OrderedDict[str, Prepared] = OrderedDict()
         self._cache_size = cache_size
 
@@ -101,16 +88,14 @@ class Executor:
 
     def _prepare(self, query: str) -> Prepared:
         try:
-            document = parse(query)
+            document = parse_bounded(query, self.max_tokens)
+        except GatewayError as error:
+            return Prepared(None, (_located(error, error.code),))
         except GraphQLError as error:
             return Prepared(None, (_located(error, "GRAPHQL_PARSE_FAILED"),))
-        errors = validate(self.schema, document)
+        errors = validate(self.schema, document, self._rules, hide_suggestions=True)
         if errors:
             return Prepared(None, tuple(_located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors))
-        depth = query_depth(document)
-        if depth > self.max_depth:
-            message = f"Query depth {depth} exceeds the limit of {self.max_depth}"
-            return Prepared(None, (error_dict(message, "QUERY_TOO_COMPLEX"),))
         return Prepared(document, (), frozenset(selected_fields(self.schema, document)))
 
     def operation(self, document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
@@ -130,8 +115,27 @@ class Executor:
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
+            hide_suggestions=True,
         )
         return await result if not isinstance(result, ExecutionResult) else result
+
+    async def subscribe(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        context: Any,
+    ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+        """Start a subscription: its event stream, or the result carrying why it could not start."""
+        started = subscribe(
+            self.schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+            hide_suggestions=True,
+        )
+        return await started if inspect.isawaitable(started) else started
 
 
 def shape_errors(result: ExecutionResult) -> list[dict[str, Any]]:
@@ -147,7 +151,7 @@ def shape_errors(result: ExecutionResult) -> list[dict[str, Any]]:
             entry = error_dict(error.message, str((error.extensions or {}).get("code", "INTERNAL")))
         elif original is None or error.path is None:
             # Raised by graphql-core before any resolver ran: variable coercion and the like.
-            entry = error_dict(_SUGGESTION.sub("", error.message), "BAD_USER_INPUT")
+            entry = error_dict(error.message, "BAD_USER_INPUT")
         else:
             log.error("unexpected error at %s", error.path, exc_info=original)
             entry = error_dict("Internal server error", "INTERNAL")

@@ -1,8 +1,9 @@
 """GraphiQL in a real headless Chromium, against a real uvicorn server, with no network.
 
 The server is set up the way an operator would: ``gateway db upgrade``, ``gateway seed``,
-``gateway token issue`` for a city analyst, then uvicorn. The browser loads ``/graphiql``,
-the token goes into GraphiQL's headers editor, the query runs and its result must show.
+``gateway token issue`` for a city analyst and a grid worker, then uvicorn. The browser loads
+``/graphiql``, the token goes into GraphiQL's headers editor, the query runs and its result must
+show; the Docs panel shows the schema of the token's role, and only that.
 Every request the page makes must go to 127.0.0.1: anything else is refused and fails the test.
 
 Needs Debian's ``chromium`` and the ``playwright`` Python package (its own browser download is
@@ -13,13 +14,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -30,7 +33,8 @@ import pytest
 from starlette.applications import Starlette
 
 try:
-    from playwright.async_api import Request, Route, async_playwright, expect
+    from playwright.async_api import Page, Request, Route, async_playwright, expect
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
 except ImportError:  # pragma: no cover - depends on the machine
     HAVE_PLAYWRIGHT = False
 else:
@@ -111,7 +115,12 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path, timeout:
 @dataclass(frozen=True)
 class Server:
     base_url: str
-    token: str
+    # One token per role, issued by ``gateway token issue``.
+    tokens: dict[str, str]
+
+    @property
+    def token(self) -> str:
+        return self.tokens["city_analyst"]
 
 
 @pytest.fixture(scope="module")
@@ -127,13 +136,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _run_cli(env, "db", "upgrade")
     _run_cli(env, "seed")
     principals: list[dict[str, Any]] = json.loads(_run_cli(env, "principals", "--json"))
-    analyst = next((p for p in principals if p.get("role") == "city_analyst"), None)
-    if analyst is None:
-        pytest.fail(f"`gateway seed` made no city_analyst principal: {principals}")
-    lines = _run_cli(env, "token", "issue", "--principal", str(analyst["id"])).strip().splitlines()
-    if not lines:
-        pytest.fail("`gateway token issue` printed no token")
-    token = lines[-1].strip()
+    tokens: dict[str, str] = {}
+    for role in ("city_analyst", "grid_worker"):
+        principal = next((p for p in principals if p.get("role") == role), None)
+        if principal is None:
+            pytest.fail(f"`gateway seed` made no {role} principal: {principals}")
+        lines = _run_cli(env, "token", "issue", "--principal", str(principal["id"])).strip().splitlines()
+        if not lines:
+            pytest.fail("`gateway token issue` printed no token")
+        tokens[role] = lines[-1].strip()
 
     port = _free_port()
     log = tmp / "uvicorn.log"
@@ -148,7 +159,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_healthy(f"{base_url}/healthz", proc, log)
-        yield Server(base_url=base_url, token=token)
+        yield Server(base_url=base_url, tokens=tokens)
     finally:
         proc.terminate()
         try:
@@ -167,13 +178,9 @@ class Traffic:
     graphql_headers: list[dict[str, str]]
 
 
-async def run_query_in_graphiql(base_url: str, token: str, screenshot: Path = SCREENSHOT) -> Traffic:
-    """Open GraphiQL, put the token in its headers editor, run ``{ me { id role } }``; return the traffic.
-
-    Fails unless the result pane shows ``"city_analyst"``.
-    """
-    traffic = Traffic(requested=[], refused=[], graphql_headers=[])
-    problems: list[str] = []
+@asynccontextmanager
+async def graphiql_page(base_url: str, traffic: Traffic, problems: list[str]) -> AsyncIterator[Page]:
+    """GraphiQL loaded in headless Chromium; any request off 127.0.0.1 is refused and noted in ``traffic``."""
 
     async def guard(route: Route, request: Request) -> None:
         url = urlsplit(request.url)
@@ -205,33 +212,79 @@ async def run_query_in_graphiql(base_url: str, token: str, screenshot: Path = SC
             assert response is not None and response.status == 200, response and await response.text()
             assert await page.title() == "Grassroots gateway – GraphiQL"
             await expect(page.locator(".graphiql-container")).to_be_visible(timeout=15_000)
-
-            # The headers pane: open its tab, check the prefilled hint, replace it with the token.
-            await page.locator('.graphiql-editor-tools button[data-name="headers"]').click()
-            headers_editor = page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
-            await expect(headers_editor).to_be_visible()
-            await expect(headers_editor).to_contain_text("Authorization")
-            headers = json.dumps({"Authorization": f"Bearer {token}"})
-            await headers_editor.evaluate("(el, value) => el.CodeMirror.setValue(value)", headers)
-
-            query_editor = page.locator(".graphiql-query-editor .CodeMirror")
-            await query_editor.evaluate("(el, value) => el.CodeMirror.setValue(value)", "{ me { id role } }")
-
-            await page.locator(".graphiql-execute-button").click()
-            result = page.locator(".graphiql-response")
-            try:
-                await expect(result).to_contain_text('"city_analyst"', timeout=15_000)
-            except AssertionError as error:
-                await page.screenshot(path=str(screenshot.with_suffix(".failed.png")))
-                raise AssertionError(f"{error}\nresult pane: {await result.inner_text()}\n{problems}") from None
-            await page.screenshot(path=str(screenshot))
+            yield page
         finally:
             await browser.close()
+
+
+async def enter_token(page: Page, token: str) -> None:
+    """Open the headers pane, check the prefilled hint, replace it with the token."""
+    await page.locator('.graphiql-editor-tools button[data-name="headers"]').click()
+    headers_editor = page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
+    await expect(headers_editor).to_be_visible()
+    await expect(headers_editor).to_contain_text("Authorization")
+    headers = json.dumps({"Authorization": f"Bearer {token}"})
+    await headers_editor.evaluate("(el, value) => el.CodeMirror.setValue(value)", headers)
+
+
+async def run_query_in_graphiql(base_url: str, token: str, screenshot: Path = SCREENSHOT) -> Traffic:
+    """Open GraphiQL, put the token in its headers editor, run ``{ me { id role } }``; return the traffic.
+
+    Fails unless the result pane shows ``"city_analyst"``.
+    """
+    traffic = Traffic(requested=[], refused=[], graphql_headers=[])
+    problems: list[str] = []
+    async with graphiql_page(base_url, traffic, problems) as page:
+        await enter_token(page, token)
+        query_editor = page.locator(".graphiql-query-editor .CodeMirror")
+        await query_editor.evaluate("(el, value) => el.CodeMirror.setValue(value)", "{ me { id role } }")
+
+        await page.locator(".graphiql-execute-button").click()
+        result = page.locator(".graphiql-response")
+        try:
+            await expect(result).to_contain_text('"city_analyst"', timeout=15_000)
+        except AssertionError as error:
+            await page.screenshot(path=str(screenshot.with_suffix(".failed.png")))
+            raise AssertionError(f"{error}\nresult pane: {await result.inner_text()}\n{problems}") from None
+        await page.screenshot(path=str(screenshot))
 
     csp = [p for p in problems if "Content Security Policy" in p]
     assert not csp, f"the page's CSP blocked something it needs: {csp}"
     assert not [p for p in problems if p.startswith("page error")], problems
     return traffic
+
+
+def exact(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+async def fields_in_docs(base_url: str, token: str, type_name: str, screenshot: Path) -> list[str]:
+    """Load the schema with ``token``, open the Docs panel and ``type_name`` in it; return the fields it lists."""
+    traffic = Traffic(requested=[], refused=[], graphql_headers=[])
+    problems: list[str] = []
+    async with graphiql_page(base_url, traffic, problems) as page:
+        await enter_token(page, token)
+        # GraphiQL takes the editor's headers over after a debounce; it persists them at the same time.
+        await page.wait_for_function("t => (localStorage.getItem('graphiql:headers') || '').includes(t)", arg=token)
+        await page.locator('.graphiql-sidebar button[aria-label="Re-fetch GraphQL schema"]').click()
+        await page.locator('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]').click()
+        explorer = page.locator(".graphiql-doc-explorer")
+        try:
+            # The schema's types are listed once the introspection query has succeeded; follow the link
+            # (not the search box: its results re-sort as they arrive).
+            links = explorer.locator("a.graphiql-doc-explorer-type-name")
+            await links.filter(has_text=exact(type_name)).first.click(timeout=15_000)
+            await expect(explorer.locator(".graphiql-doc-explorer-title")).to_have_text(type_name)
+            names = explorer.locator(".graphiql-doc-explorer-field-name")
+            await expect(names.first).to_be_visible()
+        except (AssertionError, PlaywrightTimeout) as error:
+            await page.screenshot(path=str(screenshot.with_suffix(".failed.png")))
+            raise AssertionError(f"{error}\ndocs panel: {await explorer.inner_text()}\n{problems}") from None
+        await page.screenshot(path=str(screenshot))
+        fields: list[str] = await names.all_inner_texts()
+    assert not traffic.refused, traffic.refused
+    assert not [p for p in problems if p.startswith("page error")], problems
+    return fields
 
 
 async def test_graphiql_runs_a_query_with_the_token_from_its_headers_editor(server: Server) -> None:
@@ -294,3 +347,12 @@ def test_assets_are_installed() -> None:
 
     if not assets_installed():
         _unavailable(f"GraphiQL assets missing in {ASSET_DIR}: npm ci --prefix gateway/transport/static")
+
+
+@pytest.mark.parametrize(("role", "sees_id_number"), [("grid_worker", False), ("city_analyst", True)])
+async def test_the_docs_panel_shows_the_roles_own_schema(server: Server, role: str, sees_id_number: bool) -> None:
+    fields = await fields_in_docs(
+        server.base_url, server.tokens[role], "Resident", Path(f"/tmp/graphiql-docs-{role}.png")
+    )
+    assert {"id", "name", "address", "household"} <= set(fields), fields
+    assert ("idNumber" in fields) is sees_id_number, fields

@@ -205,9 +205,6 @@ async def test_the_principal_cache_keeps_only_the_most_recently_used(gw: Gateway
     assert directory.finds == [DEMO["city_analyst"], DEMO["grid_worker"], DEMO["auditor"], DEMO["grid_worker"]]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gateway/transport/websocket.py must start subscriptions with Executor.subscribe"
-)
 async def test_a_subscription_over_the_socket_suggests_nothing(gw: Gateway) -> None:
     query = "subscription($a: AreaFilter) { residentChanged(area: $a) { eventId } }"
     async with serving(gw) as url, subscribed(url, gw.tokens[ROLE], query, {"a": {"gridd": "x"}}) as next_:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -46,10 +47,21 @@ def error_dict(message: str, code: str, **extra: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extra}}
 
 
+_FOUND = re.compile(r",? found: .*$", re.S)
+_LITERAL = re.compile(r"(value)(?: at [^:]+)?: (?=['\"{\[\d-]).*$", re.S)
+
+
+def without_values(message: str) -> str:
+    """graphql-core repeats the input it refused (``…, found: {'idNumber': '4101…'}``); a message
+    may be logged or shown by a client, so it names what was wrong and never echoes the value."""
+    stripped = _FOUND.sub(".", message)
+    return _LITERAL.sub(r"\1.", stripped)
+
+
 def _located(error: GraphQLError, code: str) -> dict[str, Any]:
     # The gateway's own errors (the limits) keep their code and details, such as the limit.
     extra = dict(error.extensions or {}) if isinstance(error, GatewayError) else {}
-    shaped = error_dict(error.message, str(extra.pop("code", code)), **extra)
+    shaped = error_dict(without_values(error.message), str(extra.pop("code", code)), **extra)
     if error.locations:
         shaped["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
     return shaped
@@ -151,7 +163,7 @@ def shape_errors(result: ExecutionResult) -> list[dict[str, Any]]:
             entry = error_dict(error.message, str((error.extensions or {}).get("code", "INTERNAL")))
         elif original is None or error.path is None:
             # Raised by graphql-core before any resolver ran: variable coercion and the like.
-            entry = error_dict(error.message, "BAD_USER_INPUT")
+            entry = error_dict(without_values(error.message), "BAD_USER_INPUT")
         else:
             log.error("unexpected error at %s", error.path, exc_info=original)
             entry = error_dict("Internal server error", "INTERNAL")

@@ -6,7 +6,6 @@ write what comes back. A rule added here holds on both.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -14,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
-from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode, get_operation_ast, subscribe
+from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode, get_operation_ast
 
 from gateway.audit import (
     OPERATION_TYPES,
@@ -139,14 +138,7 @@ class Call:
         context = self.runtime.context_for(self.principal)
         if session is not None and context.feed is not None:
             context.feed = GuardedFeed(context.feed, session.follow(context, self.request.query))
-        started = subscribe(
-            self.executor.schema,
-            self._document,
-            context_value=context,
-            variable_values=self.request.variables,
-            operation_name=self._name,
-        )
-        stream = await started if inspect.isawaitable(started) else started
+        stream = await self.executor.subscribe(self._document, self.request.variables, self._name, context)
         if isinstance(stream, ExecutionResult):
             raise Refused("invalid", shape_errors(stream))
         touched = Touched()

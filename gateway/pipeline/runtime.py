@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLSchema
+
 from gateway.audit import AuditTrail
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
 from gateway.data import Databases
@@ -38,7 +40,7 @@ class Runtime:
         }
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
         self.full_schema = build_schema(registry.domains)
-        self.full_executor = Executor(self.full_schema._schema, settings.max_query_depth)
+        self.full_executor = self._limited(self.full_schema._schema)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}
@@ -57,7 +59,16 @@ class Runtime:
 
     def _executor(self, policy: Policy) -> Executor:
         schema = build_schema(self.registry.domains, None if not policy.enforce else policy)
-        return Executor(schema._schema, self.settings.max_query_depth)
+        return self._limited(schema._schema)
+
+    def _limited(self, schema: GraphQLSchema) -> Executor:
+        settings = self.settings
+        return Executor(
+            schema,
+            settings.max_query_depth,
+            max_tokens=settings.max_tokens,
+            max_introspection_depth=settings.max_introspection_depth,
+        )
 
     def policy_for(self, principal: Principal) -> Policy:
         if principal.record.kind == "partner":

@@ -17,6 +17,7 @@ from graphql import DocumentNode, ExecutionResult, GraphQLSchema, OperationDefin
 
 from gateway.audit import (
     OPERATION_TYPES,
+    AuditEntry,
     Operation,
     PendingWrite,
     Probe,
@@ -173,24 +174,11 @@ class Call:
         """A mutation's record as known before it runs, for each write transaction to commit with."""
         if self.type != "mutation":
             return None
-        entry = audit_entry(
-            self.principal,
-            self.operation,
-            self.runtime.policies.version,
-            self.prepared.selected,
-            self.runtime.sensitive,
-            {},
-            policy=context.policy,
-            probes=self._probes(),
-        )
+        entry = self._entry({}, policy=context.policy)
         return None if entry is None else PendingWrite(entry, self.runtime.type_names)
 
-    def _probes(self) -> tuple[Probe, ...]:
-        return _probes(self.runtime, self.executor.schema, self._document, self.definition, self.request.variables)
-
-    async def record(self, rows: dict[str, set[int]], **details: Any) -> None:
-        details.setdefault("policy", self.runtime.policy_for(self.principal))
-        entry = audit_entry(
+    def _entry(self, rows: dict[str, set[int]], **details: Any) -> AuditEntry | None:
+        return audit_entry(
             self.principal,
             self.operation,
             self.runtime.policies.version,
@@ -200,6 +188,13 @@ class Call:
             probes=self._probes(),
             **details,
         )
+
+    def _probes(self) -> tuple[Probe, ...]:
+        return _probes(self.runtime, self.executor.schema, self._document, self.definition, self.request.variables)
+
+    async def record(self, rows: dict[str, set[int]], **details: Any) -> None:
+        details.setdefault("policy", self.runtime.policy_for(self.principal))
+        entry = self._entry(rows, **details)
         if entry is None:
             return
         try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from graphql import ExecutionResult, subscribe
 from sqlalchemy import func, select
 
+from gateway.audit import AUDIT_DOMAIN, AuditRecord
 from gateway.data import decode_pk, encode_id
 from resolvers.population import idnumber
 from resolvers.population import tables as t
@@ -23,7 +26,35 @@ from tests.harness import Gateway, database_url, running_gateway
 
 REGISTER = """
 mutation Register($input: RegisterResidentInput!) {
-  registerResident(input: $input) { clientMutationId resident { id name status version %s } }
+  registerResident(input: $input) { clientMutationId registration { id name status version %s } }
+}
+"""
+# Everything a grid worker may read of the registration it sent.
+REGISTER_ALL = """
+mutation Register($input: RegisterResidentInput!) {
+  registerResident(input: $input) {
+    clientMutationId
+    registration {
+      id name gender phone address building registrationKind status submittedAt reviewedAt reviewNote version
+      grid { id } household { id } resident { id name version }
+    }
+  }
+}
+"""
+REGISTRATION_READ = """
+query($id: ID!) {
+  node(id: $id) {
+    ... on ResidentRegistration {
+      id name gender phone address building registrationKind status submittedAt reviewedAt reviewNote version
+      grid { id } household { id } resident { id name version }
+    }
+  }
+  residents { totalCount }
+}
+"""
+REVIEW_REGISTRATION = """
+mutation Review($input: ReviewRegistrationInput!) {
+  reviewRegistration(input: $input) { registration { id status version reviewNote resident { id status version } } }
 }
 """
 REVIEW = """
@@ -122,40 +153,149 @@ async def errors_of(gw: Gateway, query: str, variables: dict[str, Any], role: st
 # ---------------------------------------------------------------------------- registration
 
 
-async def test_registering_a_known_id_number_updates_the_one_record(pw: Gateway) -> None:
-    known = demo.resident(3)  # 张子轩, grid 15, active
-    number = known["id_number"]
-    assert await count(pw, t.Resident, t.Resident.id_number == number) == 1
-    total = await count(pw, t.Resident)
-    sent = registration(number, name=known["name"], phone="13611112222", householdId=gid("Household", 1))
-    data = await pw.query(REGISTER % "phone", {"input": sent}, role="grid_worker")
-    result = data["registerResident"]["resident"]
-    assert result["id"] == gid("Resident", 3)
-    assert (result["status"], result["version"], result["phone"]) == ("ACTIVE", 2, "136****2222")
-    assert await count(pw, t.Resident, t.Resident.id_number == number) == 1
-    assert await count(pw, t.Resident) == total
-    row = await stored(pw, number)
-    assert (row.phone, row.version, row.status, row.address) == ("13611112222", 2, "active", sent["address"])
+async def registrations_of(gw: Gateway, number: str) -> list[t.ResidentRegistration]:
+    async with gw.runtime.databases.session("population") as session:
+        stmt = select(t.ResidentRegistration).where(t.ResidentRegistration.id_number == number)
+        return list(await session.scalars(stmt.order_by(t.ResidentRegistration.id)))
 
 
-async def test_a_new_registration_awaits_review_and_the_committee_gets_the_number_masked(pw: Gateway) -> None:
+async def last_event(gw: Gateway) -> tuple[str, str, int | None, str]:
+    async with gw.runtime.databases.session("population") as session:
+        row = (await session.scalars(select(t.PopulationOutbox).order_by(t.PopulationOutbox.id.desc()))).first()
+    assert row is not None
+    return row.topic, row.type_name, row.grid_id, row.kind
+
+
+async def last_audit(gw: Gateway) -> dict[str, Any]:
+    async with gw.runtime.databases.session(AUDIT_DOMAIN) as session:
+        row = (await session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()))).first()
+    assert row is not None
+    kept = ("principal_id", "role", "operation_name", "operation_type", "fields", "row_ids", "redacted", "denied")
+    return {key: getattr(row, key) for key in (*kept, "outcome")}
+
+
+def without_generated(value: Any, ids: dict[str, str]) -> Any:
+    """``value`` with generated IDs and times replaced by placeholders."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    for ident, placeholder in ids.items():
+        text = text.replace(ident, placeholder)
+    return re.sub(r'"(submittedAt|recordedAt)": "[^"]+"', r'"\1": "<time>"', text)
+
+
+async def review(gw: Gateway, ident: str, decision: str = "APPROVE", **extra: Any) -> dict[str, Any]:
+    data = await gw.query(
+        REVIEW_REGISTRATION,
+        {"input": {"registrationId": ident, "decision": decision, **extra}},
+        role="community_police",
+    )
+    return dict(data["reviewRegistration"]["registration"])
+
+
+async def test_a_registration_awaits_review_and_writes_no_resident(pw: Gateway) -> None:
     number = new_number(1, male=False)
+    residents = await count(pw, t.Resident)
     sent = registration(number, name="钱多多", gridId=gid("Grid", COMMITTEE_ONLY_GRID))
-    data = await pw.query(REGISTER % "idNumber birthDate: age", {"input": sent}, role="committee_staff")
-    result = data["registerResident"]["resident"]
-    assert result["status"] == "PENDING_REVIEW" and result["version"] == 1
+    data = await pw.query(REGISTER % "idNumber resident { id }", {"input": sent}, role="committee_staff")
+    result = data["registerResident"]["registration"]
+    assert decode_pk(result["id"], "ResidentRegistration") > 0
+    assert (result["status"], result["version"], result["resident"]) == ("PENDING_REVIEW", 1, None)
     assert result["idNumber"] == number[:6] + "********" + number[14:]
-    row = await stored(pw, number)
-    assert (row.grid_id, row.birth_date, row.gender, row.ethnicity) == (17, date(1990, 6, 15), "female", "汉族")
+    assert await count(pw, t.Resident) == residents, "no resident before the police review"
+    [row] = await registrations_of(pw, number)
+    assert (row.grid_id, row.birth_date, row.gender, row.ethnicity) == (17, date(1990, 6, 15), "female", None)
 
 
 async def test_a_grid_worker_registers_into_its_own_grid_whatever_it_sends(pw: Gateway) -> None:
     number = new_number(2)
     await pw.query(REGISTER % "", {"input": registration(number, grid=OUTSIDE_GRID)}, role="grid_worker")
-    assert (await stored(pw, number)).grid_id == GRID_WORKER_GRID
+    assert [r.grid_id for r in await registrations_of(pw, number)] == [GRID_WORKER_GRID]
 
 
-async def test_concurrent_registrations_of_one_number_write_one_row(pw: Gateway) -> None:
+async def test_a_number_held_outside_the_area_answers_as_a_new_one(pw: Gateway) -> None:
+    """The data-security officer's probe: a grid worker registers a number held in grid 16 and a
+    number nobody holds. Answers, later reads, events and audit agree but for generated IDs."""
+    hidden = demo.resident(9)  # 何俊, grid 16: outside the grid worker's grid
+    held = await stored(pw, hidden["id_number"])
+    fresh = new_number(12)
+    seen: dict[str, Any] = {}
+    for label, number in (("hidden", hidden["id_number"]), ("new", fresh)):
+        male = int(number[16]) % 2 == 1
+        sent = registration(number, gender="MALE" if male else "FEMALE", clientMutationId=f"probe-{label}")
+        residents_before = await count(pw, t.Resident)
+        response = await pw.post(REGISTER_ALL, {"input": sent}, role="grid_worker")
+        assert response.status_code == 200
+        body = response.json()
+        assert "errors" not in body, body
+        ident = body["data"]["registerResident"]["registration"]["id"]
+        event, audit = await last_event(pw), await last_audit(pw)
+        read = await pw.post(REGISTRATION_READ, {"id": ident}, role="grid_worker")
+        pk = decode_pk(ident, "ResidentRegistration")
+        ids = {ident: "<registration>", f"probe-{label}": "<key>", f'"ResidentRegistration": [{pk}]': "<rows>"}
+        seen[label] = {
+            "answer": without_generated(body, ids),
+            "headers": sorted(k for k in response.headers if k not in ("date", "content-length")),
+            "event": event,
+            "audit": without_generated({**audit, "row_ids": json.loads(audit["row_ids"])}, ids),
+            "read": without_generated(read.json(), ids),
+            "residents_added": await count(pw, t.Resident) - residents_before,
+        }
+    assert seen["hidden"] == seen["new"]
+    assert seen["new"]["event"] == ("registration", "ResidentRegistration", GRID_WORKER_GRID, "submitted")
+    assert seen["new"]["residents_added"] == 0
+    assert '"status": "PENDING_REVIEW"' in seen["new"]["answer"]
+    after = await stored(pw, hidden["id_number"])
+    assert (after.name, after.phone, after.grid_id, after.version) == (held.name, held.phone, 16, held.version)
+
+
+async def test_a_registration_never_changes_an_active_record(pw: Gateway) -> None:
+    known = demo.resident(3)  # 张子轩, grid 15, active, the grid worker sees it
+    number = known["id_number"]
+    before = await stored(pw, number)
+    sent = registration(number, name=known["name"], phone="13611112222", householdId=gid("Household", 1))
+    data = await pw.query(REGISTER % "phone resident { id }", {"input": sent}, role="grid_worker")
+    result = data["registerResident"]["registration"]
+    assert (result["status"], result["version"], result["resident"]) == ("PENDING_REVIEW", 1, None)
+    unchanged = await stored(pw, number)
+    assert (unchanged.phone, unchanged.version, unchanged.status) == (before.phone, before.version, "active")
+    # The police approve: the one record takes the new details, one version on.
+    reviewed = await review(pw, result["id"], expectedVersion=1)
+    assert reviewed["status"] == "APPROVED"
+    assert reviewed["resident"] == {"id": gid("Resident", 3), "status": "ACTIVE", "version": before.version + 1}
+    assert await count(pw, t.Resident, t.Resident.id_number == number) == 1
+    row = await stored(pw, number)
+    assert (row.phone, row.version, row.address) == ("13611112222", before.version + 1, sent["address"])
+
+
+async def test_the_review_merges_a_hidden_number_into_its_one_record(pw: Gateway) -> None:
+    held = demo.resident(19)  # 邵磊, grid 18: police.demo's, not the grid worker's
+    number = held["id_number"]
+    before = await stored(pw, number)
+    sent = registration(number, name=held["name"], phone="13755556666")
+    ident = (await pw.query(REGISTER % "", {"input": sent}, role="grid_worker"))["registerResident"]["registration"]
+    assert ident["status"] == "PENDING_REVIEW"
+    reviewed = await review(pw, ident["id"])
+    assert reviewed["resident"] == {"id": gid("Resident", 19), "status": "ACTIVE", "version": before.version + 1}
+    assert await count(pw, t.Resident, t.Resident.id_number == number) == 1
+    row = await stored(pw, number)
+    assert (row.id, row.phone, row.grid_id, row.version) == (19, "13755556666", GRID_WORKER_GRID, before.version + 1)
+    [kept] = await registrations_of(pw, number)
+    assert (kept.status, kept.resident_id) == ("approved", 19)
+
+
+async def test_approving_a_new_number_makes_one_active_resident(pw: Gateway) -> None:
+    number = new_number(13)
+    ident = (await pw.query(REGISTER % "", {"input": registration(number)}, role="grid_worker"))["registerResident"][
+        "registration"
+    ]["id"]
+    reviewed = await review(pw, ident)
+    assert reviewed["status"] == "APPROVED" and reviewed["resident"]["status"] == "ACTIVE"
+    assert reviewed["resident"]["version"] == 1
+    row = await stored(pw, number)
+    assert (row.status, row.grid_id, row.name, row.ethnicity) == ("active", GRID_WORKER_GRID, "赵新民", "汉族")
+    assert reviewed["resident"]["id"] == gid("Resident", row.id)
+
+
+async def test_concurrent_approvals_of_one_number_write_one_resident_and_lose_no_update(pw: Gateway) -> None:
     number = new_number(3)
     phones = [f"1390000000{n}" for n in range(5)]
     responses = await asyncio.gather(
@@ -163,17 +303,24 @@ async def test_concurrent_registrations_of_one_number_write_one_row(pw: Gateway)
     )
     for response in responses:
         assert "errors" not in response.json(), response.json()
-    assert await count(pw, t.Resident, t.Resident.id_number == number) == 1
-    assert (await stored(pw, number)).phone in phones
-
-
-async def test_concurrent_registrations_lose_no_update(pw: Gateway) -> None:
-    number = new_number(8)
-    phones = [f"1390000001{n}" for n in range(5)]
-    await asyncio.gather(
-        *(pw.post(REGISTER % "", {"input": registration(number, phone=p)}, role="grid_worker") for p in phones)
+    pending = await registrations_of(pw, number)
+    assert len(pending) == len(phones) and await count(pw, t.Resident, t.Resident.id_number == number) == 0
+    approvals = await asyncio.gather(
+        *(
+            pw.post(
+                REVIEW_REGISTRATION,
+                {"input": {"registrationId": gid("ResidentRegistration", r.id), "decision": "APPROVE"}},
+                role="community_police",
+            )
+            for r in pending
+        )
     )
-    assert (await stored(pw, number)).version == len(phones)
+    for response in approvals:
+        assert "errors" not in response.json(), response.json()
+    assert await count(pw, t.Resident, t.Resident.id_number == number) == 1
+    row = await stored(pw, number)
+    assert row.version == len(phones) and row.phone in phones
+    assert {r.resident_id for r in await registrations_of(pw, number)} == {row.id}
 
 
 @pytest.mark.parametrize(
@@ -192,32 +339,21 @@ async def test_concurrent_registrations_lose_no_update(pw: Gateway) -> None:
 async def test_bad_registrations_name_the_field_and_write_nothing(
     pw: Gateway, change: dict[str, Any], field: str
 ) -> None:
-    before = await count(pw, t.Resident)
+    before = await count(pw, t.ResidentRegistration), await count(pw, t.Resident)
     errors = await errors_of(pw, REGISTER % "", {**registration(new_number(4)), **change}, "grid_worker")
     if field == "input.householdId":
         # A household outside the grid worker's grid reads like a missing one: writes obey reads.
         assert errors[0]["extensions"] == {"code": "NOT_FOUND", "argument": field}, errors
     else:
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT" and field in errors[0]["message"], errors
-    assert await count(pw, t.Resident) == before
+    assert (await count(pw, t.ResidentRegistration), await count(pw, t.Resident)) == before
 
 
-async def test_a_number_registered_in_another_area_is_forbidden_and_reveals_nothing(pw: Gateway) -> None:
-    elsewhere = demo.resident(8)  # 周桂兰, grid 16: not the grid worker's
-    before = await stored(pw, elsewhere["id_number"])
-    sent = registration(elsewhere["id_number"], name="冒名", gender="FEMALE", phone="13700001111")
-    errors = await errors_of(pw, REGISTER % "", sent, "grid_worker")
-    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
-    assert set(errors[0]["extensions"]) <= {"code"}
-    for secret in (elsewhere["name"], elsewhere["address"], elsewhere["phone"], gid("Resident", 8), "16"):
-        assert secret not in errors[0]["message"]
-    after = await stored(pw, elsewhere["id_number"])
-    assert (after.name, after.phone, after.version) == (before.name, before.phone, before.version)
-    total = await count(pw, t.Resident)
-    foreign = registration(new_number(5), grid=OUTSIDE_GRID)
-    refused = await errors_of(pw, REGISTER % "", foreign, "committee_staff")
+async def test_a_committee_cannot_register_into_a_grid_outside_its_area(pw: Gateway) -> None:
+    total = await count(pw, t.ResidentRegistration)
+    refused = await errors_of(pw, REGISTER % "", registration(new_number(5), grid=OUTSIDE_GRID), "committee_staff")
     assert refused[0]["extensions"]["code"] == "FORBIDDEN"
-    assert await count(pw, t.Resident) == total
+    assert await count(pw, t.ResidentRegistration) == total
 
 
 async def test_the_same_registration_twice_with_one_key_writes_once(pw: Gateway) -> None:
@@ -227,17 +363,16 @@ async def test_the_same_registration_twice_with_one_key_writes_once(pw: Gateway)
     first = await pw.post(REGISTER % "", variables, role="grid_worker", headers=key)
     second = await pw.post(REGISTER % "", variables, role="grid_worker", headers=key)
     assert first.json() == second.json() and second.headers.get("idempotent-replayed") == "true"
-    assert (await stored(pw, number)).version == 1, "the replay wrote nothing"
+    assert len(await registrations_of(pw, number)) == 1, "the replay wrote nothing"
     changed = {"input": registration(number, phone="13899990000")}
     third = await pw.post(REGISTER % "", changed, role="grid_worker", headers=key)
     assert third.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
-    row = await stored(pw, number)
-    assert (row.version, row.phone) == (1, "13912345678")
+    assert [r.phone for r in await registrations_of(pw, number)] == ["13912345678"]
     keyed = {"input": registration(number, clientMutationId="form-77")}
     one = await pw.post(REGISTER % "", keyed, role="grid_worker")
     two = await pw.post(REGISTER % "", keyed, role="grid_worker")
     assert one.json() == two.json() and one.json()["data"]["registerResident"]["clientMutationId"] == "form-77"
-    assert (await stored(pw, number)).version == 2
+    assert len(await registrations_of(pw, number)) == 2
 
 
 # ---------------------------------------------------------------------------- review and changes
@@ -246,31 +381,42 @@ async def test_the_same_registration_twice_with_one_key_writes_once(pw: Gateway)
 async def test_the_police_review_a_registration(pw: Gateway) -> None:
     number = new_number(7)
     registered = await pw.query(REGISTER % "", {"input": registration(number)}, role="grid_worker")
-    ident = registered["registerResident"]["resident"]["id"]
-    no_reason = await errors_of(pw, REVIEW, {"residentId": ident, "decision": "RETURN"}, "community_police")
+    ident = registered["registerResident"]["registration"]["id"]
+    base = {"registrationId": ident}
+    no_reason = await errors_of(pw, REVIEW_REGISTRATION, {**base, "decision": "RETURN"}, "community_police")
     assert no_reason[0]["extensions"]["code"] == "BAD_USER_INPUT" and "input.reason" in no_reason[0]["message"]
     stale = await errors_of(
-        pw, REVIEW, {"residentId": ident, "decision": "APPROVE", "expectedVersion": 9}, "community_police"
+        pw, REVIEW_REGISTRATION, {**base, "decision": "APPROVE", "expectedVersion": 9}, "community_police"
     )
     assert stale[0]["extensions"]["code"] == "CONFLICT" and stale[0]["extensions"]["currentVersion"] == 1
-    returned = {
-        "residentId": ident,
-        "decision": "RETURN",
-        "reason": "住址不全 / address incomplete",
-        "expectedVersion": 1,
-    }
-    data = await pw.query(REVIEW, {"input": returned}, role="community_police")
-    assert data["reviewResident"]["resident"]["status"] == "RETURNED"
-    note = await pw.query("query($id: ID!) { resident(id: $id) { reviewNote } }", {"id": ident}, role="grid_worker")
-    assert note["resident"]["reviewNote"] == "住址不全 / address incomplete", "whoever collected it learns why"
+    returned = await review(pw, ident, "RETURN", reason="住址不全 / address incomplete", expectedVersion=1)
+    assert (returned["status"], returned["version"], returned["resident"]) == ("RETURNED", 2, None)
+    note = await pw.query(
+        "query($id: ID!) { node(id: $id) { ... on ResidentRegistration { reviewNote } } }", {"id": ident}, "grid_worker"
+    )
+    assert note["node"]["reviewNote"] == "住址不全 / address incomplete", "whoever collected it learns why"
+    assert await count(pw, t.Resident, t.Resident.id_number == number) == 0
+    final = await errors_of(pw, REVIEW_REGISTRATION, {**base, "decision": "APPROVE"}, "community_police")
+    assert final[0]["extensions"]["code"] == "CONFLICT"
+    # The collector sends the corrected record again: a new registration, approved this time.
     again = await pw.query(REGISTER % "", {"input": registration(number)}, role="grid_worker")
-    assert again["registerResident"]["resident"]["status"] == "PENDING_REVIEW"
-    approve = {"residentId": ident, "decision": "APPROVE", "expectedVersion": 3}
-    data = await pw.query(REVIEW, {"input": approve}, role="community_police")
-    assert data["reviewResident"]["resident"] == {"id": ident, "status": "ACTIVE", "version": 4}
-    twice = await errors_of(pw, REVIEW, {"residentId": ident, "decision": "APPROVE"}, "community_police")
-    assert twice[0]["extensions"]["code"] == "CONFLICT" and twice[0]["extensions"]["allowed"] == ["moved_out"]
+    second = again["registerResident"]["registration"]
+    assert second["status"] == "PENDING_REVIEW" and second["id"] != ident
+    approved = await review(pw, second["id"], expectedVersion=1)
+    assert approved["status"] == "APPROVED" and approved["resident"]["status"] == "ACTIVE"
     assert (await stored(pw, number)).status == "active"
+
+
+async def test_a_registration_outside_the_officers_area_reads_as_missing(pw: Gateway) -> None:
+    number = new_number(14, male=False)
+    sent = registration(number, name="钱多多", gridId=gid("Grid", COMMITTEE_ONLY_GRID))
+    data = await pw.query(REGISTER % "", {"input": sent}, role="committee_staff")
+    ident = data["registerResident"]["registration"]["id"]
+    errors = await errors_of(
+        pw, REVIEW_REGISTRATION, {"registrationId": ident, "decision": "APPROVE"}, "community_police"
+    )
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    assert [r.status for r in await registrations_of(pw, number)] == ["pending_review"]
 
 
 async def test_a_grid_worker_cannot_review(pw: Gateway) -> None:
@@ -457,6 +603,26 @@ async def test_bad_and_foreign_check_ins_write_nothing(pw: Gateway) -> None:
     foreign = {**missing, "propertyId": gid("RentalProperty", 1)}
     assert (await errors_of(pw, CHECK_IN, foreign, "community_police"))[0]["extensions"]["code"] == "NOT_FOUND"
     assert await count(pw, t.GuestCheckIn) == before
+
+
+async def test_a_platform_checks_guests_in_only_where_it_operates(pw: Gateway) -> None:
+    async with pw.runtime.databases.session("population") as session, session.begin():
+        others = {"landlord_id": 9, "grid_id": 16, "address": "品湖苑12号楼2门101", "rooms": 1}
+        session.add(t.RentalProperty(id=901, name="别家平台的房", platform_id="other.platform", **others))
+        session.add(t.RentalProperty(id=902, name="无平台的房", platform_id=None, **others))
+    before = await count(pw, t.GuestCheckIn)
+    member = demo.resident(17)
+    sent = {"guestName": member["name"], "guestIdNumber": member["id_number"]}
+    answers = []
+    for pk in (901, 902, 999):
+        errors = await errors_of(pw, CHECK_IN, {**sent, "propertyId": gid("RentalProperty", pk)}, "rental_platform")
+        answers.append({**errors[0], "message": errors[0]["message"].replace(gid("RentalProperty", pk), "<id>")})
+    assert answers[0] == answers[1] == answers[2], answers
+    assert answers[0]["extensions"] == {"code": "NOT_FOUND", "argument": "input.propertyId"}
+    assert await count(pw, t.GuestCheckIn) == before, "nothing written"
+    # Its own properties, wherever in the city they lie, take guests.
+    assert (await _check_in(pw, 1, member["name"], member["id_number"]))["checkInGuest"]["checkInId"]
+    assert await count(pw, t.GuestCheckIn) == before + 1
 
 
 # ---------------------------------------------------------------------------- the change feed

@@ -22,6 +22,7 @@ DOMAIN = Domain(
     outbox=t.PopulationOutbox,
     types={
         "Resident": (t.Resident, types.Resident),
+        "ResidentRegistration": (t.ResidentRegistration, types.ResidentRegistration),
         "Household": (t.Household, types.Household),
         "TemporaryStay": (t.TemporaryStay, types.TemporaryStay),
         "RentalProperty": (t.RentalProperty, types.RentalProperty),

@@ -28,12 +28,16 @@ from resolvers.population.types import (
 
 
 async def _property(ctx: Context, session: AsyncSession, pk: int) -> Any:
-    """The property a guest checks in at. A grant with ``check: none`` (the rental platform)
-    checks guests in at any property while reading none of them, so it is read for it here;
-    anyone else reads it as themselves."""
+    """The property a guest checks in at. A grant with ``check: none`` (a rental platform) reads
+    no property, so it is read for it here: only one the platform operates. Another platform's
+    property, or one no platform operates, reads exactly like a missing one, by the same single
+    query. Anyone else reads it as themselves."""
     if rule(ctx, "checkInGuest").check != "none":
-        return await visible_row(ctx, session, t.RentalProperty, pk, "RentalProperty")
-    row = await session.get(t.RentalProperty, pk)
+        return await visible_row(ctx, session, t.RentalProperty, pk, "RentalProperty", "input.propertyId")
+    operated = select(t.RentalProperty).where(
+        t.RentalProperty.id == pk, t.RentalProperty.platform_id == ctx.principal.id
+    )
+    row = (await session.scalars(operated)).first()
     if row is None:
         raise NotFound(f"No RentalProperty with ID {encode_id('RentalProperty', pk)}", argument="input.propertyId")
     return row

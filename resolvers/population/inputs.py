@@ -20,7 +20,9 @@ DOMAIN = "population"
 BEIJING = timezone(timedelta(hours=8))
 
 
-@strawberry.input(description="居民登记(同一身份证号只更新那一条) / register a resident; one ID number, one record")
+@strawberry.input(
+    description="居民登记(待审核;一个身份证号一条档案) / register a resident for review; one number, one record"
+)
 class RegisterResidentInput:
     id_number: str = strawberry.field(description="公民身份号码 / citizen ID number (GB 11643)")
     name: str = strawberry.field(description="姓名 / full name")
@@ -47,6 +49,15 @@ class ReviewResidentInput:
     reason: str | None = strawberry.field(default=None, description="退回理由 / reason, required when returning")
     expected_version: int | None = expected_version_field()
     client_mutation_id: str | None = client_mutation_id_field()
+
+
+@strawberry.input(description="民警审核居民登记 / the police review a collected registration")
+class ReviewRegistrationInput:
+    registration_id: strawberry.ID = strawberry.field(description="登记标识 / registration ID")
+    decision: ResidentReviewDecision = strawberry.field(description="审核结论 / decision")
+    reason: str | None = strawberry.field(default=None, description="退回理由 / reason, required when returning")
+    expected_version: int | None = strawberry.field(default=None, description=VERSION)
+    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
 
 
 @strawberry.input(description="修改居民信息(只改所填项) / change a resident's details; only what is given")

@@ -1,4 +1,4 @@
-"""Resident registration and review, changes of details and household, temporary stays."""
+"""Resident registration and its review, changes of details and household, temporary stays."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import load_one
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info
 from gateway.schema import from_row
 from gateway.write import authorize, expect_version, inputs, row_to_change, transaction, visible_row, written
 from resolvers.population import tables as t
@@ -22,6 +22,7 @@ from resolvers.population.inputs import (
     NewHouseholdInput,
     RegisterResidentInput,
     RegisterTemporaryStayInput,
+    ReviewRegistrationInput,
     ReviewResidentInput,
     UpdateResidentInput,
     birth_date_of,
@@ -31,12 +32,14 @@ from resolvers.population.inputs import (
 from resolvers.population.queries import valid_id_number
 from resolvers.population.types import (
     ResidentPayload,
+    ResidentRegistration,
+    ResidentRegistrationPayload,
     ResidentReviewDecision,
     TemporaryStay,
     TemporaryStayPayload,
     resident,
 )
-from resolvers.population.workflow import RESIDENT, registered_again
+from resolvers.population.workflow import REGISTRATION, RESIDENT
 
 
 async def _household_in_grid(ctx: Context, given: strawberry.ID, grid_id: int) -> int:
@@ -53,55 +56,101 @@ async def _resident_payload(ctx: Context, pk: int, client_mutation_id: str | Non
     return ResidentPayload(resident=await written(ctx, t.Resident, pk, resident), client_mutation_id=client_mutation_id)
 
 
-def _may_register_over(ctx: Context, grid_id: int) -> None:
-    try:
-        authorize(ctx, "registerResident", grid_id)
-    except Forbidden:
-        # Only that the person is registered elsewhere: nothing of the record itself.
-        raise Forbidden(
-            "registerResident: this ID number is already registered outside your area; "
-            "ask the community police to transfer the record"
-        ) from None
+async def _registration_payload(ctx: Context, pk: int, client_mutation_id: str | None) -> ResidentRegistrationPayload:
+    row = await load_one(ctx, t.ResidentRegistration, pk)
+    found = None if row is None else from_row(ResidentRegistration, row)
+    return ResidentRegistrationPayload(registration=found, client_mutation_id=client_mutation_id)
 
 
-async def _upsert_resident(ctx: Context, number: str, values: dict[str, Any]) -> int:
+async def _submit(ctx: Context, number: str, values: dict[str, Any]) -> int:
+    """Keep the registration for review. It reads no resident: whether the number is new, held
+    in the caller's area or outside it, the same row is written, the same event sent, and the
+    same answer given."""
     async with transaction(ctx, DOMAIN) as session:
-        stmt = select(t.Resident).where(t.Resident.id_number == number).with_for_update()
-        row = (await session.scalars(stmt)).first()
-        if row is None:
-            given = {k: v for k, v in values.items() if v is not None}
-            row = t.Resident(
-                id_number=number,
-                status="pending_review",
-                watch_flag=False,
-                criminal_flag=False,
-                registered_at=datetime.now(UTC),
-                version=1,
-                **given,
-            )
-            session.add(row)
-            await session.flush()
-            kind = "registered"
-        else:
-            _may_register_over(ctx, row.grid_id)
-            for key, value in values.items():
-                if value is not None:
-                    setattr(row, key, value)
-            row.status = registered_again(row.status)
-            row.version += 1
-            kind = "updated"
-        await emit(session, t.PopulationOutbox, "resident", "Resident", row.id, row.grid_id, kind)
+        row = t.ResidentRegistration(
+            id_number=number, status="pending_review", submitted_at=datetime.now(UTC), version=1, **values
+        )
+        session.add(row)
+        await session.flush()
+        await emit(
+            session, t.PopulationOutbox, "registration", "ResidentRegistration", row.id, row.grid_id, "submitted"
+        )
     return int(row.id)
 
 
-async def _register(ctx: Context, number: str, values: dict[str, Any]) -> int:
-    """Insert the resident, or update the one record of its ID number. When two registrations
-    of a new number race, the unique index refuses the second insert, and the loser's
-    transaction runs once more, finding the winner's row to update."""
+# What an approved registration writes into the resident record; a value it left out (no
+# ethnicity, phone or household given) keeps what the record has.
+_APPLIED = (
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "phone",
+    "address",
+    "building",
+    "household_id",
+    "grid_id",
+    "registration_kind",
+)
+
+
+async def _apply(session: AsyncSession, registration: Any) -> tuple[int, str]:
+    """Write an approved registration into the one resident of its ID number: a new record, or
+    the existing one, wherever it lies (the person lives where they were registered now), with
+    its version raised. Returns the resident's key and the event it makes.
+
+    Read as the system: the police's merge must find the record whoever may see it, or a second
+    record of one person would be written."""
+    given = {key: getattr(registration, key) for key in _APPLIED if getattr(registration, key) is not None}
+    stmt = select(t.Resident).where(t.Resident.id_number == registration.id_number).with_for_update()
+    row = (await session.scalars(stmt)).first()
+    if row is None:
+        row = t.Resident(
+            id_number=registration.id_number,
+            status="active",
+            watch_flag=False,
+            criminal_flag=False,
+            registered_at=registration.submitted_at,
+            version=1,
+            **given,
+        )
+        session.add(row)
+        await session.flush()
+        return int(row.id), "registered"
+    for key, value in given.items():
+        setattr(row, key, value)
+    # Approval is the review a returned, moved-out or imported pending record was waiting for.
+    row.status = "active"
+    row.review_note = None
+    row.version += 1
+    return int(row.id), "updated"
+
+
+async def _review_registration(ctx: Context, pk: int, target: str, reason: str | None, expected: int | None) -> None:
+    async with transaction(ctx, DOMAIN) as session:
+        registration = await visible_row(ctx, session, t.ResidentRegistration, pk, "ResidentRegistration")
+        authorize(ctx, "reviewRegistration", registration.grid_id)
+        REGISTRATION.check(registration.status, target)
+        expect_version(registration, expected, "ResidentRegistration")
+        registration.status = target
+        registration.review_note = reason
+        registration.reviewed_at = datetime.now(UTC)
+        if target == "approved":
+            resident_pk, kind = await _apply(session, registration)
+            registration.resident_id = resident_pk
+            await emit(session, t.PopulationOutbox, "resident", "Resident", resident_pk, registration.grid_id, kind)
+        await emit(
+            session, t.PopulationOutbox, "registration", "ResidentRegistration", pk, registration.grid_id, target
+        )
+
+
+async def _review(ctx: Context, pk: int, target: str, reason: str | None, expected: int | None) -> None:
+    """When two approvals of one new number race, the unique index refuses the second insert, and
+    the loser's transaction runs once more, finding the winner's record to apply itself to."""
     try:
-        return await _upsert_resident(ctx, number, values)
+        await _review_registration(ctx, pk, target, reason, expected)
     except IntegrityError:
-        return await _upsert_resident(ctx, number, values)
+        await _review_registration(ctx, pk, target, reason, expected)
 
 
 def _new_household_details(given: NewHouseholdInput) -> tuple[str, str]:
@@ -138,7 +187,13 @@ class RegistrationMutation:
     @strawberry.mutation(description="居民登记(待民警审核) / register a resident, for police review")
     async def register_resident(
         self, info: Info, input: Annotated[RegisterResidentInput, strawberry.argument(description="登记 / the record")]
-    ) -> ResidentPayload:
+    ) -> ResidentRegistrationPayload:
+        """Every registration is kept for the police's review, and answers alike: a pending
+        registration, whether its ID number is new, held by a resident the caller sees, or held
+        by one outside the caller's area. So the answer never depends on a record the caller
+        may not see, and no registration changes an active record: the review applies it to the
+        one record of its number (never a second one). A caller who sees the resident and wants
+        to change its details uses ``updateResident`` with the version it read."""
         ctx = info.context
         number = valid_id_number(input.id_number, "input.idNumber")
         values: dict[str, Any] = {
@@ -154,12 +209,29 @@ class RegistrationMutation:
         grid_id = await grid_for(ctx, "registerResident", input.grid_id)
         authorize(ctx, "registerResident", grid_id)
         values["grid_id"] = grid_id
+        values["household_id"] = None
         if input.household_id is not None:
             values["household_id"] = await _household_in_grid(ctx, input.household_id, grid_id)
-        pk = await _register(ctx, number, values)
-        return await _resident_payload(ctx, pk, input.client_mutation_id)
+        pk = await _submit(ctx, number, values)
+        return await _registration_payload(ctx, pk, input.client_mutation_id)
 
-    @strawberry.mutation(description="审核居民登记 / approve a registration, or return it with a reason")
+    @strawberry.mutation(
+        description="审核居民登记:通过即入档(同号并入原档案) / approve a registration into the one record "
+        "of its ID number, or return it with a reason"
+    )
+    async def review_registration(
+        self,
+        info: Info,
+        input: Annotated[ReviewRegistrationInput, strawberry.argument(description="审核 / the review")],
+    ) -> ResidentRegistrationPayload:
+        ctx = info.context
+        target = "approved" if input.decision is ResidentReviewDecision.APPROVE else "returned"
+        reason = reason_given(input.reason, required=target == "returned")
+        pk = inputs.pk(str(input.registration_id), "ResidentRegistration", "input.registrationId")
+        await _review(ctx, pk, target, reason, input.expected_version)
+        return await _registration_payload(ctx, pk, input.client_mutation_id)
+
+    @strawberry.mutation(description="审核导入的待审居民档案 / approve an imported record under review, or return it")
     async def review_resident(
         self, info: Info, input: Annotated[ReviewResidentInput, strawberry.argument(description="审核 / the review")]
     ) -> ResidentPayload:

@@ -1,5 +1,5 @@
-"""Population domain tables (police-owned): residents, households, temporary stays,
-rental properties with guest check-ins, dog licence applications.
+"""Population domain tables (police-owned): residents and the registrations that feed them,
+households, temporary stays, rental properties with guest check-ins, dog licence applications.
 
 Every row hangs off a grid (``grid_id``, a key into the grid domain, which may live in
 another database, so no foreign key is declared across domains).
@@ -64,6 +64,43 @@ class Resident(PopulationBase):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+class ResidentRegistration(PopulationBase):
+    """登记: a record as a grid worker or committee collected it, for the police to review.
+
+    Every registration is one of these, whether or not its ID number is already held: writing
+    it reads no resident, so its answer cannot depend on one the collector may not see. The
+    review either makes it a new resident or applies it to the one resident of its number
+    (``resident_id`` then names that record).
+    """
+
+    __tablename__ = "resident_registration"
+    __sensitive__ = ("id_number", "name", "phone", "address", "birth_date")
+    __area__ = "grid_id"
+    __table_args__ = (
+        Index("ix_resident_registration_grid_id", "grid_id", "id"),
+        Index("ix_resident_registration_status", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Not unique: the same person may be collected again before the police have reviewed.
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str] = mapped_column(String(8))
+    birth_date: Mapped[date] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    address: Mapped[str] = mapped_column(String(200))
+    building: Mapped[str] = mapped_column(String(120))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), nullable=True)
+    grid_id: Mapped[int] = mapped_column(Integer)
+    registration_kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(16), default="pending_review")
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), nullable=True, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class TemporaryStay(PopulationBase):
     """暂住登记: a floating resident's registered stay at an address."""
 
@@ -91,6 +128,9 @@ class RentalProperty(PopulationBase):
     name: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(200))
     rooms: Mapped[int] = mapped_column(Integer, default=1)
+    # The partner platform (its principal id) that operates the property and may check guests
+    # in at it; None where no platform does.
+    platform_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
 
 
 class GuestCheckIn(PopulationBase):

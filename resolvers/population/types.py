@@ -48,6 +48,13 @@ class ResidentStatus(Enum):
     MOVED_OUT = strawberry.enum_value("moved_out", description="迁出 / moved out")
 
 
+@strawberry.enum(description="登记审核状态 / state of a registration")
+class RegistrationStatus(Enum):
+    PENDING_REVIEW = strawberry.enum_value("pending_review", description="待民警审核 / awaiting police review")
+    APPROVED = strawberry.enum_value("approved", description="已通过,已入档 / approved: the record is written")
+    RETURNED = strawberry.enum_value("returned", description="退回 / returned with a reason")
+
+
 @strawberry.enum(description="犬证申请状态 / dog licence status")
 class DogLicenceStatus(Enum):
     APPLIED = strawberry.enum_value("applied", description="已申请 / applied")
@@ -182,6 +189,44 @@ class Household(Node):
         return await nested_page(info.context, t.Resident, t.Resident.household_id, self.db_id, page, resident)
 
 
+@strawberry.type(description="居民登记(待审核) / a registration as collected, for the police to review")
+class ResidentRegistration(Node):
+    id_number: str = strawberry.field(description="公民身份号码 / citizen ID number (GB 11643)")
+    name: str = strawberry.field(description="姓名 / full name")
+    gender: Gender = strawberry.field(description="性别 / gender")
+    birth_date: date = strawberry.field(description="出生日期 / birth date")
+    ethnicity: str | None = strawberry.field(description="民族 / ethnicity, if given")
+    phone: str | None = strawberry.field(description="联系电话 / phone number")
+    address: str = strawberry.field(description="居住地址 / home address")
+    building: str = strawberry.field(description="楼栋(地址到楼) / address down to the building")
+    registration_kind: RegistrationKind = strawberry.field(description="户籍类别 / registration kind")
+    status: RegistrationStatus = strawberry.field(description="审核状态 / review state")
+    submitted_at: datetime = strawberry.field(description="登记时间 / collected at")
+    reviewed_at: datetime | None = strawberry.field(description="审核时间 / reviewed at")
+    review_note: str | None = strawberry.field(
+        description="民警审核意见(退回理由) / the police's reason for returning it"
+    )
+    version: int = strawberry.field(description="版本号(乐观锁) / version, for a safe review")
+    grid_id: strawberry.Private[int]
+    household_id: strawberry.Private[int | None]
+    resident_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="所在网格 / grid")
+    async def grid(self, info: Info) -> Grid | None:
+        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
+        return None if row is None else grid(row)
+
+    @strawberry.field(description="所属户 / household, if given")
+    async def household(self, info: Info) -> Household | None:
+        row = await load_one(info.context, t.Household, self.household_id)
+        return None if row is None else household(row)
+
+    @strawberry.field(description="审核通过后的居民档案 / the resident record it became part of, once approved")
+    async def resident(self, info: Info) -> Resident | None:
+        row = await load_one(info.context, t.Resident, self.resident_id)
+        return None if row is None else resident(row)
+
+
 @strawberry.type(description="暂住登记 / temporary-stay registration of a floating resident")
 class TemporaryStay(Node):
     address: str = strawberry.field(description="暂住地址 / address of the stay")
@@ -280,6 +325,14 @@ class DogLicenceDecision(Enum):
 class ResidentPayload:
     resident: Resident | None = strawberry.field(description="居民 / the resident, as you may see it")
     client_mutation_id: str | None = echoed_client_mutation_id_field()
+
+
+@strawberry.type(description="居民登记结果 / the registration, awaiting review")
+class ResidentRegistrationPayload:
+    registration: ResidentRegistration | None = strawberry.field(
+        description="登记 / the registration, as you may see it"
+    )
+    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
 
 
 @strawberry.type(description="暂住登记结果 / the temporary stay registered")

@@ -1,8 +1,13 @@
 """The population workflows as state machines.
 
-Registration (登记): a grid worker or committee collects a record (pending_review); the police
-review it: active, or returned with a reason. A returned record is sent again by registering it
-again; so is a resident who moved out and came back.
+Registration (登记): a grid worker or committee collects a record, kept apart from the residents
+as a registration (pending_review); the police review it: approved — it becomes a new resident, or
+is applied to the one resident of its ID number — or returned with a reason, after which the
+collector registers the corrected record again. A registration never changes a resident by itself.
+
+Resident (居民): records the police imported while they were still under review
+(pending_review) are reviewed in place: active, or returned. An active resident moves out; one
+who moved out, or was returned, becomes active again through an approved registration.
 
 Dog licence (犬证): applied → the officer's pre-review (初审) → pre_reviewed | rejected → the
 decision → approved | rejected.
@@ -23,6 +28,15 @@ RESIDENT = machine(
     },
 )
 
+REGISTRATION = machine(
+    "registration",
+    {
+        "pending_review": {"approved", "returned"},
+        "approved": set(),
+        "returned": set(),
+    },
+)
+
 DOG_LICENCE = machine(
     "dog licence",
     {
@@ -36,16 +50,6 @@ DOG_LICENCE = machine(
 # The state each dog-licence step acts on: the decision cannot skip the officer's pre-review,
 # although both may end in ``rejected``.
 DOG_LICENCE_STEPS = {"preReviewDogLicence": "applied", "decideDogLicence": "pre_reviewed"}
-
-
-def registered_again(status: str) -> str:
-    """The status of an existing record registered once more. Collecting it again does not undo
-    a review; a record returned to its collector, or of a resident who moved out, goes to the
-    police again."""
-    if status in ("returned", "moved_out"):
-        RESIDENT.check(status, "pending_review")
-        return "pending_review"
-    return status
 
 
 def check_dog_licence_step(step: str, current: str, target: str) -> None:

@@ -8,7 +8,7 @@ The demo principals work in one place, 津南区八里台镇 (street 16):
   and 17 (police grid 8, another officer's);
 - gridworker.demo (刘婷, staff 4) works grid 15, where the burst pipe was settled for 9,000 yuan;
 - judicial.demo is 八里台镇司法所 (street 16);
-- rental.demo is the 慧治网约房 platform, which checks guests in for landlords city-wide.
+- rental.demo is the 慧治网约房 platform, which operates the demo's rentals and checks guests in at them.
 
 The other stories sit where the article puts them (红桥和苑, 南开鼓楼, 河西, 滨海新区 …) so
 that every demo principal has "other areas" it must not see.
@@ -581,6 +581,9 @@ TEMPORARY_STAYS: list[tuple[int, int, str, date, date | None]] = [
     (5, 21, "工作", on(1, 3), on(12, 31)),
 ]
 
+# The platform that operates the demo's rentals: only it may check guests in at them.
+RENTAL_PLATFORM = "rental.demo"
+
 # (id, landlord resident_id, grid_id, name, address, rooms)
 RENTALS: list[tuple[int, int, int, str, str, int]] = [
     (1, 34, 7, "李大姨网约房·友谊北里", f"{place_of_grid(7)}6号楼1门803", 2),
@@ -658,7 +661,15 @@ def _stay_rows() -> list[Row]:
 
 def _rental_rows() -> list[Row]:
     return [
-        {"id": i, "landlord_id": landlord, "grid_id": grid, "name": name, "address": address, "rooms": rooms}
+        {
+            "id": i,
+            "landlord_id": landlord,
+            "grid_id": grid,
+            "name": name,
+            "address": address,
+            "rooms": rooms,
+            "platform_id": RENTAL_PLATFORM,
+        }
         for i, landlord, grid, name, address, rooms in RENTALS
     ]
 

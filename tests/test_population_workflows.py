@@ -417,6 +417,11 @@ async def test_a_registration_outside_the_officers_area_reads_as_missing(pw: Gat
     )
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
     assert [r.status for r in await registrations_of(pw, number)] == ["pending_review"]
+    listed = "{ residentRegistrations(status: PENDING_REVIEW, first: 100) { nodes { id } } }"
+    officer = await pw.query(listed, role="community_police")
+    committee = await pw.query(listed, role="committee_staff")
+    assert ident not in {n["id"] for n in officer["residentRegistrations"]["nodes"]}
+    assert ident in {n["id"] for n in committee["residentRegistrations"]["nodes"]}
 
 
 async def test_a_grid_worker_cannot_review(pw: Gateway) -> None:

@@ -30,9 +30,11 @@ from resolvers.population.types import (
     DogLicence,
     DogLicenceStatus,
     Household,
+    RegistrationStatus,
     RentalProperty,
     Resident,
     ResidentFilter,
+    ResidentRegistration,
     TemporaryStay,
     household,
     resident,
@@ -124,6 +126,26 @@ class PopulationQuery:
         number = valid_id_number(id_number, "idNumber")
         row = await load_one(info.context, t.Resident, number, t.Resident.id_number)
         return None if row is None else resident(row)
+
+    @strawberry.field(description="居民登记列表(待审核等) / registrations collected for review")
+    async def resident_registrations(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        status: Annotated[RegistrationStatus | None, strawberry.argument(description="审核状态 / state")] = None,
+        area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
+    ) -> Connection[ResidentRegistration]:
+        stmt = select(t.ResidentRegistration)
+        if status is not None:
+            stmt = stmt.where(t.ResidentRegistration.status == status.value)
+        condition = await in_area(info.context, t.ResidentRegistration.grid_id, area)
+        if condition is not None:
+            stmt = stmt.where(condition)
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(
+            info.context, t.ResidentRegistration, stmt, page, lambda r: from_row(ResidentRegistration, r)
+        )
 
     @strawberry.field(description="户列表 / households")
     async def households(

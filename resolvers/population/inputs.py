@@ -56,8 +56,8 @@ class ReviewRegistrationInput:
     registration_id: strawberry.ID = strawberry.field(description="登记标识 / registration ID")
     decision: ResidentReviewDecision = strawberry.field(description="审核结论 / decision")
     reason: str | None = strawberry.field(default=None, description="退回理由 / reason, required when returning")
-    expected_version: int | None = strawberry.field(default=None, description=VERSION)
-    client_mutation_id: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    expected_version: int | None = expected_version_field()
+    client_mutation_id: str | None = client_mutation_id_field()
 
 
 @strawberry.input(description="修改居民信息(只改所填项) / change a resident's details; only what is given")

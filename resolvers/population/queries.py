@@ -133,7 +133,10 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
-        status: Annotated[RegistrationStatus | None, strawberry.argument(description="审核状态 / state")] = None,
+        status: Annotated[
+            RegistrationStatus | None,
+            strawberry.argument(description="审核状态 / state", metadata={TESTS: ["ResidentRegistration.status"]}),
+        ] = None,
         area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
     ) -> Connection[ResidentRegistration]:
         stmt = select(t.ResidentRegistration)

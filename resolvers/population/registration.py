@@ -56,9 +56,12 @@ async def _resident_payload(ctx: Context, pk: int, client_mutation_id: str | Non
     return ResidentPayload(resident=await written(ctx, t.Resident, pk, resident), client_mutation_id=client_mutation_id)
 
 
+def _registration(row: t.ResidentRegistration) -> ResidentRegistration:
+    return from_row(ResidentRegistration, row)
+
+
 async def _registration_payload(ctx: Context, pk: int, client_mutation_id: str | None) -> ResidentRegistrationPayload:
-    row = await load_one(ctx, t.ResidentRegistration, pk)
-    found = None if row is None else from_row(ResidentRegistration, row)
+    found = await written(ctx, t.ResidentRegistration, pk, _registration)
     return ResidentRegistrationPayload(registration=found, client_mutation_id=client_mutation_id)
 
 
@@ -126,10 +129,20 @@ async def _apply(session: AsyncSession, registration: Any) -> tuple[int, str]:
     return int(row.id), "updated"
 
 
-async def _review_registration(ctx: Context, pk: int, target: str, reason: str | None, expected: int | None) -> None:
+async def _review_registration(
+    ctx: Context, given: strawberry.ID, target: str, reason: str | None, expected: int | None
+) -> int:
     async with transaction(ctx, DOMAIN) as session:
-        registration = await visible_row(ctx, session, t.ResidentRegistration, pk, "ResidentRegistration")
-        authorize(ctx, "reviewRegistration", registration.grid_id)
+        registration = await row_to_change(
+            ctx,
+            session,
+            "reviewRegistration",
+            t.ResidentRegistration,
+            "ResidentRegistration",
+            given,
+            "input.registrationId",
+        )
+        pk = int(registration.id)
         REGISTRATION.check(registration.status, target)
         expect_version(registration, expected, "ResidentRegistration")
         registration.status = target
@@ -142,15 +155,16 @@ async def _review_registration(ctx: Context, pk: int, target: str, reason: str |
         await emit(
             session, t.PopulationOutbox, "registration", "ResidentRegistration", pk, registration.grid_id, target
         )
+    return pk
 
 
-async def _review(ctx: Context, pk: int, target: str, reason: str | None, expected: int | None) -> None:
+async def _review(ctx: Context, given: strawberry.ID, target: str, reason: str | None, expected: int | None) -> int:
     """When two approvals of one new number race, the unique index refuses the second insert, and
     the loser's transaction runs once more, finding the winner's record to apply itself to."""
     try:
-        await _review_registration(ctx, pk, target, reason, expected)
+        return await _review_registration(ctx, given, target, reason, expected)
     except IntegrityError:
-        await _review_registration(ctx, pk, target, reason, expected)
+        return await _review_registration(ctx, given, target, reason, expected)
 
 
 def _new_household_details(given: NewHouseholdInput) -> tuple[str, str]:
@@ -227,8 +241,7 @@ class RegistrationMutation:
         ctx = info.context
         target = "approved" if input.decision is ResidentReviewDecision.APPROVE else "returned"
         reason = reason_given(input.reason, required=target == "returned")
-        pk = inputs.pk(str(input.registration_id), "ResidentRegistration", "input.registrationId")
-        await _review(ctx, pk, target, reason, input.expected_version)
+        pk = await _review(ctx, input.registration_id, target, reason, input.expected_version)
         return await _registration_payload(ctx, pk, input.client_mutation_id)
 
     @strawberry.mutation(description="审核导入的待审居民档案 / approve an imported record under review, or return it")

@@ -213,8 +213,7 @@ class ResidentRegistration(Node):
 
     @strawberry.field(description="所在网格 / grid")
     async def grid(self, info: Info) -> Grid | None:
-        row = await load_one(info.context, grid_tables.Grid, self.grid_id)
-        return None if row is None else grid(row)
+        return await grid_by_id(info.context, self.grid_id)
 
     @strawberry.field(description="所属户 / household, if given")
     async def household(self, info: Info) -> Household | None:
@@ -332,7 +331,7 @@ class ResidentRegistrationPayload:
     registration: ResidentRegistration | None = strawberry.field(
         description="登记 / the registration, as you may see it"
     )
-    client_mutation_id: str | None = strawberry.field(description="客户端请求号 / your idempotency key")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
 
 
 @strawberry.type(description="暂住登记结果 / the temporary stay registered")

@@ -14,7 +14,13 @@ from starlette.routing import Route, WebSocketRoute
 
 from gateway.kernel import Registry, Settings, get_settings, load_registry
 from gateway.pipeline import PolicyWatcher, Runtime
-from gateway.transport import AccessLog, graphiql_routes, graphql_endpoint, websocket_endpoint
+from gateway.transport import (
+    AccessLog,
+    graphiql_routes,
+    graphql_endpoint,
+    keep_query_strings_out_of_server_logs,
+    websocket_endpoint,
+)
 
 
 async def healthz(request: Request) -> Response:
@@ -48,6 +54,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         *graphiql_routes(),
     ]
     # The gateway writes its own access lines, free of personal data (uvicorn's are off).
+    keep_query_strings_out_of_server_logs()
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
     app.state.runtime = runtime
     return app

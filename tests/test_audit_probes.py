@@ -59,7 +59,7 @@ async def test_aliased_probes_of_one_value_show_as_equal_hashes(gw: Gateway) -> 
     assert {p["field"] for p in probes.values()} == {"Query.residentByIdNumber"}
     hashes = {path: probe["arguments"]["idNumber"] for path, probe in probes.items()}
     assert hashes["a"] == hashes["b"] != hashes["c"]
-    assert hashes["a"] == keyed_hash(audit_key(gw.settings), first)
+    assert hashes["a"] == keyed_hash(audit_key(gw.settings), "idNumber\x1f" + first)
     assert first not in _stored(record) and second not in _stored(record)
 
 
@@ -84,7 +84,9 @@ async def test_look_ups_that_find_nothing_are_recorded(gw: Gateway) -> None:
     _, by_node = await _run(gw, "query Who($id: ID!) { node(id: $id) { id } }", {"id": missing})
     assert len(by_node) == 1, "a node(id:) probe for a missing row is an access attempt"
     (probe,) = json.loads(by_node[0].probes or "[]")
-    assert probe["field"] == "Query.node" and probe["arguments"]["id"] == keyed_hash(audit_key(gw.settings), missing)
+    assert probe["field"] == "Query.node" and probe["arguments"]["id"] == keyed_hash(
+        audit_key(gw.settings), "id\x1f" + missing
+    )
     response, by_number = await _run(gw, '{ residentByIdNumber(idNumber: "120101199901019999") { name } }')
     assert response.json()["data"] == {"residentByIdNumber": None}
     assert len(by_number) == 1 and json.loads(by_number[0].row_ids) == {}
@@ -100,7 +102,9 @@ async def test_a_refusal_is_recorded_with_the_documents_name_and_arguments(gw: G
     (record,) = records
     assert record.outcome == "denied" and record.operation_name == "Sneak"
     (probe,) = json.loads(record.probes or "[]")
-    assert probe["path"] == "x" and probe["arguments"]["idNumber"] == keyed_hash(audit_key(gw.settings), number)
+    assert probe["path"] == "x" and probe["arguments"]["idNumber"] == keyed_hash(
+        audit_key(gw.settings), "idNumber\x1f" + number
+    )
     assert number not in _stored(record)
 
 

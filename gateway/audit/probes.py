@@ -8,6 +8,7 @@ value shows in the trail, the value never does.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,14 @@ def _leaves(name: str, value: Any) -> Iterator[tuple[str, Any]]:
             yield from _leaves(f"{name}[{n}]", inner)
     elif value is not None:
         yield name, value
+
+
+def _domain(name: str) -> str:
+    """What a value is (``idNumber`` of ``filter.idNumber`` or ``input.parties[0].idNumber``): it is
+    hashed with the value, so one ID number probed by look-up, filter or registration hashes alike,
+    while no principal can have an arbitrary value hashed under another argument's name — an
+    auditor's own ``node(id: "<a guessed ID number>")`` does not produce the look-up's hash."""
+    return re.sub(r"\[\d+\]", "", name).rsplit(".", 1)[-1]
 
 
 def _text(value: Any) -> str:
@@ -107,7 +116,7 @@ def probes(
             if parent is not mutation_root and not _holds_personal(get_named_type(definition.type), sensitive):
                 return
             hashed = tuple(
-                (name, keyed_hash(key, _text(value)))
+                (name, keyed_hash(key, _domain(name) + "\x1f" + _text(value)))
                 for argument in node.arguments
                 if argument.name.value not in PAGING
                 for name, value in _leaves(argument.name.value, value_from_ast_untyped(argument.value, variables))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from gateway.audit.probes import Probe
 from gateway.audit.trail import AuditEntry, OperationType, Outcome, operation_hash
 from gateway.auth import Principal
-from gateway.policy import Policy
+from gateway.policy import Attributes, Policy, field_access
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,14 @@ def log_only_denials(policy: Policy, selected: Iterable[str], governed: Iterable
     return tuple(sorted(out))
 
 
-def read_as(policy: Policy | None, fields: Iterable[str]) -> dict[str, str]:
-    """For each ``Type.field``: read "masked" (the caller got the masked form) or in "clear"."""
+def read_as(policy: Policy | None, fields: Iterable[str], attributes: Attributes | None = None) -> dict[str, str]:
+    """For each ``Type.field``: read "masked" (the caller got the masked form) or in "clear" — by the
+    rule of the value it reads (``Mediator.phone`` is read as ``Staff.phone`` is)."""
     out = {}
     for item in fields:
         type_name, _, field_name = item.partition(".")
-        masked = policy is not None and policy.enforce and policy.access(type_name, field_name) == "masked"
+        access = None if policy is None else field_access(policy, attributes, type_name, field_name)
+        masked = policy is not None and policy.enforce and access == "masked"
         out[item] = "masked" if masked else "clear"
     return out
 
@@ -55,6 +57,7 @@ def audit_entry(
     outcome: Outcome = "ok",
     policy: Policy | None = None,
     probes: tuple[Probe, ...] = (),
+    attributes: Attributes | None = None,
 ) -> AuditEntry | None:
     """The record to append, or None when the operation touched no personal data.
 
@@ -81,6 +84,6 @@ def audit_entry(
         denied=denied,
         outcome=outcome,
         token_id=principal.token_id,
-        access=read_as(policy, fields),
+        access=read_as(policy, fields, attributes),
         probes=probes,
     )

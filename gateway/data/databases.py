@@ -52,7 +52,10 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    # hide_parameters: a failed statement's exception (and a log of it) never carries the values.
+    engine = create_async_engine(
+        url, echo=echo, pool_pre_ping=parsed.get_backend_name() != "sqlite", hide_parameters=True
+    )
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -1,4 +1,7 @@
-"""Opaque global IDs (``Type:pk``) and pagination cursors, both base64url text."""
+"""Opaque global IDs (``Type:pk``) and pagination cursors, both base64url text.
+
+A refusal names the argument, never the text it refused: what a caller sends may be personal data.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ def _decode(token: str, what: str) -> str:
         padded = token + "=" * (-len(token) % 4)
         return base64.urlsafe_b64decode(padded.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadUserInput(f"Malformed {what}: {token!r}", argument=what) from None
+        raise BadUserInput(f"Malformed {what}", argument=what) from None
 
 
 def encode_id(type_name: str, pk: int) -> str:
@@ -27,10 +30,10 @@ def encode_id(type_name: str, pk: int) -> str:
 def decode_id(global_id: str, expected: str | None = None) -> tuple[str, int]:
     """Split a global ID into its type name and primary key; refuse a malformed one or another type's."""
     type_name, _, pk = _decode(global_id, "ID").partition(":")
-    if not type_name or not pk.isdigit():
-        raise BadUserInput(f"Malformed ID: {global_id!r}", argument="id")
+    if not type_name or not pk.isdigit() or len(pk) > 18:
+        raise BadUserInput("Malformed ID", argument="id")
     if expected is not None and type_name != expected:
-        raise BadUserInput(f"ID {global_id!r} is not a {expected} ID", argument="id")
+        raise BadUserInput(f"The ID is not a {expected} ID", argument="id")
     return type_name, int(pk)
 
 
@@ -44,6 +47,7 @@ def encode_cursor(pk: int) -> str:
 
 def decode_cursor(cursor: str) -> int:
     prefix, _, pk = _decode(cursor, "cursor").partition(":")
-    if prefix != "cursor" or not pk.isdigit():
-        raise BadUserInput(f"Malformed cursor: {cursor!r}", argument="after")
+    # A key longer than any real one (e.g. 10²³) is as malformed as letters: it would only fail later, in SQL.
+    if prefix != "cursor" or not pk.isdigit() or len(pk) > 18:
+        raise BadUserInput("Malformed cursor", argument="after")
     return int(pk)

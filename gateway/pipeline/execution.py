@@ -51,10 +51,16 @@ _FOUND = re.compile(r",? found: .*$", re.S)
 _LITERAL = re.compile(r"(value)(?: at [^:]+)?: (?=['\"{\[\d-]).*$", re.S)
 
 
+_ENUM = re.compile(r"Value '.*?' does not exist in", re.S)
+_ISO = re.compile(r"(cannot represent an? \w+)(?:: .*)?$", re.S)
+
+
 def without_values(message: str) -> str:
     """graphql-core repeats the input it refused (``…, found: {'idNumber': '4101…'}``); a message
     may be logged or shown by a client, so it names what was wrong and never echoes the value."""
     stripped = _FOUND.sub(".", message)
+    stripped = _ENUM.sub("The value does not exist in", stripped)
+    stripped = _ISO.sub(r"\1.", stripped)
     return _LITERAL.sub(r"\1.", stripped)
 
 

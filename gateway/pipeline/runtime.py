@@ -15,7 +15,7 @@ from gateway.data import Databases
 from gateway.feed import Feed
 from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Settings
 from gateway.pipeline.execution import Executor
-from gateway.policy import Policy, PolicyScope, PolicySet, load_policies
+from gateway.policy import Attributes, Policy, PolicyScope, PolicySet, load_policies
 from gateway.schema import build_schema, node_fetcher
 from gateway.write import IdempotencyStore
 
@@ -41,6 +41,7 @@ class Runtime:
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
         self.full_schema = build_schema(registry.domains)
         self.full_executor = self._limited(self.full_schema._schema)
+        self.attributes = Attributes.of(registry.domains)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}

@@ -77,3 +77,22 @@ def _line(scope: Scope, status: int, seconds: float) -> str:
         parts.append(f"{name}={_LONG_NUMBER.sub('…', value) if value else '-'}")
     parts.append(f"hash={found.get('hash') or '-'}")
     return " ".join(parts)
+
+
+class WithoutQueryStrings(logging.Filter):
+    """uvicorn still logs each WebSocket handshake with its URL (``"WebSocket /graphql?…" [accepted]``);
+    this filter, on uvicorn's error logger, cuts the query string from any path it logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.split("?", 1)[0] if isinstance(arg, str) and arg.startswith("/") and "?" in arg else arg
+                for arg in record.args
+            )
+        return True
+
+
+def keep_query_strings_out_of_server_logs() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, WithoutQueryStrings) for f in logger.filters):
+        logger.addFilter(WithoutQueryStrings())

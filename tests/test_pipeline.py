@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -139,3 +139,30 @@ async def test_a_socket_purpose_with_control_characters_is_refused_before_anythi
             await asyncio.wait_for(socket.recv(), timeout=10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400, purpose
         assert "X-Purpose" in closed.value.rcvd.reason, closed.value.rcvd.reason
+
+
+REPORT = "mutation Report($input: ReportDisputeInput!) { reportDispute(input: $input) { dispute { id } } }"
+
+
+async def test_a_stored_answer_is_replayed_only_to_the_token_that_wrote_it(gw: Gateway) -> None:
+    own = await gw.query("{ residents(first: 1) { nodes { grid { id } } } }", role="committee_staff")
+    grid = own["residents"]["nodes"][0]["grid"]["id"]
+    given = {"title": "楼道堆物", "category": "NEIGHBOUR", "description": "楼道堆放杂物", "gridId": grid,
+             "parties": [{"role": "COMPLAINANT", "name": "王桂兰"}]}  # fmt: skip
+    body = {"query": REPORT, "variables": {"input": given}}
+    first = {"Authorization": f"Bearer {gw.tokens['committee_staff']}", "Idempotency-Key": "one-token-1"}
+    written = await gw.client.post("/graphql", json=body, headers=first)
+    assert "errors" not in written.json(), written.json()
+    mine = await gw.client.post("/graphql", json=body, headers=first)
+    assert mine.headers.get("Idempotent-Replayed") == "true" and mine.json() == written.json()
+    record = await gw.runtime.directory.find("committee.demo")
+    assert record is not None
+    other = await gw.runtime.tokens.issue(record.id, timedelta(hours=1), record.scopes)
+    again = await gw.client.post(
+        "/graphql", json=body, headers={"Authorization": f"Bearer {other}", "Idempotency-Key": "one-token-1"}
+    )
+    assert "Idempotent-Replayed" not in again.headers, "another token got the stored answer"
+    assert (
+        again.json()["data"]["reportDispute"]["dispute"]["id"]
+        != written.json()["data"]["reportDispute"]["dispute"]["id"]
+    )

@@ -24,7 +24,7 @@ from gateway.pipeline import (
 )
 from gateway.transport.access import note
 from gateway.transport.graphiql import graphiql_response
-from gateway.write import key_of, request_hash
+from gateway.write import claimant_of, key_of, request_hash
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 log = logging.getLogger("gateway.http")
@@ -133,9 +133,12 @@ def _refusal(request: Request, refused: Refused) -> Response:
 async def _run(request: Request, call: Call) -> Response:
     runtime, gql = call.runtime, call.request
     key = key_of(request.headers.get("idempotency-key"), gql.variables) if call.type == "mutation" else None
+    # A stored answer is handed back only to the token that wrote it: another token of the same
+    # principal (a partner's narrower one, say) must not read through a replay what it cannot query.
+    claimant = claimant_of(call.principal.id, call.principal.token_id)
     if key is not None:
         claim = await runtime.idempotency.claim(
-            call.principal.id, key, request_hash(gql.query, gql.variables, gql.operation_name)
+            claimant, key, request_hash(gql.query, gql.variables, gql.operation_name)
         )
         if claim.conflict is not None:
             return _reply(request, {"errors": [error_dict(claim.conflict, "CONFLICT", argument="Idempotency-Key")]})
@@ -147,16 +150,16 @@ async def _run(request: Request, call: Call) -> Response:
         reply = await call.execute()
     except BaseException as error:
         if key is not None:
-            await runtime.idempotency.release(call.principal.id, key)
+            await runtime.idempotency.release(claimant, key)
         if isinstance(error, AuditFailure):
             return _audit_failed(request)
         raise
     if key is not None:
         if _wrote_nothing(reply):
             # Every root field failed, so nothing was written: the key stays free for a retry.
-            await runtime.idempotency.release(call.principal.id, key)
+            await runtime.idempotency.release(claimant, key)
         else:
-            await runtime.idempotency.finish(call.principal.id, key, reply)
+            await runtime.idempotency.finish(claimant, key, reply)
     return _reply(request, reply)
 
 

@@ -3,7 +3,7 @@ fields and steps every mutation shares (client mutation ID, expected version, th
 
 from __future__ import annotations
 
-from gateway.write.idempotency import IdempotencyStore, key_of, request_hash
+from gateway.write.idempotency import IdempotencyStore, claimant_of, key_of, request_hash
 from gateway.write.payloads import (
     client_mutation_id_field,
     echoed_client_mutation_id_field,
@@ -19,6 +19,7 @@ __all__ = [
     "IdempotencyStore",
     "authorize",
     "check_references",
+    "claimant_of",
     "client_mutation_id_field",
     "echoed_client_mutation_id_field",
     "expect_version",

@@ -27,6 +27,11 @@ def request_hash(query: str, variables: dict[str, Any] | None, operation_name: s
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def claimant_of(principal_id: str, token_id: str) -> str:
+    """Who holds a key: one token of one principal, in the 64 characters the table keeps."""
+    return hashlib.sha256(f"{principal_id}\x1f{token_id}".encode()).hexdigest()
+
+
 def key_of(header: str | None, variables: dict[str, Any] | None) -> str | None:
     if header:
         return header.strip()[:200] or None

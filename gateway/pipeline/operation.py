@@ -18,10 +18,7 @@ from graphql import (
     ExecutionResult,
     GraphQLSchema,
     OperationDefinitionNode,
-    StringValueNode,
-    Visitor,
     get_operation_ast,
-    visit,
 )
 
 from gateway.audit import (
@@ -42,6 +39,7 @@ from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.pipeline.runtime import Runtime
+from gateway.pipeline.text import unusable_text
 from gateway.write import check_references, mutation_references
 
 if TYPE_CHECKING:
@@ -230,7 +228,7 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     if prepared.document is None:
         await _audit_refusal(runtime, principal, request, purpose, prepared.errors)
         raise Refused("invalid", list(prepared.errors))
-    unusable = _unusable_text(prepared.document, request.variables)
+    unusable = unusable_text(prepared.document, request.variables)
     if unusable is not None:
         raise Refused.one(
             "invalid", f"{unusable} holds a NUL character or a lone surrogate", "BAD_USER_INPUT", argument=unusable
@@ -241,55 +239,6 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     name = definition.name.value if definition.name else None
     operation = Operation(request.query, name, OPERATION_TYPES[definition.operation.value], purpose)
     return Call(runtime, principal, request, executor, prepared, definition, operation)
-
-
-def _bad_text(value: str) -> bool:
-    if "\x00" in value:
-        return True
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _unusable_text(document: DocumentNode, variables: dict[str, Any] | None) -> str | None:
-    """Where a string no database can store sits (a variable's path, or "document"): refused as bad
-    input before anything runs, rather than failing inside a statement."""
-
-    def walk(value: Any, path: str) -> str | None:
-        if isinstance(value, str):
-            return path if _bad_text(value) else None
-        if isinstance(value, dict):
-            items: Any = value.items()
-        elif isinstance(value, list):
-            items = ((f"[{n}]", v) for n, v in enumerate(value))
-        else:
-            return None
-        for key, inner in items:
-            key_path = f"{path}{key}" if str(key).startswith("[") else f"{path}.{key}"
-            if isinstance(key, str) and _bad_text(key):
-                return path
-            found = walk(inner, key_path)
-            if found is not None:
-                return found
-        return None
-
-    for name, value in (variables or {}).items():
-        found = walk(value, f"${name}")
-        if found is not None:
-            return found
-
-    class Literals(Visitor):
-        found: str | None = None
-
-        def enter_string_value(self, node: StringValueNode, *_: object) -> None:
-            if _bad_text(node.value):
-                self.found = "document"
-
-    literals = Literals()
-    visit(document, literals)
-    return literals.found
 
 
 def _shape(result: ExecutionResult, extensions: dict[str, Any]) -> dict[str, Any]:

@@ -6,11 +6,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
+from sqlalchemy import insert, select
 from websockets.asyncio.client import connect
 
+from resolvers.dispute import tables as dispute_tables
 from tests.harness import Gateway
 
 
@@ -45,3 +48,29 @@ async def subscribed(
             return message
 
         yield receive
+
+
+async def newest_dispute_event(gw: Gateway) -> str:
+    """The ID of the dispute outbox's last event: subscribing after it receives only what comes next."""
+    async with gw.runtime.databases.session("dispute") as session:
+        newest = (
+            await session.execute(
+                select(dispute_tables.DisputeOutbox.id).order_by(dispute_tables.DisputeOutbox.id.desc())
+            )
+        ).scalar()
+    return f"dispute:{newest or 0}"
+
+
+async def dispute_event(gw: Gateway, dispute_id: int, grid_id: int) -> None:
+    """An event about a dispute written to its outbox, as a committed change would write it."""
+    async with gw.runtime.databases.session("dispute") as session, session.begin():
+        await session.execute(
+            insert(dispute_tables.DisputeOutbox).values(
+                topic="dispute",
+                type_name="Dispute",
+                row_id=dispute_id,
+                grid_id=grid_id,
+                kind="noted",
+                created_at=datetime.now(UTC),
+            )
+        )

@@ -7,12 +7,12 @@ import json
 import shutil
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -21,7 +21,7 @@ from gateway.policy import load_policies
 from resolvers.dispute import tables as dispute_tables
 from resolvers.grid import tables as grid_tables
 from tests.harness import DEMO, Gateway
-from tests.live import serving
+from tests.live import dispute_event, newest_dispute_event, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIPTION = """subscription Live($after: String) {
@@ -49,30 +49,6 @@ async def _subscribe(socket: ClientConnection, after: str) -> None:
     await socket.send(json.dumps({"id": "live", "type": "subscribe", "payload": payload}))
 
 
-async def _newest_event(gw: Gateway) -> str:
-    async with gw.runtime.databases.session("dispute") as session:
-        newest = (
-            await session.execute(
-                select(dispute_tables.DisputeOutbox.id).order_by(dispute_tables.DisputeOutbox.id.desc())
-            )
-        ).scalar()
-    return f"dispute:{newest or 0}"
-
-
-async def _event_about(gw: Gateway, dispute_id: int, grid_id: int) -> None:
-    async with gw.runtime.databases.session("dispute") as session, session.begin():
-        await session.execute(
-            insert(dispute_tables.DisputeOutbox).values(
-                topic="dispute",
-                type_name="Dispute",
-                row_id=dispute_id,
-                grid_id=grid_id,
-                kind="noted",
-                created_at=datetime.now(UTC),
-            )
-        )
-
-
 async def _closed(socket: ClientConnection, within: float) -> tuple[int, float]:
     """The close code the server sent, and how long it took; fails if it sends an event instead."""
     since = time.monotonic()
@@ -92,7 +68,7 @@ async def _token(gw: Gateway, role: str, ttl: timedelta = timedelta(hours=1)) ->
 async def test_revoking_a_token_closes_its_open_socket_within_a_second(gw: Gateway, url: str) -> None:
     token = await _token(gw, "community_police")
     socket = await _socket(url, token)
-    await _subscribe(socket, await _newest_event(gw))
+    await _subscribe(socket, await newest_dispute_event(gw))
     me = (
         await gw.client.post(
             "/graphql", json={"query": "{ me { tokenId } }"}, headers={"Authorization": f"Bearer {token}"}
@@ -105,7 +81,7 @@ async def test_revoking_a_token_closes_its_open_socket_within_a_second(gw: Gatew
 
 async def test_an_expiring_token_closes_its_socket_when_it_expires(gw: Gateway, url: str) -> None:
     socket = await _socket(url, await _token(gw, "community_police", timedelta(seconds=2)))
-    await _subscribe(socket, await _newest_event(gw))
+    await _subscribe(socket, await newest_dispute_event(gw))
     code, waited = await _closed(socket, 2 + WITHIN)
     assert code == 4403 and waited < 2 + WITHIN, (code, waited)
 
@@ -119,12 +95,12 @@ async def _set_active(gw: Gateway, principal_id: str, active: bool) -> None:
 
 async def test_disabling_a_principal_closes_its_socket_and_no_event_follows(gw: Gateway, url: str) -> None:
     socket = await _socket(url, await _token(gw, "committee_staff"))
-    await _subscribe(socket, await _newest_event(gw))
+    await _subscribe(socket, await newest_dispute_event(gw))
     await _set_active(gw, DEMO["committee_staff"], False)
     try:
         data = await gw.query("{ disputes(first: 1) { nodes { id grid { id } } } }", role="city_analyst")
         node = data["disputes"]["nodes"][0]
-        await _event_about(gw, decode_pk(node["id"], "Dispute"), decode_pk(node["grid"]["id"], "Grid"))
+        await dispute_event(gw, decode_pk(node["id"], "Dispute"), decode_pk(node["grid"]["id"], "Grid"))
         code, waited = await _closed(socket, WITHIN)
         assert code == 4403 and waited < WITHIN, (code, waited)
     finally:
@@ -167,14 +143,14 @@ async def test_an_officer_moved_to_another_police_grid_gets_the_new_areas_events
     assert own in places and len(places) > 1, "the demo data needs disputes under two police grids"
     other = next(pg for pg in places if pg != own)
     socket = await _socket(url, await _token(gw, "community_police"))
-    await _subscribe(socket, await _newest_event(gw))
+    await _subscribe(socket, await newest_dispute_event(gw))
     try:
         async with gw.runtime.databases.session("grid") as session, session.begin():
             await session.execute(
                 update(grid_tables.Staff).where(grid_tables.Staff.principal_id == officer).values(police_grid_id=other)
             )
-        await _event_about(gw, *places[own])
-        await _event_about(gw, *places[other])
+        await dispute_event(gw, *places[own])
+        await dispute_event(gw, *places[other])
 
         assert await _next_dispute(socket) == encode_id("Dispute", places[other][0])
     finally:
@@ -187,7 +163,7 @@ async def test_an_officer_moved_to_another_police_grid_gets_the_new_areas_events
 
 async def test_a_policy_reload_applies_to_the_next_event(gw: Gateway, url: str, tmp_path: Path) -> None:
     socket = await _socket(url, await _token(gw, "committee_staff"))
-    await _subscribe(socket, await _newest_event(gw))
+    await _subscribe(socket, await newest_dispute_event(gw))
     in_force = gw.runtime.policies
     folder = tmp_path / "policies"
     shutil.copytree(ROOT / "policies", folder)
@@ -199,7 +175,7 @@ async def test_a_policy_reload_applies_to_the_next_event(gw: Gateway, url: str, 
     try:
         data = await gw.query("{ disputes(first: 1) { nodes { id grid { id } } } }", role="committee_staff")
         node = data["disputes"]["nodes"][0]
-        await _event_about(gw, decode_pk(node["id"], "Dispute"), decode_pk(node["grid"]["id"], "Grid"))
+        await dispute_event(gw, decode_pk(node["id"], "Dispute"), decode_pk(node["grid"]["id"], "Grid"))
         message = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
         # The document asks for a phone the new policy no longer grants: the subscription ends, nothing leaks.
         assert message["type"] == "error", message

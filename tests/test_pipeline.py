@@ -5,20 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from gateway.data import decode_pk
 from gateway.write.tables import IdempotencyRecord
-from resolvers.dispute import tables as t
 from tests.harness import Gateway
-from tests.live import serving
+from tests.live import dispute_event, newest_dispute_event, serving
 
 SUBSCRIPTION = """subscription Live($after: String) {
   disputeUpdated(afterEvent: $after) { eventId kind dispute { id parties { name phone } } }
@@ -65,19 +64,9 @@ async def test_each_event_delivered_on_a_socket_records_the_declared_purpose(gw:
             url, {"Authorization": f"Bearer {gw.tokens['judicial_office']}", "X-Purpose": quote(purpose)}
         )
         assert json.loads(await asyncio.wait_for(socket.recv(), timeout=10))["type"] == "connection_ack"
-        async with gw.runtime.databases.session("dispute") as session, session.begin():
-            newest = (await session.execute(select(t.DisputeOutbox.id).order_by(t.DisputeOutbox.id.desc()))).scalar()
-            await session.execute(
-                insert(t.DisputeOutbox).values(
-                    topic="dispute",
-                    type_name="Dispute",
-                    row_id=dispute_id,
-                    grid_id=grid_id,
-                    kind="noted",
-                    created_at=datetime.now(UTC),
-                )
-            )
-        payload = {"query": SUBSCRIPTION, "variables": {"after": f"dispute:{newest or 0}"}}
+        after = await newest_dispute_event(gw)
+        await dispute_event(gw, dispute_id, grid_id)
+        payload = {"query": SUBSCRIPTION, "variables": {"after": after}}
         await socket.send(json.dumps({"id": "s", "type": "subscribe", "payload": payload}))
         message = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
         assert message["type"] == "next", message

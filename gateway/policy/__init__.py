@@ -9,6 +9,7 @@ from gateway.policy.attributes import (
     Attributes,
     attribute,
     field_access,
+    named_type,
     reads_in_clear,
 )
 from gateway.policy.budget import BUDGETS, LookupBudgets, RateLimited
@@ -41,5 +42,6 @@ __all__ = [
     "field_access",
     "load_and_check",
     "load_policies",
+    "named_type",
     "reads_in_clear",
 ]

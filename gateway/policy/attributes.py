@@ -24,6 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.lazy_type import LazyType
+
 from gateway.kernel import graphql_name
 from gateway.policy.model import Access, Policy
 
@@ -140,3 +143,14 @@ def reads_in_clear(policy: Policy, attributes: Attributes | None, references: It
         if field_name and field_access(policy, attributes, type_name, field_name) != "allowed":
             return False
     return True
+
+
+def named_type(field_type: Any) -> Any:
+    """The type a Strawberry field or argument names, under its optional, list and lazy wrappers."""
+    while True:
+        if isinstance(field_type, StrawberryOptional | StrawberryList):
+            field_type = field_type.of_type
+        elif isinstance(field_type, LazyType):
+            field_type = field_type.resolve_type()
+        else:
+            return field_type

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
-from strawberry.types.lazy_type import LazyType
+from strawberry.types.base import has_object_definition
 from strawberry.types.private import is_private
 
 from gateway.kernel import Domain, graphql_name
-from gateway.policy.attributes import COMPUTED_FROM, READS, TESTS, Attributes, attribute, field_name_of
+from gateway.policy.attributes import COMPUTED_FROM, READS, TESTS, Attributes, attribute, field_name_of, named_type
 from gateway.policy.masks import MASKS
 from gateway.policy.model import (
     ENGINE_GOVERNED,
@@ -133,14 +132,7 @@ def _check_copies(policy: Policy, attributes: Attributes) -> list[Problem]:
 
 
 def _is_link(field: Any) -> bool:
-    field_type = field.type
-    while True:
-        if isinstance(field_type, StrawberryOptional | StrawberryList):
-            field_type = field_type.of_type
-        elif isinstance(field_type, LazyType):
-            field_type = field_type.resolve_type()
-        else:
-            return has_object_definition(field_type)
+    return has_object_definition(named_type(field.type))
 
 
 def _where(cls: type[Any]) -> Located:

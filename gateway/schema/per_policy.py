@@ -21,12 +21,21 @@ import strawberry
 from graphql import GraphQLObjectType, default_field_resolver
 from strawberry.schema.name_converter import NameConverter
 from strawberry.types.arguments import StrawberryArgument
-from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional, has_object_definition
+from strawberry.types.base import StrawberryObjectDefinition, StrawberryOptional, has_object_definition
 from strawberry.types.field import StrawberryField
-from strawberry.types.lazy_type import LazyType
 from strawberry.types.unset import UNSET
 
-from gateway.policy import READS, TESTS, Attributes, LookupRule, Policy, attribute, field_access, reads_in_clear
+from gateway.policy import (
+    READS,
+    TESTS,
+    Attributes,
+    LookupRule,
+    Policy,
+    attribute,
+    field_access,
+    named_type,
+    reads_in_clear,
+)
 
 # Field metadata naming the fields a field depends on: it exists only where all of them do
 # (e.g. a look-up by ID number exists only for a role that may read ID numbers).
@@ -36,16 +45,6 @@ COUNTS = "counts"
 # Field metadata holding a predicate over the policy: the field exists only where it holds
 # (e.g. work prompts, only for roles that have work to be prompted about).
 SHOWN_WHEN = "shown_when"
-
-
-def _unwrap(field_type: Any) -> Any:
-    while True:
-        if isinstance(field_type, StrawberryOptional | StrawberryList):
-            field_type = field_type.of_type
-        elif isinstance(field_type, LazyType):
-            field_type = field_type.resolve_type()
-        else:
-            return field_type
 
 
 class Grants:
@@ -112,7 +111,7 @@ class Grants:
             spending = self.budgeted.get(field_name, (lookup, frozenset[str]()))[1]
             self.budgeted[field_name] = (lookup, spending | {self.names.from_argument(argument)})
         try:
-            target = _unwrap(argument.type)
+            target = named_type(argument.type)
         except Exception:
             return False
         if has_object_definition(target):
@@ -167,7 +166,7 @@ class Grants:
             if rule is None or not rule.aggregate:
                 return False
         try:
-            target = _unwrap(field.type)
+            target = named_type(field.type)
         except Exception:
             return False
         if has_object_definition(target):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -155,3 +156,29 @@ async def test_a_stored_answer_is_replayed_only_to_the_token_that_wrote_it(gw: G
         again.json()["data"]["reportDispute"]["dispute"]["id"]
         != written.json()["data"]["reportDispute"]["dispute"]["id"]
     )
+
+
+async def test_a_stored_answer_is_sealed_and_not_replayed_once_the_reader_s_policy_changed(gw: Gateway) -> None:
+    own = await gw.query("{ residents(first: 1) { nodes { grid { id } } } }", role="committee_staff")
+    grid = own["residents"]["nodes"][0]["grid"]["id"]
+    given = {"title": "楼道堆物", "category": "NEIGHBOUR", "description": "楼道堆放杂物", "gridId": grid,
+             "parties": [{"role": "COMPLAINANT", "name": "王桂兰", "phone": "13512345678"}]}  # fmt: skip
+    query = REPORT.replace("dispute { id }", "dispute { id parties { phone } }")
+    body = {"query": query, "variables": {"input": given}}
+    headers = {"Authorization": f"Bearer {gw.tokens['committee_staff']}", "Idempotency-Key": "sealed-1"}
+    written = await gw.client.post("/graphql", json=body, headers=headers)
+    assert "errors" not in written.json(), written.json()
+    [claim] = await _claims(gw, "sealed-1")
+    assert claim.response is not None
+    assert "13512345678" not in claim.response and written.json()["data"]["reportDispute"]["dispute"]["id"] not in (
+        claim.response
+    ), "the stored answer is sealed, not kept in clear"
+    replayed = await gw.client.post("/graphql", json=body, headers=headers)
+    assert replayed.headers.get("Idempotent-Replayed") == "true" and replayed.json() == written.json()
+
+    gw.runtime.install(dataclasses.replace(gw.runtime.policies, version="changed-for-test"))
+    after = await gw.client.post("/graphql", json=body, headers=headers)
+    assert "Idempotent-Replayed" not in after.headers, "an answer read under the old policy was handed out again"
+    [error] = after.json()["errors"]
+    assert error["extensions"]["code"] == "CONFLICT" and "read the record" in error["message"]
+    assert [c.status for c in await _claims(gw, "sealed-1")] == ["done"], "nothing was written twice"

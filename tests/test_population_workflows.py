@@ -280,6 +280,11 @@ async def test_the_review_merges_a_hidden_number_into_its_one_record(pw: Gateway
     assert (row.id, row.phone, row.grid_id, row.version) == (19, "13755556666", GRID_WORKER_GRID, before.version + 1)
     [kept] = await registrations_of(pw, number)
     assert (kept.status, kept.resident_id) == ("approved", 19)
+    async with pw.runtime.databases.session("population") as session:
+        left = select(t.PopulationOutbox.grid_id).where(
+            t.PopulationOutbox.row_id == 19, t.PopulationOutbox.kind == "moved_out"
+        )
+        assert list(await session.scalars(left)) == [before.grid_id], "the area the resident left is told"
 
 
 async def test_approving_a_new_number_makes_one_active_resident(pw: Gateway) -> None:
@@ -448,29 +453,28 @@ async def test_an_update_against_a_stale_version_is_a_conflict(pw: Gateway) -> N
 
 
 async def test_a_resident_moves_to_a_new_household_and_the_old_one_keeps_a_head(pw: Gateway) -> None:
-    move = {"residentId": gid("Resident", 12), "newHousehold": {"number": "H9000000001", "address": "21号楼1门302"}}
+    move = {"residentId": gid("Resident", 12), "newHousehold": {"address": "21号楼1门302"}}
     data = await pw.query(MOVE, {"input": move}, role="committee_staff")
-    assert data["moveResidentToHousehold"]["resident"]["household"] == {
-        "number": "H9000000001",
-        "head": {"name": "高建军"},
-    }
+    household = data["moveResidentToHousehold"]["resident"]["household"]
+    assert household["head"] == {"name": "高建军"}
+    assert re.fullmatch(r"H\d{10}", household["number"]), "the number is assigned, never chosen"
     old = await pw.query(
         "query($id: ID!) { node(id: $id) { ... on Household { head { name } } } }", {"id": gid("Household", 8)}
     )
     assert old["node"]["head"]["name"] == "郭丽"
-    taken = await errors_of(
-        pw,
-        MOVE,
-        {"residentId": gid("Resident", 13), "newHousehold": {"number": "H9000000001", "address": "x"}},
-        "committee_staff",
-    )
-    assert taken[0]["extensions"]["code"] == "CONFLICT"
+    other = {"residentId": gid("Resident", 13), "newHousehold": {"address": "x"}}
+    second = await pw.query(MOVE, {"input": other}, role="committee_staff")
+    assert second["moveResidentToHousehold"]["resident"]["household"]["number"] != household["number"]
+    blank = {"residentId": gid("Resident", 13), "newHousehold": {"address": " "}, "expectedVersion": 2}
+    assert (await errors_of(pw, MOVE, blank, "committee_staff"))[0]["extensions"]["code"] == "BAD_USER_INPUT"
     both = await errors_of(pw, MOVE, {"residentId": gid("Resident", 13)}, "committee_staff")
     assert both[0]["extensions"]["code"] == "BAD_USER_INPUT"
     back = {"residentId": gid("Resident", 12), "householdId": gid("Household", 8), "expectedVersion": 2}
     data = await pw.query(MOVE, {"input": back}, role="committee_staff")
     assert data["moveResidentToHousehold"]["resident"]["version"] == 3
-    assert await count(pw, t.Resident, t.Resident.household_id == 8) == 3
+    assert await count(pw, t.Resident, t.Resident.household_id == 8) == 2, (
+        "12 came back; 13 heads a household of its own"
+    )
 
 
 async def test_a_grid_worker_registers_a_temporary_stay_in_its_own_grid(pw: Gateway) -> None:

@@ -17,7 +17,7 @@ from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Set
 from gateway.pipeline.execution import Executor
 from gateway.policy import Attributes, Policy, PolicyScope, PolicySet, load_policies
 from gateway.schema import build_schema, node_fetcher
-from gateway.write import IdempotencyStore
+from gateway.write import IdempotencyStore, sealing_key
 
 NO_GRANTS = Policy(name="none", types={})
 log = logging.getLogger("gateway.runtime")
@@ -30,7 +30,7 @@ class Runtime:
         self.databases = Databases(settings, (TOKEN_DOMAIN, *registry.names))
         self.tokens = TokenService(settings, self.databases)
         self.audit = AuditTrail(self.databases)
-        self.idempotency = IdempotencyStore(self.databases)
+        self.idempotency = IdempotencyStore(self.databases, sealing_key(settings.signing_key()))
         outboxes = {d.name: d.outbox for d in registry.domains if d.outbox is not None}
         self.feed = Feed(self.databases, outboxes, settings.feed_poll_seconds, settings.redis_url)
         self.directory = registry.directory(self.databases)

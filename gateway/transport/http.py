@@ -24,7 +24,7 @@ from gateway.pipeline import (
 )
 from gateway.transport.access import note
 from gateway.transport.graphiql import graphiql_response
-from gateway.write import claimant_of, key_of, request_hash
+from gateway.write import claimant_of, key_of, reading_scope, request_hash
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 log = logging.getLogger("gateway.http")
@@ -136,9 +136,10 @@ async def _run(request: Request, call: Call) -> Response:
     # A stored answer is handed back only to the token that wrote it: another token of the same
     # principal (a partner's narrower one, say) must not read through a replay what it cannot query.
     claimant = claimant_of(call.principal.id, call.principal.token_id)
+    scope = reading_scope(call.principal, runtime.policies.version)
     if key is not None:
         claim = await runtime.idempotency.claim(
-            claimant, key, request_hash(gql.query, gql.variables, gql.operation_name)
+            claimant, key, request_hash(gql.query, gql.variables, gql.operation_name), scope
         )
         if claim.conflict is not None:
             return _reply(request, {"errors": [error_dict(claim.conflict, "CONFLICT", argument="Idempotency-Key")]})
@@ -159,7 +160,7 @@ async def _run(request: Request, call: Call) -> Response:
             # Every root field failed, so nothing was written: the key stays free for a retry.
             await runtime.idempotency.release(claimant, key)
         else:
-            await runtime.idempotency.finish(claimant, key, reply)
+            await runtime.idempotency.finish(claimant, key, reply, scope)
     return _reply(request, reply)
 
 

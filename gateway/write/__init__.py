@@ -3,7 +3,14 @@ fields and steps every mutation shares (client mutation ID, expected version, th
 
 from __future__ import annotations
 
-from gateway.write.idempotency import IdempotencyStore, claimant_of, key_of, request_hash
+from gateway.write.idempotency import (
+    IdempotencyStore,
+    claimant_of,
+    key_of,
+    reading_scope,
+    request_hash,
+    sealing_key,
+)
 from gateway.write.payloads import (
     client_mutation_id_field,
     echoed_client_mutation_id_field,
@@ -28,9 +35,11 @@ __all__ = [
     "machine",
     "mutation_references",
     "preset",
+    "reading_scope",
     "request_hash",
     "row_to_change",
     "rule",
+    "sealing_key",
     "transaction",
     "visible_row",
     "written",

@@ -75,9 +75,8 @@ class UpdateResidentInput:
     client_mutation_id: str | None = client_mutation_id_field()
 
 
-@strawberry.input(description="新立户 / a new household")
+@strawberry.input(description="新立户(户号由系统编定) / a new household; its number is assigned")
 class NewHouseholdInput:
-    number: str = strawberry.field(description="户号 / household number")
     address: str = strawberry.field(description="户地址 / household address")
 
 

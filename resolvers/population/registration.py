@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import uuid4
 
 import strawberry
 from sqlalchemy import func, select
@@ -19,7 +20,6 @@ from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,
     MoveResidentToHouseholdInput,
-    NewHouseholdInput,
     RegisterResidentInput,
     RegisterTemporaryStayInput,
     ReviewRegistrationInput,
@@ -120,6 +120,10 @@ async def _apply(session: AsyncSession, registration: Any) -> tuple[int, str]:
         session.add(row)
         await session.flush()
         return int(row.id), "registered"
+    if row.grid_id != registration.grid_id:
+        # The person moved (迁入): the area they leave learns it from its own feed, as the
+        # officer's review, not the collector, decided the move.
+        await emit(session, t.PopulationOutbox, "resident", "Resident", row.id, row.grid_id, "moved_out")
     for key, value in given.items():
         setattr(row, key, value)
     # Approval is the review a returned, moved-out or imported pending record was waiting for.
@@ -167,21 +171,13 @@ async def _review(ctx: Context, given: strawberry.ID, target: str, reason: str |
         return await _review_registration(ctx, given, target, reason, expected)
 
 
-def _new_household_details(given: NewHouseholdInput) -> tuple[str, str]:
-    number = inputs.required_text(given.number, "input.newHousehold.number", 20)
-    address = inputs.required_text(given.address, "input.newHousehold.address", 200)
-    return number, address
-
-
-async def _new_household(session: AsyncSession, details: tuple[str, str], member: Any) -> Any:
-    """A new household in the member's grid, headed by the member."""
-    number, address = details
-    taken = await session.scalar(select(func.count(t.Household.id)).where(t.Household.number == number))
-    if taken:
-        raise Conflict("input.newHousehold.number is already in use", argument="input.newHousehold.number")
-    household = t.Household(number=number, address=address, grid_id=member.grid_id, head_resident_id=member.id)
+async def _new_household(session: AsyncSession, address: str, member: Any) -> Any:
+    """A new household in the member's grid, headed by the member, numbered from its key."""
+    household = t.Household(number=f"new-{uuid4().hex[:16]}", address=address, grid_id=member.grid_id)
+    household.head_resident_id = member.id
     session.add(household)
     await session.flush()
+    household.number = t.household_number(household.id)
     return household
 
 
@@ -299,7 +295,9 @@ class RegistrationMutation:
             raise BadUserInput("input: give either householdId or newHousehold", argument="input.householdId")
         given = input.household_id
         target = None if given is None else inputs.pk(str(given), "Household", "input.householdId")
-        new = None if input.new_household is None else _new_household_details(input.new_household)
+        new = None
+        if input.new_household is not None:
+            new = inputs.required_text(input.new_household.address, "input.newHousehold.address", 200)
         async with transaction(ctx, DOMAIN) as session:
             row = await row_to_change(
                 ctx, session, "moveResidentToHousehold", t.Resident, "Resident", input.resident_id, "input.residentId"

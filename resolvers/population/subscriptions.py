@@ -18,7 +18,7 @@ from resolvers.population.types import Resident, resident
 class ResidentEvent:
     event_id: str = strawberry.field(description="事件号(断线重连时传回) / event ID, to resume after it")
     kind: str = strawberry.field(
-        description="变更(registered/updated/active/returned/household_changed) / what happened"
+        description="变更(registered/updated/active/returned/household_changed/moved_out) / what happened"
     )
     resident: Resident = strawberry.field(description="居民(按您的权限) / the resident, as you may see it")
 

@@ -20,6 +20,12 @@ class PopulationBase(DeclarativeBase):
     __domain__ = "population"
 
 
+def household_number(household_id: int) -> str:
+    """A household's number, assigned from its key: never chosen, so a number can never be
+    found taken, which would tell a caller of a household it cannot see."""
+    return f"H{household_id:010d}"
+
+
 class Household(PopulationBase):
     __tablename__ = "household"
     __sensitive__ = ("address",)

@@ -56,6 +56,7 @@ from resolvers.population.tables import (
     RentalProperty,
     Resident,
     TemporaryStay,
+    household_number,
 )
 from resolvers.seed.writing import Row, table_of
 from resolvers.traffic.tables import Camera, Capture, PlateAlert, Vehicle, Violation
@@ -550,10 +551,6 @@ def _residents_by_id() -> dict[int, Row]:
 
 def resident(resident_id: int) -> Row:
     return _residents_by_id()[resident_id]
-
-
-def household_number(household_id: int) -> str:
-    return f"H{household_id:010d}"
 
 
 def _household_rows() -> list[Row]:

@@ -23,12 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.data import Databases
 from resolvers.grid.tables import Community, District, Grid, GridBinding, PoliceGrid, PoliceStation, Street
 from resolvers.population import idnumber
-from resolvers.population.tables import Household, Resident
+from resolvers.population.tables import Household, Resident, household_number
 from resolvers.seed.demo import (
     DEMO_SEQUENCE_BASE,
     DISTRICTS,
     MOBILE_PREFIXES,
-    household_number,
     police_grid_code,
 )
 from resolvers.seed.writing import Row, insert_rows, max_id, reset_sequences, table_of

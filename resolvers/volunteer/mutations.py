@@ -160,9 +160,12 @@ async def _enrol(ctx: Context, given: EnrolVolunteerInput, resident_id: int, gri
             kind = "enrolled"
             row = t.Volunteer(resident_id=resident_id, joined_on=datetime.now(BEIJING).date())
             session.add(row)
-        else:
-            # Taking over a volunteer from another area is a write in that area too.
-            authorize(ctx, "enrolVolunteer", row.grid_id)
+        elif row.grid_id != grid_id:
+            # Not refused when the profile lies outside the caller's area: the caller sees the
+            # resident but not the profile, and a refusal would tell it the person volunteers
+            # elsewhere. The person serves where they enrol now (one profile, never a second);
+            # the area they leave learns it from its own feed.
+            await _record(session, VOLUNTEERS, "Volunteer", row, "transferred")
         row.team_id, row.grid_id, row.skills, row.status = team_id, grid_id, skills, "active"
         await session.flush()
         await _record(session, VOLUNTEERS, "Volunteer", row, kind)

@@ -18,7 +18,7 @@ from resolvers.volunteer.types import Patrol, Volunteer, patrol, volunteer
 @strawberry.type(description="志愿者变更事件 / a change to a volunteer")
 class VolunteerEvent:
     event_id: str = strawberry.field(description="事件号(断线重连时传回) / event ID, to resume after it")
-    kind: str = strawberry.field(description="变更(enrolled/updated/reassigned) / what happened")
+    kind: str = strawberry.field(description="变更(enrolled/updated/reassigned/transferred) / what happened")
     volunteer: Volunteer = strawberry.field(description="志愿者(按您的权限) / the volunteer, as you may see them")
 
 

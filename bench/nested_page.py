@@ -110,7 +110,7 @@ async def bench(url: str, residents: int, runs: int, label: str) -> None:
     app = create_app(settings)
     runtime: Runtime = app.state.runtime
     started = time.perf_counter()
-    await load_registry().seed(runtime.databases, residents)
+    await load_registry().seed(runtime.databases, residents, 0.0)
     seeded = time.perf_counter() - started
     print(f"{label}: seed demo + {residents:,} residents: {seeded:.1f} s ({residents / max(seeded, 1e-9):,.0f}/s)")
     analyst = await runtime.tokens.issue("analyst.city", timedelta(hours=1))

@@ -12,11 +12,11 @@ from resolvers.grid.principals import StaffDirectory
 from resolvers.seed.demo import DEMO_PRINCIPALS
 
 
-async def _seed(databases: Databases, residents: int) -> dict[str, int]:
+async def _seed(databases: Databases, residents: int, city_scale: float) -> dict[str, int]:
     # Imported late: the demo data is only needed by `gateway seed` and the tests.
     from resolvers.seed import seed
 
-    return await seed(databases, residents)
+    return await seed(databases, residents, city_scale)
 
 
 REGISTRY = Registry(

@@ -142,7 +142,7 @@ async def running_gateway(backend: str, url: str, residents: int = 0, **override
     await asyncio.to_thread(migrate.upgrade, settings)
     app = create_app(settings)
     runtime: Runtime = app.state.runtime
-    await load_registry().seed(runtime.databases, residents)
+    await load_registry().seed(runtime.databases, residents, 0.0)
     await runtime.start()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:

@@ -106,7 +106,7 @@ async def ng(notice_settings: Settings) -> AsyncIterator[Gateway]:
     await asyncio.to_thread(migrate.upgrade, notice_settings, "heads", SIX)
     app = create_app(notice_settings, SIX)
     runtime: Runtime = app.state.runtime
-    await SIX.seed(runtime.databases, 0)
+    await SIX.seed(runtime.databases, 0, 0.0)
     worker = await runtime.directory.find(DEMO["grid_worker"])
     assert worker is not None and worker.area.grid_ids
     own = min(worker.area.grid_ids)

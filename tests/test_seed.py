@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, String, func, select
+from sqlalchemy import MetaData, String, func, select, text
 from sqlalchemy.orm import DeclarativeBase
 
 from gateway.data import Databases
@@ -17,10 +18,11 @@ from resolvers.dispute.tables import Agreement, Dispute, DisputeBase, DisputePar
 from resolvers.grid.tables import Agency, Community, District, Grid, GridBase, GridBinding, Staff, Street
 from resolvers.population import idnumber
 from resolvers.population.tables import Household, PopulationBase, Resident
-from resolvers.seed import DEMO_PRINCIPALS, demo, seed
+from resolvers.seed import DEMO_PRINCIPALS, city, demo, seed
 from resolvers.seed.synthetic import identity
 from resolvers.traffic.tables import Capture, PlateAlert, TrafficBase, Vehicle, Violation
-from resolvers.volunteer.tables import VolunteerBase
+from resolvers.volunteer.tables import Volunteer, VolunteerBase
+from tests.harness import postgres_database
 
 METADATA: dict[str, MetaData] = {
     "grid": GridBase.metadata,
@@ -223,3 +225,61 @@ def test_synthetic_identities_never_repeat() -> None:
     pairs = {identity(n) for n in range(1, 200_001)}
     assert len(pairs) == 200_000
     assert all(sequence < demo.DEMO_SEQUENCE_BASE for _, sequence in pairs)
+
+
+async def _check_city(databases: Databases, counts: dict[str, int], residents: int) -> None:
+    """What ``seed --city`` wrote hangs together: every companion row names a real resident in
+    its grid, at the rates the city module states, and nothing is duplicated."""
+    assert counts["resident"] == residents
+    people = {row["id"]: row for row in await all_rows(databases, Resident)}
+    synthetic_ids = sorted(people)[-residents:]
+    ours = set(synthetic_ids)
+    volunteers = [row for row in await all_rows(databases, Volunteer) if row["resident_id"] in ours]
+    assert len(volunteers) == counts["volunteer"] == sum(1 for n in synthetic_ids if n % city.VOLUNTEER_EVERY == 0)
+    for row in volunteers:
+        assert people[row["resident_id"]]["grid_id"] == row["grid_id"]
+    vehicles = [row for row in await all_rows(databases, Vehicle) if row["owner_id"] in ours]
+    assert len(vehicles) == counts["vehicle"] > 0
+    assert all(PLATE.match(row["plate"]) for row in vehicles)
+    assert all(people[row["owner_id"]]["grid_id"] == row["grid_id"] for row in vehicles)
+    disputes = await all_rows(databases, Dispute)
+    assert counts["dispute"] == sum(1 for n in synthetic_ids if n % city.DISPUTE_EVERY == 0) > 0
+    parties = await all_rows(databases, DisputeParty)
+    assert counts["dispute_party"] == 2 * counts["dispute"]
+    assert len({row["code"] for row in disputes}) == len(disputes)
+    linked = [row for row in parties[-counts["dispute_party"] :] if row["resident_id"] is not None]
+    assert len(linked) == counts["dispute"] and all(row["resident_id"] in people for row in linked)
+    captures = await all_rows(databases, Capture)
+    assert counts["capture"] > 0 and len(captures) >= counts["capture"]
+    alerts = await all_rows(databases, PlateAlert)
+    assert len(alerts) >= counts.get("plate_alert", 0)
+
+
+async def test_the_city_at_a_small_scale_hangs_together(empty: Databases) -> None:
+    await seed(empty)
+    counts = await seed(empty, city_scale=0.001)
+    await _check_city(empty, counts, 13_600)
+    assert counts["grid"] == 20, "a community of five grids for every 3,250 residents"
+
+
+def test_the_city_loads_by_copy_on_postgresql_with_its_indexes_rebuilt() -> None:
+    with postgres_database() as url:
+        asyncio.run(_city_on(url))
+
+
+async def _city_on(url: str) -> None:
+    databases = Databases(Settings(db_url=url), ("gateway", *METADATA))
+    try:
+        for metadata in METADATA.values():
+            async with databases.engine("grid").begin() as connection:
+                await connection.run_sync(metadata.create_all)
+        indexes = "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()"
+        async with databases.session("grid") as session:
+            before = (await session.execute(text(indexes))).scalar_one()
+        await seed(databases)
+        counts = await seed(databases, city_scale=0.001)
+        await _check_city(databases, counts, 13_600)
+        async with databases.session("grid") as session:
+            assert (await session.execute(text(indexes))).scalar_one() == before, "every index is back"
+    finally:
+        await databases.dispose()

@@ -24,7 +24,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     async def run(settings: Settings, registry: Registry, databases: Databases) -> int:
-        written = await registry.seed(databases, args.residents)
+        written = await registry.seed(databases, args.residents, args.scale if args.city else 0.0)
         for table, count in written.items():
             print(f"{table}: {count}")
         if not written:
@@ -44,4 +44,8 @@ def add_db_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     seed = sub.add_parser("seed", help="write the demo data (when absent) and optional synthetic residents")
     seed.add_argument("--residents", type=int, default=0, help="add N synthetic residents")
+    seed.add_argument(
+        "--city", action="store_true", help="add the whole city: 13.6 M residents and what hangs off them (PostgreSQL)"
+    )
+    seed.add_argument("--scale", type=float, default=1.0, help="with --city: this fraction of it, e.g. 0.01")
     seed.set_defaults(func=cmd_seed)

@@ -68,7 +68,8 @@ class Registry:
 
     domains: tuple[Domain, ...]
     directory: Callable[[Databases], PrincipalDirectory]
-    seed: Callable[[Databases, int], Awaitable[dict[str, int]]]
+    # (databases, synthetic residents, city scale) → rows written per table.
+    seed: Callable[[Databases, int, float], Awaitable[dict[str, int]]]
     # Role → principal ID of its demo principal, for `gateway token demo` and the tests.
     demo_principals: Mapping[str, str] = field(default_factory=dict)
 

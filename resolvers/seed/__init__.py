@@ -7,15 +7,16 @@ from collections import Counter
 from sqlalchemy import Table
 
 from gateway.data import Databases
-from resolvers.seed import demo, synthetic
+from resolvers.seed import city, demo, synthetic
 from resolvers.seed.demo import DEMO_PRINCIPALS
 from resolvers.seed.writing import Row, has_rows, insert_rows, reset_sequences
 
 __all__ = ["DEMO_PRINCIPALS", "seed"]
 
 
-async def seed(databases: Databases, residents: int = 0) -> dict[str, int]:
-    """Write the demo rows of every domain that has none yet, then ``residents`` synthetic residents.
+async def seed(databases: Databases, residents: int = 0, city_scale: float = 0.0) -> dict[str, int]:
+    """Write the demo rows of every domain that has none yet, then ``residents`` synthetic residents,
+    then ``city_scale`` × the whole city (``resolvers.seed.city``).
 
     Returns how many rows were written per table; a second run writes no demo rows.
     """
@@ -24,6 +25,8 @@ async def seed(databases: Databases, residents: int = 0) -> dict[str, int]:
         counts.update(await _write_demo(databases, domain, tables))
     if residents > 0:
         counts.update(await synthetic.add_residents(databases, residents))
+    if city_scale > 0:
+        counts.update(await city.seed_city(databases, city_scale))
     return dict(counts)
 
 

@@ -14,6 +14,7 @@ the demo's 900–999.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -30,7 +31,7 @@ from resolvers.seed.demo import (
     MOBILE_PREFIXES,
     police_grid_code,
 )
-from resolvers.seed.writing import Row, insert_rows, max_id, reset_sequences, table_of
+from resolvers.seed.writing import Row, Writer, insert_rows, max_id, reset_sequences, table_of
 
 BATCH = 10_000
 RESIDENTS_PER_GRID = 650
@@ -82,36 +83,48 @@ class Place:
     grid_id: int
     address: str  # district, street and community names
     region: str  # the district's code
+    street_id: int
+    district_id: int
 
 
-async def add_residents(databases: Databases, count: int) -> dict[str, int]:
-    counts = await _grow_grids(databases, count // (RESIDENTS_PER_GRID * GRIDS_PER_COMMUNITY))
-    places = await _places(databases)
+async def add_residents(
+    databases: Databases,
+    count: int,
+    *,
+    batch: int = BATCH,
+    write: Writer = insert_rows,
+    after_batch: Callable[[list[Row]], Awaitable[None]] | None = None,
+) -> dict[str, int]:
+    """Write ``count`` residents in households; ``after_batch`` sees each batch once committed."""
+    counts = await grow_grids(databases, count // (RESIDENTS_PER_GRID * GRIDS_PER_COMMUNITY))
+    places = await places_of(databases)
     if not places:
         raise ValueError("synthetic residents need grids: write the demo data first")
     async with databases.session("population") as session:
-        people = _People(
+        people = People(
             places,
             next_resident=await max_id(session, _RESIDENT) + 1,
             next_household=await max_id(session, _HOUSEHOLD) + 1,
         )
         households = 0
-        for size in _batches(count):
+        for size in _batches(count, batch):
             household_rows, resident_rows = people.batch(size)
-            await insert_rows(session, _HOUSEHOLD, household_rows)
-            await insert_rows(session, _RESIDENT, resident_rows)
+            await write(session, _HOUSEHOLD, household_rows)
+            await write(session, _RESIDENT, resident_rows)
             await session.commit()
             households += len(household_rows)
+            if after_batch is not None:
+                await after_batch(resident_rows)
         await reset_sequences(session, [_HOUSEHOLD, _RESIDENT])
         await session.commit()
     return {**counts, "household": households, "resident": count}
 
 
-def _batches(count: int) -> list[int]:
-    return [min(BATCH, count - start) for start in range(0, count, BATCH)]
+def _batches(count: int, batch: int) -> list[int]:
+    return [min(batch, count - start) for start in range(0, count, batch)]
 
 
-class _People:
+class People:
     """Makes households and their residents, in order of id, from one seeded generator."""
 
     def __init__(self, places: list[Place], next_resident: int, next_household: int) -> None:
@@ -199,10 +212,10 @@ class _People:
 # ---------------------------------------------------------------------------- grids
 
 
-async def _places(databases: Databases) -> list[Place]:
+async def places_of(databases: Databases) -> list[Place]:
     grid, community, street, district = (table_of(m) for m in (Grid, Community, Street, District))
     query = (
-        select(grid.c.id, district.c.name, street.c.name, community.c.name, district.c.code)
+        select(grid.c.id, district.c.name, street.c.name, community.c.name, district.c.code, street.c.id, district.c.id)
         .join(community, community.c.id == grid.c.community_id)
         .join(street, street.c.id == community.c.street_id)
         .join(district, district.c.id == street.c.district_id)
@@ -210,7 +223,10 @@ async def _places(databases: Databases) -> list[Place]:
     )
     async with databases.session("grid") as session:
         rows = (await session.execute(query)).all()
-    return [Place(grid_id, f"{d}{s}{c}", code) for grid_id, d, s, c, code in rows]
+    return [
+        Place(grid_id, f"{d}{s}{c}", code, street_id, district_id)
+        for grid_id, d, s, c, code, street_id, district_id in rows
+    ]
 
 
 @dataclass
@@ -222,7 +238,7 @@ class _StreetSlot:
     last_number: int  # the largest community number used in the street so far
 
 
-async def _grow_grids(databases: Databases, communities: int) -> dict[str, int]:
+async def grow_grids(databases: Databases, communities: int) -> dict[str, int]:
     if communities <= 0:
         return {}
     tables = [table_of(m) for m in (Community, Grid, PoliceGrid, GridBinding)]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import strawberry
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +26,7 @@ from gateway.audit import (
     AuditQuery,
     AuditRecord,
     AuditTrail,
+    GroupCommit,
     chain_hash,
     operation_hash,
 )
@@ -123,6 +124,44 @@ async def test_concurrent_appends_form_one_contiguous_chain(trail: AuditTrail) -
     report = await trail.verify()
     assert report.ok and report.count == 20, report.describe()
     assert report.describe() == "audit trail intact: 20 records"
+
+
+async def test_concurrent_appends_are_committed_in_groups_each_caller_waiting_for_its_own(trail: AuditTrail) -> None:
+    commits: list[int] = []
+    engine = trail._databases.engine(AUDIT_DOMAIN).sync_engine
+    listener = lambda *_: commits.append(1)  # noqa: E731
+    event.listen(engine, "commit", listener)
+    try:
+        seqs = await asyncio.gather(*(trail.append(entry(i)) for i in range(40)))
+    finally:
+        event.remove(engine, "commit", listener)
+    assert sorted(seqs) == list(range(1, 41))
+    assert len(commits) < 40 / 4, f"{len(commits)} commits for 40 records: appends were not grouped"
+    records = await trail.tail(40)
+    assert [r.operation_name for r in records] == [f"Residents{i}" for i in range(40)], "each caller got its own seq"
+    assert (await trail.verify()).ok
+
+
+async def test_a_group_that_fails_tells_each_of_its_callers_and_the_next_group_is_written() -> None:
+    written: list[list[str | None]] = []
+
+    async def write(entries: list[AuditEntry]) -> list[int]:
+        await asyncio.sleep(0)
+        if any(e.operation_name == "Broken" for e in entries):
+            raise RuntimeError("the trail's database refused")
+        written.append([e.operation_name for e in entries])
+        return [len(written) * 100 + n for n in range(len(entries))]
+
+    group = GroupCommit(write)
+    first = asyncio.ensure_future(group.submit(entry(1)))
+    await asyncio.sleep(0)  # the first group is under way; the next two wait and go in together
+    results = await asyncio.gather(
+        group.submit(entry(2)), group.submit(entry(3, operation_name="Broken")), return_exceptions=True
+    )
+    assert await first == 100
+    assert all(isinstance(result, RuntimeError) for result in results), results
+    assert await group.submit(entry(4)) == 200
+    assert written == [["Residents1"], ["Residents4"]]
 
 
 async def test_appenders_with_their_own_connections_take_turns(trail: AuditTrail, audit_url: str) -> None:

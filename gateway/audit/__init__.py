@@ -17,7 +17,15 @@ from gateway.audit.touched import (
     note_row,
     selected_fields,
 )
-from gateway.audit.trail import AUDIT_DOMAIN, AuditEntry, AuditTrail, chain_hash, operation_hash, utc
+from gateway.audit.trail import (
+    AUDIT_DOMAIN,
+    AuditEntry,
+    AuditTrail,
+    GroupCommit,
+    chain_hash,
+    operation_hash,
+    utc,
+)
 
 __all__ = [
     "AUDIT_DOMAIN",
@@ -29,6 +37,7 @@ __all__ = [
     "AuditQuery",
     "AuditRecord",
     "AuditTrail",
+    "GroupCommit",
     "Operation",
     "PendingWrite",
     "Probe",

@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -36,6 +36,8 @@ AUDIT_DOMAIN = TOKEN_DOMAIN
 # Any number every appender agrees on: ASCII "audit".
 LOCK_KEY = 0x6175646974
 BATCH = 500
+# The most records one group commit writes; the rest wait for the next.
+GROUP_MOST = 200
 FREE_TEXT_LIMIT = 200
 # Phone and ID numbers a caller may have typed into a purpose or an operation name.
 _LONG_NUMBER = re.compile(r"\d{11,}[Xx]?")
@@ -213,17 +215,54 @@ def _head_misfit(
     return VerifyReport(count)
 
 
+class GroupCommit:
+    """Appends made while a transaction of the trail is under way wait for the next one, and go
+    in together: one lock, one head update and one commit for all of them. Each caller still
+    waits until its own record is durable (or learns that it could not be written)."""
+
+    def __init__(self, write: Callable[[list[AuditEntry]], Awaitable[list[int]]], most: int = GROUP_MOST) -> None:
+        self._write = write
+        self._most = most
+        self._waiting: list[tuple[AuditEntry, asyncio.Future[int]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, entry: AuditEntry) -> int:
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.append((entry, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        # Shielded: a caller that goes away (a client disconnecting) leaves its record to be written.
+        return await asyncio.shield(done)
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting[: self._most], self._waiting[self._most :]
+            try:
+                seqs = await self._write([entry for entry, _ in group])
+            except BaseException as error:
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise  # cancelled: the waiting callers are told in turn by the next submit's writer
+                continue
+            for (_, done), seq in zip(group, seqs, strict=True):
+                if not done.done():
+                    done.set_result(seq)
+
+
 class AuditTrail:
     """Appends records to the gateway database's trail, checks the chain, and reads records back.
 
-    Appends take turns within a process (an asyncio lock) and across processes (PostgreSQL:
-    a transaction-scoped advisory lock; SQLite: the write lock, taken by touching the head first).
+    Appends are grouped within a process (``GroupCommit``) and take turns across processes
+    (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock, taken by touching
+    the head first).
     """
 
     def __init__(self, databases: Databases) -> None:
         self._databases = databases
         self._dialect = databases.engine(AUDIT_DOMAIN).dialect.name
-        self._lock = asyncio.Lock()
+        self._group = GroupCommit(self._append_group)
         self._key: bytes | None = None
 
     def key(self, settings: Settings) -> bytes:
@@ -233,27 +272,37 @@ class AuditTrail:
         return self._key
 
     async def append(self, entry: AuditEntry) -> int:
-        """Record ``entry`` at the end of the chain; return its ``seq``."""
-        async with self._lock, self._databases.session(AUDIT_DOMAIN) as session, session.begin():
-            return await self._append_in(session, entry)
+        """Record ``entry`` at the end of the chain once it is durable; return its ``seq``."""
+        return await self._group.submit(entry)
 
-    async def _append_in(self, session: AsyncSession, entry: AuditEntry) -> int:
-        """Append within ``session``'s open transaction: the record commits or rolls back with it."""
+    async def _append_group(self, entries: list[AuditEntry]) -> list[int]:
+        async with self._databases.session(AUDIT_DOMAIN) as session, session.begin():
+            return await self._append_in(session, entries)
+
+    async def _append_in(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
+        """Append within ``session``'s open transaction: the records commit or roll back with it."""
         head = await self._take_head(session)
         seq, prev_hash = head if head is not None else await _last(session)
-        record = _record(entry, seq + 1, prev_hash)
-        session.add(record)
+        records = []
+        for entry in entries:
+            record = _record(entry, seq + 1, prev_hash)
+            seq, prev_hash = record.seq, record.hash
+            records.append(record)
+        session.add_all(records)
+        moves = records
         if head is None:
-            session.add(AuditHead(id=HEAD_ID, seq=record.seq, hash=record.hash))
-        else:
+            session.add(AuditHead(id=HEAD_ID, seq=records[0].seq, hash=records[0].hash))
+            moves = records[1:]
+        await session.flush()
+        # The head's trigger lets it move one record at a time, so a group moves it once per record.
+        for record in moves:
             await session.execute(
                 update(AuditHead)
                 .where(AuditHead.id == HEAD_ID)
                 .values(seq=record.seq, hash=record.hash)
                 .execution_options(synchronize_session=False)
             )
-        await session.flush()
-        return record.seq
+        return [record.seq for record in records]
 
     async def record_write(self, session: AsyncSession, domain: str) -> None:
         """Record the running mutation's write before ``session`` (of ``domain``) commits.
@@ -279,7 +328,7 @@ class AuditTrail:
             pending.entry, row_ids={name: tuple(sorted(ids)) for name, ids in sorted(rows.items())}, outcome="written"
         )
         if self._databases.engine(domain) is self._databases.engine(AUDIT_DOMAIN):
-            await self._append_in(session, entry)
+            await self._append_in(session, [entry])
         else:
             await self.append(entry)
 

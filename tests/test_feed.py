@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
+from gateway.feed import Feed
 from resolvers.dispute import tables as t
+from resolvers.volunteer import tables as v
 from tests.harness import Gateway, database_url, running_gateway
 
 
@@ -53,3 +55,31 @@ async def test_a_resume_after_many_missed_events_delivers_them_all(fg: Gateway) 
 
     await asyncio.wait_for(collect(), timeout=30)
     assert seen == sorted(seen) and len(set(seen)) == len(rows)
+
+
+async def test_a_write_wakes_the_feed_of_its_own_domain_only(fg: Gateway) -> None:
+    outboxes = {d.name: d.outbox for d in fg.runtime.registry.domains if d.outbox is not None}
+    # A poll long enough that only a wake-up can deliver an event within the test.
+    feed = Feed(fg.runtime.databases, outboxes, poll_seconds=120, redis_url=None)
+    await feed.start()
+    try:
+        disputes = feed.events("dispute", "dispute").__aiter__()
+        volunteers = feed.events("volunteer", "volunteer").__aiter__()
+        next_dispute = asyncio.ensure_future(disputes.__anext__())
+        next_volunteer = asyncio.ensure_future(volunteers.__anext__())
+        await asyncio.sleep(0.2)  # both subscriptions are listening
+        row = {"row_id": 1, "grid_id": 1, "created_at": datetime.now(UTC)}
+        async with fg.runtime.databases.session("dispute") as session, session.begin():
+            await session.execute(insert(t.DisputeOutbox), [{**row, "topic": "dispute", "type_name": "Dispute",
+                                                              "kind": "reported"}])  # fmt: skip
+        async with fg.runtime.databases.session("volunteer") as session, session.begin():
+            await session.execute(insert(v.VolunteerOutbox), [{**row, "topic": "volunteer", "type_name": "Volunteer",
+                                                                "kind": "enrolled"}])  # fmt: skip
+        await feed.committed("dispute")
+        assert (await asyncio.wait_for(next_dispute, timeout=5)).kind == "reported"
+        await asyncio.sleep(0.5)
+        assert not next_volunteer.done(), "a dispute write woke the volunteer feed too"
+        await feed.committed("volunteer")
+        assert (await asyncio.wait_for(next_volunteer, timeout=5)).kind == "enrolled"
+    finally:
+        await feed.stop()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, inspect, select, text, update
+from sqlalchemy import Select, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.keys import audit_key
@@ -29,12 +29,10 @@ from gateway.audit.probes import Probe
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
 from gateway.audit.touched import current
 from gateway.auth import TOKEN_DOMAIN
-from gateway.data import Databases
+from gateway.data import Databases, hold_commit_order
 from gateway.kernel import Settings
 
 AUDIT_DOMAIN = TOKEN_DOMAIN
-# Any number every appender agrees on: ASCII "audit".
-LOCK_KEY = 0x6175646974
 BATCH = 500
 # The most records one group commit writes; the rest wait for the next.
 GROUP_MOST = 200
@@ -261,7 +259,6 @@ class AuditTrail:
 
     def __init__(self, databases: Databases) -> None:
         self._databases = databases
-        self._dialect = databases.engine(AUDIT_DOMAIN).dialect.name
         self._group = GroupCommit(self._append_group)
         self._key: bytes | None = None
 
@@ -344,9 +341,7 @@ class AuditTrail:
 
     async def _take_head(self, session: AsyncSession) -> tuple[int, str] | None:
         """Hold the chain for the rest of this transaction, then read its head."""
-        if self._dialect == "postgresql":
-            await session.execute(text(f"SELECT pg_advisory_xact_lock({LOCK_KEY})"))
-        else:
+        if not await hold_commit_order(session):
             # A transaction whose first statement writes takes SQLite's write lock at once, as
             # BEGIN IMMEDIATE would; other appenders wait for the commit, then see this record.
             await session.execute(

@@ -7,6 +7,7 @@ from gateway.data.databases import Databases, create_engine, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
+from gateway.data.order import COMMIT_ORDER_KEY, hold_commit_order
 from gateway.data.pagination import (
     After,
     Connection,
@@ -22,6 +23,7 @@ from gateway.data.reads import ColumnLike, count, fetch_rows, scoped
 from gateway.data.stats import Bucket, grouped, shown_total, total
 
 __all__ = [
+    "COMMIT_ORDER_KEY",
     "After",
     "Bucket",
     "ColumnLike",
@@ -42,6 +44,7 @@ __all__ = [
     "encode_id",
     "fetch_rows",
     "grouped",
+    "hold_commit_order",
     "load_each",
     "load_many",
     "load_one",

@@ -17,15 +17,15 @@ class EventSource(Protocol):
 
     def events(self, domain: str, topic: str, after: int | None = None) -> AsyncIterator[Event]: ...
 
-    async def committed(self) -> None: ...
+    async def committed(self, domain: str | None = None) -> None: ...
 
 
 class GuardedFeed:
     def __init__(self, feed: EventSource, guard: Callable[[], Awaitable[None]]) -> None:
         self._feed, self._guard = feed, guard
 
-    async def committed(self) -> None:
-        await self._feed.committed()
+    async def committed(self, domain: str | None = None) -> None:
+        await self._feed.committed(domain)
 
     async def events(self, domain: str, topic: str, after: int | None = None) -> AsyncIterator[Event]:
         async for event in self._feed.events(domain, topic, after):

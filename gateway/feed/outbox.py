@@ -6,13 +6,14 @@ Each domain keeps its own outbox table in its own database (``<domain>_outbox``)
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, insert, text
+from sqlalchemy import DateTime, Index, Integer, String, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.data import hold_commit_order
 
 
 def outbox_model(base: Any, domain: str) -> Any:
@@ -33,18 +34,13 @@ def outbox_model(base: Any, domain: str) -> Any:
     return Outbox
 
 
-def _lock_key(table: str) -> int:
-    return zlib.crc32(table.encode())
-
-
 async def emit(
     session: AsyncSession, outbox: Any, topic: str, type_name: str, row_id: int, grid_id: int | None, kind: str
 ) -> None:
     """Record one event inside the caller's transaction."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Outbox ids come from a sequence at insert time; holding this lock until commit makes
-        # them commit in id order, so a feed reading "after the last id" never skips one.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(outbox.__tablename__)})
+    # Outbox ids come from a sequence at insert time; holding the commit-order lock until commit
+    # makes them commit in id order, so a feed reading "after the last id" never skips one.
+    await hold_commit_order(session)
     await session.execute(
         insert(outbox).values(
             topic=topic, type_name=type_name, row_id=row_id, grid_id=grid_id, kind=kind, created_at=datetime.now(UTC)

@@ -90,12 +90,13 @@ class Feed:
             await self._redis.aclose()
         self._started = False
 
-    async def committed(self) -> None:
-        """Called after a transaction that wrote events: wake this worker, and the others."""
-        self._wake_all()
+    async def committed(self, domain: str | None = None) -> None:
+        """Called after a transaction that wrote events of ``domain`` (None: any): wake that
+        domain's tail on this worker, and on the others."""
+        self._wake(domain)
         if self._redis is not None:
             try:
-                await self._redis.publish(CHANNEL, "1")
+                await self._redis.publish(CHANNEL, domain or "*")
             except Exception:
                 log.warning("could not publish a wake-up on Redis; other workers poll", exc_info=True)
 
@@ -155,8 +156,12 @@ class Feed:
         await pubsub.subscribe(CHANNEL)
         async for message in pubsub.listen():
             if message.get("type") == "message":
-                self._wake_all()
+                data = message.get("data")
+                name = data.decode() if isinstance(data, bytes) else str(data)
+                self._wake(name if name in self._wakes else None)
 
-    def _wake_all(self) -> None:
-        for wake in self._wakes.values():
-            wake.set()
+    def _wake(self, domain: str | None) -> None:
+        """Wake one domain's tail; all of them when the domain is not named (or not known here)."""
+        wake = self._wakes.get(domain) if domain is not None else None
+        for each in [wake] if wake is not None else self._wakes.values():
+            each.set()

@@ -29,7 +29,7 @@ async def transaction(ctx: Context, domain: str) -> AsyncIterator[AsyncSession]:
     # Rows read before the write may have changed: later fields of this request read afresh.
     ctx.loaders.clear()
     if ctx.feed is not None:
-        await ctx.feed.committed()
+        await ctx.feed.committed(domain)
 
 
 def rule(ctx: Context, mutation: str) -> MutationRule:

@@ -1,0 +1,24 @@
+"""Commit order: the one point where concurrent writes take turns.
+
+Outbox rows and audit records are numbered when inserted and must become visible in that
+order (a feed reading "after the last id" must never skip one; a chain must never fork). On
+PostgreSQL both hold one transaction-scoped advisory lock from their insert to the commit, so
+a write transaction takes turns once, not once per table it appends to. SQLite has a single
+writer, which orders commits already.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Any number every appender agrees on: ASCII "audit", the trail's key from before the outbox shared it.
+COMMIT_ORDER_KEY = 0x6175646974
+
+
+async def hold_commit_order(session: AsyncSession) -> bool:
+    """Take the commit-order lock until ``session``'s transaction ends; False where none is needed."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return False
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_KEY})
+    return True

@@ -157,3 +157,30 @@ async def test_the_access_log_holds_no_query_string_or_variables(gw: Gateway, ca
     for line in lines:
         assert "principal=committee.demo operation=Lookup hash=" in line
         assert number not in line and "query" not in line and "?" not in line
+
+
+async def test_a_path_or_operation_name_cannot_forge_a_log_line_or_carry_a_number(gw: Gateway) -> None:
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("gateway.access")
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        await gw.client.get("/graphql%0A2026-12-02 GET /graphql 200 1.0ms principal=auditor.city")
+        await gw.client.get("/graphql/12011_21978_0514_9014")
+        await gw.client.get("/x\u202egnp.exe")
+        named = "query a139_2030_8583 { me { id } }"
+        await gw.post(named, {}, role="committee_staff")
+    finally:
+        logger.removeHandler(keep)
+    assert len(lines) == 4
+    for line in lines:
+        assert "\n" not in line and "\u202e" not in line, line
+        assert sum(ch.isdigit() for ch in line.split(" ", 2)[1].replace("%20", "")) <= 5, line
+    assert "139" not in lines[3].split("operation=")[1].split(" ")[0]
+    method, _path, status, _, principal, *_ = lines[0].split(" ")
+    assert (method, status, principal) == ("GET", "404", "principal=-"), "the path stays one field of one line"

@@ -4,9 +4,11 @@ error messages, hashes a reader could match, and how a copied value's read is re
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from gateway.audit import AuditRecord, operation_hash
+from gateway.policy import load_policies
 from tests.harness import Gateway
 
 
@@ -74,3 +76,16 @@ async def test_an_auditor_cannot_have_a_guessed_value_hashed_as_a_look_up(gw: Ga
 async def test_a_copied_value_is_recorded_as_read_by_its_own_rule(gw: Gateway) -> None:
     (record,) = await _records_of(gw, "{ mediators(first: 5) { nodes { phone } } }", None, "grid_worker")
     assert json.loads(record.access or "{}") == {"Mediator.phone": "masked"}
+
+
+def test_no_one_who_may_check_a_guest_in_reads_whether_the_number_was_found() -> None:
+    """A check-in tests a guest's ID number against the population records; a principal that
+    could both make one and read its outcome would have a look-up by ID number without a budget."""
+    policies = load_policies(Path("policies"))
+    every = {**policies.roles, **{f"scope {name}": p for name, p in policies.scopes.items()}}
+    every["all scopes"] = policies.for_scopes(policies.scopes)
+    makers = [name for name, policy in every.items() if policy.mutation("checkInGuest") is not None]
+    assert makers, "someone checks guests in"
+    for name in makers:
+        for field in ("verification", "flagged", "matchedResident", "resident"):
+            assert every[name].access("GuestCheckIn", field) == "denied", (name, field)

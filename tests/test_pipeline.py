@@ -11,12 +11,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from gateway.data import decode_pk
 from gateway.write.tables import IdempotencyRecord
+from resolvers.population.tables import Resident
 from tests.harness import Gateway
 from tests.live import dispute_event, newest_dispute_event, serving
 
@@ -123,7 +124,7 @@ async def test_a_mutation_that_succeeds_is_replayed_for_its_key(gw: Gateway) -> 
 
 
 async def test_a_socket_purpose_with_control_characters_is_refused_before_anything_runs(gw: Gateway, url: str) -> None:
-    for purpose in ("%00", "case\r\n7", "%0D%0Ainjected"):
+    for purpose in ("%00", "case\r\n7", "%0D%0Ainjected", "%E2%80%AEevil", "line%E2%80%A8two", 7, ["a"]):
         socket = await _open(url, {"Authorization": f"Bearer {gw.tokens['judicial_office']}", "X-Purpose": purpose})
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(socket.recv(), timeout=10)
@@ -182,3 +183,45 @@ async def test_a_stored_answer_is_sealed_and_not_replayed_once_the_reader_s_poli
     [error] = after.json()["errors"]
     assert error["extensions"]["code"] == "CONFLICT" and "read the record" in error["message"]
     assert [c.status for c in await _claims(gw, "sealed-1")] == ["done"], "nothing was written twice"
+
+
+UPDATE_PHONE = """mutation Update($input: UpdateResidentInput!) {
+  updateResident(input: $input) { resident { id phone version } } }"""
+
+
+async def test_a_replay_names_its_rows_in_the_audit_and_is_refused_once_a_row_left_the_caller_s_sight(
+    gw: Gateway,
+) -> None:
+    own = await gw.query("{ residents(first: 1) { nodes { id version } } }", role="committee_staff")
+    resident = own["residents"]["nodes"][0]
+    body = {"query": UPDATE_PHONE, "variables": {"input": {"residentId": resident["id"], "phone": "13600001234",
+                                                           "expectedVersion": resident["version"]}}}  # fmt: skip
+    headers = {"Authorization": f"Bearer {gw.tokens['committee_staff']}", "Idempotency-Key": "moves-away-1"}
+    written = await gw.client.post("/graphql", json=body, headers=headers)
+    assert "errors" not in written.json(), written.json()
+    replayed = await gw.client.post("/graphql", json=body, headers=headers)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    [record] = await gw.runtime.audit.tail(1)
+    assert json.loads(record.row_ids) == {"Resident": [decode_pk(resident["id"], "Resident")]}, (
+        "the replay's audit record names the rows the answer shows"
+    )
+    # The resident moves to a grid outside the committee's community.
+    async with gw.runtime.databases.session("population") as session, session.begin():
+        await session.execute(
+            update(Resident).where(Resident.id == decode_pk(resident["id"], "Resident")).values(grid_id=18)
+        )
+    after = await gw.client.post("/graphql", json=body, headers=headers)
+    assert "Idempotent-Replayed" not in after.headers, "the answer showed a resident the caller can no longer read"
+    assert after.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert "13600001234" not in after.text
+
+
+async def test_an_http_purpose_with_invisible_characters_is_refused_before_anything_runs(gw: Gateway) -> None:
+    for purpose in ("%E2%80%AE%E5%85%A5%E6%88%B7", "a%E2%80%A8b", "x%E2%80%8Bz"):
+        response = await gw.client.post(
+            "/graphql",
+            json={"query": "{ me { id } }"},
+            headers={"Authorization": f"Bearer {gw.tokens['committee_staff']}", "X-Purpose": purpose},
+        )
+        assert response.status_code == 400, purpose
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

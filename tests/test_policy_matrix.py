@@ -38,7 +38,8 @@ EXPECTED: dict[str, dict[str, Expect]] = {
         **EVERYTHING,
         **TRAFFIC_DENIED,
         "Resident": {"*": A, "idNumber": M, "birthDate": D, "watchFlag": D, "criminalFlag": D, "vehicles": D},
-        "ResidentRegistration": {"*": A, "idNumber": M, "birthDate": D},
+        # heldBy compares with the record holding the number: the reviewing police's alone.
+        "ResidentRegistration": {"*": A, "idNumber": M, "birthDate": D, "heldBy": D},
         "RentalProperty": {"*": A, "checkIns": D},
         "GuestCheckIn": {"*": D},
         "Staff": {"*": A, "phone": M},
@@ -69,6 +70,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
             "*": A,
             "idNumber": D,
             "birthDate": D,
+            "heldBy": D,
             "ethnicity": D,
             "phone": M,
         },

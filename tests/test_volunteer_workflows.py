@@ -145,15 +145,19 @@ async def test_enrolling_a_resident_whose_profile_lies_elsewhere_answers_like_a_
     # police.demo moves volunteer 9 (resident 5) from grid 15 to grid 18, outside the committee's community.
     moved = await send(gw, ASSIGN, {"volunteerId": encode_id("Volunteer", 9), "gridId": grid(18)}, "community_police")
     assert moved["data"]["assignVolunteerGrid"]["volunteer"]["grid"] == {"name": "丽湖苑社区第一网格"}
-    fresh = await send(gw, ENROL, enrolment(1, 15, ["矛盾调解"]), "committee_staff")
+    fresh = (await send(gw, ENROL, enrolment(1, 15, ["矛盾调解"]), "committee_staff"))["data"]["enrolVolunteer"]
     body = await send(gw, ENROL, enrolment(5, 15, ["矛盾调解"]), "committee_staff")
     assert "errors" not in body, "a refusal would tell the caller the person volunteers in another area"
-    assert set(body["data"]["enrolVolunteer"]["volunteer"]) == set(fresh["data"]["enrolVolunteer"]["volunteer"])
-    assert body["data"]["enrolVolunteer"]["volunteer"]["grid"] == {"name": "品湖苑社区第一网格"}
-    assert await scalars(gw, select(t.Volunteer.grid_id).where(t.Volunteer.resident_id == 5)) == [15]
-    left = select(t.VolunteerOutbox.grid_id).where(
-        t.VolunteerOutbox.row_id == 9, t.VolunteerOutbox.kind == "transferred"
+    profile = body["data"]["enrolVolunteer"]["volunteer"]
+    assert set(profile) == set(fresh["volunteer"])
+    assert decode_pk(profile["id"], "Volunteer") > decode_pk(fresh["volunteer"]["id"], "Volunteer"), (
+        "a new profile, numbered like any new one: the old one's number would tell it existed"
     )
+    if "joinedOn" in profile:
+        assert profile["joinedOn"] == fresh["volunteer"]["joinedOn"]
+    rows = await scalars(gw, select(t.Volunteer).where(t.Volunteer.resident_id == 5).order_by(t.Volunteer.id))
+    assert [(r.id, r.grid_id, r.status) for r in rows] == [(9, 18, "left"), (rows[1].id, 15, "active")]
+    left = select(t.VolunteerOutbox.grid_id).where(t.VolunteerOutbox.row_id == 9, t.VolunteerOutbox.kind == "left")
     assert await scalars(gw, left) == [18], "the area the volunteer leaves learns it from its own feed"
 
 

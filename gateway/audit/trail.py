@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, inspect, select, update
+from sqlalchemy import Select, event, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.keys import audit_key
@@ -36,6 +36,7 @@ AUDIT_DOMAIN = TOKEN_DOMAIN
 BATCH = 500
 # The most records one group commit writes; the rest wait for the next.
 GROUP_MOST = 200
+_HELD = "gateway_audit_held"
 FREE_TEXT_LIMIT = 200
 # Phone and ID numbers a caller may have typed into a purpose or an operation name.
 _LONG_NUMBER = re.compile(r"\d{11,}[Xx]?")
@@ -317,7 +318,7 @@ class AuditTrail:
         await session.flush()
         # The rows the transaction holds: those it inserted, and those it read to change them.
         rows: dict[str, set[int]] = {}
-        for obj in list(session.identity_map.values()):
+        for obj in [*session.info.get(_HELD, ()), *session.identity_map.values()]:
             name, key = pending.type_names.get(type(obj)), inspect(obj).identity
             if name is not None and key is not None and len(key) == 1 and isinstance(key[0], int):
                 rows.setdefault(name, set()).add(key[0])
@@ -328,6 +329,16 @@ class AuditTrail:
             await self._append_in(session, [entry])
         else:
             await self.append(entry)
+
+    @staticmethod
+    def hold(session: AsyncSession) -> None:
+        """Keep every row ``session`` loads or adds until it ends: the identity map holds rows
+        weakly, and a row changed, flushed and no longer referenced would vanish from it before
+        :meth:`record_write` names it."""
+        held: list[object] = session.info.setdefault(_HELD, [])
+        sync = session.sync_session
+        event.listen(sync, "loaded_as_persistent", lambda _session, instance: held.append(instance))
+        event.listen(sync, "transient_to_pending", lambda _session, instance: held.append(instance))
 
     async def head(self) -> tuple[int, str]:
         """The chain's last ``seq`` and ``hash`` (0 and the genesis hash when it is empty)."""

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     audit_hmac_key: str | None = None
     token_ttl: str = "8h"
     token_issuer: str = "grassroots-gateway"
-    principal_cache_seconds: float = 30.0
+    principal_cache_seconds: float = 1.0
 
     policy_dir: Path = Path("policies")
     require_purpose_for_partners: bool = False

@@ -6,9 +6,11 @@ write what comes back. A rule added here holds on both.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+import unicodedata
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
@@ -35,6 +37,7 @@ from gateway.audit import (
     probes,
 )
 from gateway.auth import Principal
+from gateway.data import decode_id
 from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
@@ -51,6 +54,8 @@ log = logging.getLogger("gateway.pipeline")
 Reason = Literal["unauthenticated", "purpose", "header", "invalid", "operation", "transport"]
 # C0 controls, DEL and C1 controls: a NUL breaks a PostgreSQL insert, CR/LF forge log lines.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Format characters (bidi overrides, zero-width joiners), line and paragraph separators, private use.
+_HIDDEN = frozenset({"Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,9 @@ class AuditFailure(Exception):
 
 
 def header_value(name: str, raw: str | None) -> str | None:
-    """A header's value, refused before anything runs when it holds a control character."""
-    if raw is not None and _CONTROL.search(raw):
+    """A header's value, refused before anything runs when it holds a control character, or (once
+    decoded) an invisible one: bidi overrides and line separators would disguise it in the trail."""
+    if raw is not None and (_CONTROL.search(raw) or any(unicodedata.category(ch) in _HIDDEN for ch in raw)):
         raise Refused.one("header", f"The {name} header holds a control character", "BAD_USER_INPUT", argument=name)
     return raw
 
@@ -200,6 +206,21 @@ class Call:
     def _probes(self) -> tuple[Probe, ...]:
         return _probes(self.runtime, self.executor.schema, self._document, self.definition, self.request.variables)
 
+    async def still_readable(self, answer: dict[str, Any]) -> dict[str, set[int]] | None:
+        """The rows a stored answer names (by their global IDs), if the caller may read every one
+        of them now; None when one has left its sight (moved out of its area, say): handing the
+        answer out again would show what a fresh read would not."""
+        context = self.runtime.context_for(self.principal)
+        rows: dict[str, set[int]] = {}
+        for type_name, pk in _named_rows(answer.get("data")):
+            fetch = self.runtime.nodes.get(type_name)
+            if fetch is None:
+                continue
+            if await fetch(context, pk) is None:
+                return None
+            rows.setdefault(type_name, set()).add(pk)
+        return rows
+
     async def record(self, rows: dict[str, set[int]], **details: Any) -> None:
         details.setdefault("policy", self.runtime.policy_for(self.principal))
         entry = self._entry(rows, **details)
@@ -296,3 +317,17 @@ def _probes(
     variables: dict[str, Any] | None,
 ) -> tuple[Probe, ...]:
     return probes(schema, document, definition, variables, runtime.sensitive, runtime.audit.key(runtime.settings))
+
+
+def _named_rows(value: Any) -> Iterator[tuple[str, int]]:
+    """Every (type, key) an answer names through an ``id`` field holding a global ID."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "id" and isinstance(item, str):
+                with contextlib.suppress(GatewayError):
+                    yield decode_id(item)
+            else:
+                yield from _named_rows(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _named_rows(item)

@@ -21,8 +21,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("gateway.access")
 NOTE = "gateway.access"
-# A path is the caller's text too: long digit runs (an ID number or phone typed in) are not logged.
-_LONG_NUMBER = re.compile(r"\d{6,}")
+# A path or an operation name is the caller's text too: where it holds six digits or more, in one
+# run or split by separators (an ID number or phone typed in), no digit of it is logged.
+_DIGIT = re.compile(r"\d")
+MOST_DIGITS = 5
+
+
+def scrubbed(text: str) -> str:
+    """``text`` as a log line may hold it: one field of one line (no space, control or invisible
+    character, which could forge a field or a line or hide text) and no number that could be an
+    ID number or a phone."""
+    if len(_DIGIT.findall(text)) > MOST_DIGITS:
+        text = _DIGIT.sub("#", text)
+    return "".join(ch if ch.isprintable() and not ch.isspace() else "%20" if ch == " " else "?" for ch in text)
 
 
 def note(request: Request, **found: str | None) -> None:
@@ -70,23 +81,24 @@ class AccessLog:
 
 def _line(scope: Scope, status: int, seconds: float) -> str:
     found: dict[str, Any] = scope.get(NOTE) or {}
-    path = _LONG_NUMBER.sub("…", scope.get("path", ""))
-    parts = [scope.get("method", "-"), path, str(status), f"{seconds * 1000:.1f}ms"]
+    path = scrubbed(scope.get("path", ""))
+    parts = [scrubbed(scope.get("method", "-")), path, str(status), f"{seconds * 1000:.1f}ms"]
     for name in ("principal", "operation"):
         value = found.get(name)
-        parts.append(f"{name}={_LONG_NUMBER.sub('…', value) if value else '-'}")
+        parts.append(f"{name}={scrubbed(value) if value else '-'}")
     parts.append(f"hash={found.get('hash') or '-'}")
     return " ".join(parts)
 
 
 class WithoutQueryStrings(logging.Filter):
     """uvicorn still logs each WebSocket handshake with its URL (``"WebSocket /graphql?…" [accepted]``);
-    this filter, on uvicorn's error logger, cuts the query string from any path it logs."""
+    this filter, on uvicorn's error logger, cuts the query string from any path it logs and scrubs
+    the rest as the access log does."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                arg.split("?", 1)[0] if isinstance(arg, str) and arg.startswith("/") and "?" in arg else arg
+                scrubbed(arg.split("?", 1)[0]) if isinstance(arg, str) and arg.startswith("/") else arg
                 for arg in record.args
             )
         return True

@@ -24,7 +24,7 @@ from gateway.pipeline import (
 )
 from gateway.transport.access import note
 from gateway.transport.graphiql import graphiql_response
-from gateway.write import claimant_of, key_of, reading_scope, request_hash
+from gateway.write import MOVED_ON, claimant_of, key_of, reading_scope, request_hash
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 log = logging.getLogger("gateway.http")
@@ -144,8 +144,12 @@ async def _run(request: Request, call: Call) -> Response:
         if claim.conflict is not None:
             return _reply(request, {"errors": [error_dict(claim.conflict, "CONFLICT", argument="Idempotency-Key")]})
         if claim.response is not None:
-            # Handing the first response out again is a read like any other: it is audited.
-            await call.record({})
+            # Handing the first response out again is a read like any other: checked against
+            # what the caller may read now, and audited with the rows it names.
+            rows = await call.still_readable(claim.response)
+            if rows is None:
+                return _reply(request, {"errors": [error_dict(MOVED_ON, "CONFLICT", argument="Idempotency-Key")]})
+            await call.record(rows)
             return _reply(request, claim.response, 200, **{"Idempotent-Replayed": "true"})
     try:
         reply = await call.execute()

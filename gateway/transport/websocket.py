@@ -76,8 +76,11 @@ class Connection:
             return False
         header = payload.get("Authorization") or payload.get("authorization")
         purpose = payload.get("X-Purpose") or payload.get("x-purpose") or payload.get("purpose")
+        if purpose is not None and not isinstance(purpose, str):
+            await self.socket.close(code=4400, reason="Bad request: X-Purpose must be a string")
+            return False
         try:
-            declared = declared_purpose(purpose if isinstance(purpose, str) else None)
+            declared = declared_purpose(purpose)
             self.session = LiveSession(self.runtime, header if isinstance(header, str) else None, declared)
             await self.session.open()
         except Refused as refused:

@@ -4,6 +4,7 @@ fields and steps every mutation shares (client mutation ID, expected version, th
 from __future__ import annotations
 
 from gateway.write.idempotency import (
+    MOVED_ON,
     IdempotencyStore,
     claimant_of,
     key_of,
@@ -23,6 +24,7 @@ from gateway.write.transactions import authorize, expect_version, preset, rule, 
 from gateway.write.workflow import machine
 
 __all__ = [
+    "MOVED_ON",
     "IdempotencyStore",
     "authorize",
     "check_references",

@@ -23,6 +23,8 @@ async def transaction(ctx: Context, domain: str) -> AsyncIterator[AsyncSession]:
     write is rolled back (no data without its audit record).
     """
     async with ctx.databases.write_session(domain) as session, session.begin():
+        if ctx.audit is not None:
+            ctx.audit.hold(session)
         yield session
         if ctx.audit is not None:
             await ctx.audit.record_write(session, domain)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import load_one
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info
 from gateway.schema import from_row
 from gateway.write import authorize, expect_version, inputs, row_to_change, transaction, visible_row, written
 from resolvers.population import tables as t
@@ -71,7 +71,12 @@ async def _submit(ctx: Context, number: str, values: dict[str, Any]) -> int:
     same answer given."""
     async with transaction(ctx, DOMAIN) as session:
         row = t.ResidentRegistration(
-            id_number=number, status="pending_review", submitted_at=datetime.now(UTC), version=1, **values
+            id_number=number,
+            status="pending_review",
+            submitted_at=datetime.now(UTC),
+            version=1,
+            collector_id=ctx.principal.id,
+            **values,
         )
         session.add(row)
         await session.flush()
@@ -120,10 +125,6 @@ async def _apply(session: AsyncSession, registration: Any) -> tuple[int, str]:
         session.add(row)
         await session.flush()
         return int(row.id), "registered"
-    if row.grid_id != registration.grid_id:
-        # The person moved (迁入): the area they leave learns it from its own feed, as the
-        # officer's review, not the collector, decided the move.
-        await emit(session, t.PopulationOutbox, "resident", "Resident", row.id, row.grid_id, "moved_out")
     for key, value in given.items():
         setattr(row, key, value)
     # Approval is the review a returned, moved-out or imported pending record was waiting for.
@@ -131,6 +132,15 @@ async def _apply(session: AsyncSession, registration: Any) -> tuple[int, str]:
     row.review_note = None
     row.version += 1
     return int(row.id), "updated"
+
+
+def _inside(ctx: Context, grid_id: int) -> bool:
+    own = ctx.principal.area.grid_ids
+    return own is None or grid_id in own
+
+
+# What a transfer for review copies of the registration it asks about.
+_COPIED = (*_APPLIED, "id_number", "collector_id")
 
 
 async def _review_registration(
@@ -147,19 +157,55 @@ async def _review_registration(
             "input.registrationId",
         )
         pk = int(registration.id)
+        if registration.collector_id is not None and registration.collector_id == ctx.principal.id:
+            raise Forbidden("reviewRegistration: a registration is reviewed by someone other than its collector")
+        if registration.status == "transfer_review" and registration.transfer_of is None:
+            raise Conflict(
+                "This registration awaits the police of the area that holds the record",
+                argument="input.registrationId",
+            )
         REGISTRATION.check(registration.status, target)
         expect_version(registration, expected, "ResidentRegistration")
-        registration.status = target
-        registration.review_note = reason
-        registration.reviewed_at = datetime.now(UTC)
+        # A transfer is decided for the registration it asks about; that one is what gets applied.
+        asked = registration
+        if registration.transfer_of is not None:
+            asked = await session.get(t.ResidentRegistration, registration.transfer_of, with_for_update=True)
+            assert asked is not None
+        elif target == "approved":
+            holder_grid = await _holder_grid(session, registration.id_number)
+            if holder_grid is not None and not _inside(ctx, holder_grid):
+                target = "transfer_review"
+                REGISTRATION.check(registration.status, target)
+                transfer = t.ResidentRegistration(
+                    **{key: getattr(registration, key) for key in _COPIED},
+                    status="transfer_review",
+                    submitted_at=datetime.now(UTC),
+                    version=1,
+                    transfer_of=pk,
+                )
+                transfer.grid_id = holder_grid
+                session.add(transfer)
+                await session.flush()
+                await emit(
+                    session, t.PopulationOutbox, "registration", "ResidentRegistration", transfer.id, holder_grid,
+                    "transfer_review",
+                )  # fmt: skip
+        now = datetime.now(UTC)
+        for row in {registration, asked}:
+            row.status, row.review_note, row.reviewed_at = target, reason, now
         if target == "approved":
-            resident_pk, kind = await _apply(session, registration)
-            registration.resident_id = resident_pk
-            await emit(session, t.PopulationOutbox, "resident", "Resident", resident_pk, registration.grid_id, kind)
-        await emit(
-            session, t.PopulationOutbox, "registration", "ResidentRegistration", pk, registration.grid_id, target
-        )
+            resident_pk, kind = await _apply(session, asked)
+            registration.resident_id = asked.resident_id = resident_pk
+            await emit(session, t.PopulationOutbox, "resident", "Resident", resident_pk, asked.grid_id, kind)
+        for row in {registration, asked}:
+            await emit(session, t.PopulationOutbox, "registration", "ResidentRegistration", row.id, row.grid_id, target)
     return pk
+
+
+async def _holder_grid(session: AsyncSession, number: str) -> int | None:
+    """The grid of the resident holding ``number``, read as the system; None when there is none."""
+    stmt = select(t.Resident.grid_id).where(t.Resident.id_number == number)
+    return (await session.scalars(stmt)).first()
 
 
 async def _review(ctx: Context, given: strawberry.ID, target: str, reason: str | None, expected: int | None) -> int:

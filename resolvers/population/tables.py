@@ -105,6 +105,11 @@ class ResidentRegistration(PopulationBase):
     review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The principal who collected it: another officer reviews it (four eyes).
+    collector_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A transfer for review: this row asks the area where the number is held to let the
+    # registration ``transfer_of`` (collected elsewhere) take the record over.
+    transfer_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class TemporaryStay(PopulationBase):

@@ -53,6 +53,10 @@ class RegistrationStatus(Enum):
     PENDING_REVIEW = strawberry.enum_value("pending_review", description="待民警审核 / awaiting police review")
     APPROVED = strawberry.enum_value("approved", description="已通过,已入档 / approved: the record is written")
     RETURNED = strawberry.enum_value("returned", description="退回 / returned with a reason")
+    TRANSFER_REVIEW = strawberry.enum_value(
+        "transfer_review",
+        description="待档案所在地民警审核迁入 / awaiting the police of the area that holds the record",
+    )
 
 
 @strawberry.enum(description="犬证申请状态 / dog licence status")
@@ -223,6 +227,14 @@ class ResidentRegistration(Node):
     @strawberry.field(description="审核通过后的居民档案 / the resident record it became part of, once approved")
     async def resident(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.resident_id)
+        return None if row is None else resident(row)
+
+    @strawberry.field(
+        description="同号现有档案(审核时对照;仅限可见范围) / the record already holding this ID number, "
+        "to compare before approving; null when there is none you may see"
+    )
+    async def held_by(self, info: Info) -> Resident | None:
+        row = await load_one(info.context, t.Resident, self.id_number, t.Resident.id_number)
         return None if row is None else resident(row)
 
 

@@ -4,6 +4,9 @@ Registration (登记): a grid worker or committee collects a record, kept apart 
 as a registration (pending_review); the police review it: approved — it becomes a new resident, or
 is applied to the one resident of its ID number — or returned with a reason, after which the
 collector registers the corrected record again. A registration never changes a resident by itself.
+When its ID number is held by a resident outside the reviewing officer's area, approving it asks
+the area that holds the record (transfer_review): that area's officer approves the move or returns
+it. No one reviews a registration they collected.
 
 Resident (居民): records the police imported while they were still under review
 (pending_review) are reviewed in place: active, or returned. An active resident moves out; one
@@ -31,7 +34,8 @@ RESIDENT = machine(
 REGISTRATION = machine(
     "registration",
     {
-        "pending_review": {"approved", "returned"},
+        "pending_review": {"approved", "returned", "transfer_review"},
+        "transfer_review": {"approved", "returned"},
         "approved": set(),
         "returned": set(),
     },

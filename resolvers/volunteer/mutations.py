@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -150,21 +150,28 @@ async def _volunteer_payload(ctx: Context, pk: int, client_mutation_id: str | No
 
 
 async def _enrol(ctx: Context, given: EnrolVolunteerInput, resident_id: int, grid_id: int, skills: str) -> int:
-    """Create the resident's one profile, or update it if there is one; the profile's ID."""
+    """Update the resident's current profile, or start one; the profile's ID.
+
+    A current profile the caller may not see (it serves another area) is not refused, which
+    would tell the caller the person volunteers elsewhere, nor taken over with its history,
+    which would show it: it is closed there ("left", the area learns it from its own feed) and
+    a new profile starts here, answering exactly as a first enrolment does."""
     async with transaction(ctx, "volunteer") as session:
         team_id = await _team(session, given.team_id)
-        stmt = select(t.Volunteer).where(t.Volunteer.resident_id == resident_id).with_for_update()
-        row = (await session.scalars(stmt)).first()
+        current = select(t.Volunteer).where(t.Volunteer.resident_id == resident_id, text(t.CURRENT))
+        row = (await session.scalars(current.with_for_update())).first()
         kind = "updated"
+        if row is not None and (await session.scalars(scoped(current, t.Volunteer, ctx))).first() is None:
+            row.status = "left"
+            await session.flush()
+            await _record(session, VOLUNTEERS, "Volunteer", row, "left")
+            row = None
         if row is None:
             kind = "enrolled"
             row = t.Volunteer(resident_id=resident_id, joined_on=datetime.now(BEIJING).date())
             session.add(row)
         elif row.grid_id != grid_id:
-            # Not refused when the profile lies outside the caller's area: the caller sees the
-            # resident but not the profile, and a refusal would tell it the person volunteers
-            # elsewhere. The person serves where they enrol now (one profile, never a second);
-            # the area they leave learns it from its own feed.
+            # Leaving one grid of the caller's area for another: the grid left learns it too.
             await _record(session, VOLUNTEERS, "Volunteer", row, "transferred")
         row.team_id, row.grid_id, row.skills, row.status = team_id, grid_id, skills, "active"
         await session.flush()

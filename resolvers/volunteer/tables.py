@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.feed import outbox_model
+
+CURRENT = "status <> 'left'"
 
 
 class VolunteerBase(DeclarativeBase):
@@ -28,10 +30,21 @@ class Volunteer(VolunteerBase):
     __tablename__ = "volunteer"
     __sensitive__ = ("skills",)
     __area__ = "grid_id"
-    __table_args__ = (Index("ix_volunteer_grid_id", "grid_id", "id"), Index("ix_volunteer_status", "status"))
+    __table_args__ = (
+        Index("ix_volunteer_grid_id", "grid_id", "id"),
+        Index("ix_volunteer_status", "status"),
+        # A volunteer is a resident: one current profile per resident. One who left an area for
+        # another keeps the old profile there (status "left"), with its history.
+        Index(
+            "uq_volunteer_current_resident",
+            "resident_id",
+            unique=True,
+            sqlite_where=text(CURRENT),
+            postgresql_where=text(CURRENT),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # A volunteer is a resident; one profile per resident.
-    resident_id: Mapped[int] = mapped_column(Integer, unique=True)
+    resident_id: Mapped[int] = mapped_column(Integer)
     team_id: Mapped[int] = mapped_column(ForeignKey("volunteer_team.id"), index=True)
     grid_id: Mapped[int] = mapped_column(Integer)
     skills: Mapped[str] = mapped_column(String(200), default="")

@@ -23,7 +23,9 @@ ResidentT = Annotated["Resident", strawberry.lazy("resolvers.population.types")]
 @strawberry.type(description="志愿者 / volunteer (群防群治力量)")
 class Volunteer(Node):
     skills: str = strawberry.field(description="技能特长 / skills")
-    status: str = strawberry.field(description="状态(active/inactive) / status")
+    status: str = strawberry.field(
+        description="状态(active/inactive/left:已转往他处) / status (left: serves elsewhere now)"
+    )
     joined_on: date = strawberry.field(description="加入日期 / joined on")
     resident_id: strawberry.Private[int]
     team_id: strawberry.Private[int]

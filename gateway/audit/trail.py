@@ -31,6 +31,7 @@ from gateway.audit.touched import current
 from gateway.auth import TOKEN_DOMAIN
 from gateway.data import Databases
 from gateway.kernel import Settings
+from gateway.ops import AUDIT_APPEND_SECONDS
 
 AUDIT_DOMAIN = TOKEN_DOMAIN
 # Any number every appender agrees on: ASCII "audit".
@@ -41,8 +42,8 @@ FREE_TEXT_LIMIT = 200
 _LONG_NUMBER = re.compile(r"\d{11,}[Xx]?")
 
 OperationType = Literal["query", "mutation", "subscription"]
-# "written": a mutation's write transaction, recorded in that transaction.
-Outcome = Literal["ok", "error", "denied", "written"]
+# "written": a mutation's write transaction, recorded in that transaction; "limited": refused over a rate limit.
+Outcome = Literal["ok", "error", "denied", "written", "limited"]
 Problem = Literal["tampered", "missing", "broken"]
 
 
@@ -72,6 +73,9 @@ class AuditEntry:
     token_id: str | None = None
     access: Mapping[str, str] = field(default_factory=dict)
     probes: tuple[Probe, ...] = ()
+    # The document run by hash: its SHA-256 and the client it was listed for ("apq" for an automatic one).
+    document_hash: str | None = None
+    document_client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,8 @@ def _later_columns(record: AuditRecord) -> dict[str, Any]:
         "token_id": record.token_id,
         "access": None if record.access is None else json.loads(record.access),
         "probes": None if record.probes is None else json.loads(record.probes),
+        "document_hash": record.document_hash,
+        "document_client": record.document_client,
     }
 
 
@@ -174,6 +180,8 @@ def _record(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
         token_id=entry.token_id,
         access=canonical(dict(sorted(entry.access.items()))),
         probes=canonical([probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))]),
+        document_hash=entry.document_hash,
+        document_client=entry.document_client,
         prev_hash=prev_hash,
     )
     record.hash = chain_hash(record)
@@ -234,8 +242,10 @@ class AuditTrail:
 
     async def append(self, entry: AuditEntry) -> int:
         """Record ``entry`` at the end of the chain; return its ``seq``."""
-        async with self._lock, self._databases.session(AUDIT_DOMAIN) as session, session.begin():
-            return await self._append_in(session, entry)
+        # Timed for /metrics: from waiting for the chain to the commit.
+        with AUDIT_APPEND_SECONDS.time():
+            async with self._lock, self._databases.session(AUDIT_DOMAIN) as session, session.begin():
+                return await self._append_in(session, entry)
 
     async def _append_in(self, session: AsyncSession, entry: AuditEntry) -> int:
         """Append within ``session``'s open transaction: the record commits or rolls back with it."""

@@ -153,7 +153,12 @@ async def test_the_access_log_holds_no_query_string_or_variables(gw: Gateway, ca
     finally:
         logger.removeHandler(keep)
     assert len(lines) == 2
-    assert lines[0].startswith("GET /graphql 200 ") and lines[1].startswith("POST /graphql 200 ")
-    for line in lines:
-        assert "principal=committee.demo operation=Lookup hash=" in line
+    logged = [json.loads(line) for line in lines]
+    assert [(e["method"], e["path"], e["status"]) for e in logged] == [
+        ("GET", "/graphql", 200),
+        ("POST", "/graphql", 200),
+    ]
+    for line, entry in zip(lines, logged, strict=True):
+        assert (entry["principal"], entry["operation"], len(entry["hash"])) == ("committee.demo", "Lookup", 64)
+        assert entry["request_id"] and entry["outcome"] == "ok"
         assert number not in line and "query" not in line and "?" not in line

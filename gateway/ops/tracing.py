@@ -87,7 +87,10 @@ class Tracing:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
         self._sql = SQLAlchemyInstrumentor()
-        self._sql.instrument(engines=[e.sync_engine for e in engines], tracer_provider=self.provider)
+        # The instrumentation declares SQLAlchemy < 2.1; the engine events it listens to are unchanged in 2.1.
+        self._sql.instrument(
+            engines=[e.sync_engine for e in engines], tracer_provider=self.provider, skip_dep_check=True
+        )
 
     def close(self) -> None:
         if self._sql is not None:

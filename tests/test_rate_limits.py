@@ -127,7 +127,7 @@ def test_policies_read_and_merge_rate_limits(tmp_path: Path) -> None:
         load_policies(tmp_path / "policies")
 
 
-async def _redis_url() -> str:
+async def redis_url() -> str:
     url = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     import redis.asyncio as redis
 
@@ -142,12 +142,12 @@ async def _redis_url() -> str:
 
 
 async def test_with_redis_two_workers_count_against_one_limit(tmp_path: Path) -> None:
-    redis_url = await _redis_url()
+    redis = await redis_url()
     url = f"sqlite+aiosqlite:///{tmp_path / 'gw.db'}"
     namespace = f"test-{uuid.uuid4().hex}"
     overrides: dict[str, Any] = {
         "policy_dir": _policies(tmp_path),
-        "redis_url": redis_url,
+        "redis_url": redis,
         "rate_limit_namespace": namespace,
     }
     async with running_gateway("sqlite", url, **overrides) as first:

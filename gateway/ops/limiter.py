@@ -2,8 +2,9 @@
 
 With ``GATEWAY_REDIS_URL`` set the counts live in Redis (``limits``' Redis storage over redis-py),
 so every worker and every gateway sharing it counts against the same limits; otherwise in this
-process's memory. The strategy is the sliding window counter: two counters a key, whatever the
-cost spent, weighted across the window's edge.
+process's memory. The strategy is the sliding window counter (two counters a key, whatever the
+cost spent, weighted across the window's edge), or, with ``exact``, the moving window: every hit
+remembered for the window, for small exact budgets (the look-up budgets of ``gateway.policy.budget``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import time
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 
 class Limiter:
-    def __init__(self, storage: Storage, namespace: str = "gateway") -> None:
+    def __init__(self, storage: Storage, namespace: str = "gateway", exact: bool = False) -> None:
         self.storage = storage
         self.namespace = namespace
-        self._strategy = SlidingWindowCounterRateLimiter(storage)
+        self._strategy: MovingWindowRateLimiter | SlidingWindowCounterRateLimiter = (
+            MovingWindowRateLimiter(storage) if exact else SlidingWindowCounterRateLimiter(storage)
+        )
 
     @property
     def shared(self) -> bool:
@@ -48,8 +51,8 @@ class Limiter:
         return bool(await self.storage.check())
 
 
-def limiter_for(redis_url: str | None, namespace: str = "gateway") -> Limiter:
+def limiter_for(redis_url: str | None, namespace: str = "gateway", exact: bool = False) -> Limiter:
     if redis_url:
         uri = redis_url if redis_url.startswith("async+") else f"async+{redis_url}"
-        return Limiter(RedisStorage(uri, implementation="redispy"), namespace)
-    return Limiter(MemoryStorage(), namespace)
+        return Limiter(RedisStorage(uri, implementation="redispy"), namespace, exact)
+    return Limiter(MemoryStorage(), namespace, exact)

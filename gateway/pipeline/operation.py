@@ -46,6 +46,7 @@ from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_err
 from gateway.pipeline.rates import Exceeded
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.text import unusable_text
+from gateway.policy import current_budgets
 from gateway.write import check_references, mutation_references
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ class Call:
         context = self.runtime.context_for(self.principal)
         touched = Touched(write=self._pending_write(context))
         noted = current.set(touched)
+        budgets = current_budgets.set(self.runtime.budgets)
         try:
             if self.type == "mutation":
                 references = mutation_references(
@@ -164,6 +166,7 @@ class Call:
             return {"errors": [{"message": error.message, "extensions": dict(error.extensions or {})}], "data": None}
         finally:
             current.reset(noted)
+            current_budgets.reset(budgets)
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
 

@@ -18,7 +18,7 @@ from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Set
 from gateway.ops import Tracing, limiter_for, tracer
 from gateway.pipeline.execution import Executor
 from gateway.pipeline.rates import RateGuard
-from gateway.policy import Attributes, Policy, PolicyScope, PolicySet, load_policies
+from gateway.policy import BUDGETS, Attributes, LookupBudgets, Policy, PolicyScope, PolicySet, load_policies
 from gateway.schema import build_schema, node_fetcher
 from gateway.write import IdempotencyStore, sealing_key
 
@@ -54,6 +54,9 @@ class Runtime:
         self.documents = DocumentStore(self.databases)
         self.automatic_documents = AutomaticDocuments(settings.apq_cache_size)
         self.rates = RateGuard(limiter_for(settings.redis_url, settings.rate_limit_namespace))
+        # Look-up budgets: this process's store, or with Redis one every worker shares.
+        shared = limiter_for(settings.redis_url, f"{settings.rate_limit_namespace}:lookups", exact=True)
+        self.budgets = LookupBudgets(shared) if settings.redis_url else BUDGETS
         self.tracing: Tracing | None = None
         self.tracer = tracer(None)
 

@@ -12,7 +12,7 @@ from gateway.policy.attributes import (
     named_type,
     reads_in_clear,
 )
-from gateway.policy.budget import BUDGETS, LookupBudgets, RateLimited
+from gateway.policy.budget import BUDGETS, LookupBudgets, RateLimited, current_budgets
 from gateway.policy.check import load_and_check
 from gateway.policy.describe import UnknownTarget, explain, explanation
 from gateway.policy.masks import MASKS
@@ -50,6 +50,7 @@ __all__ = [
     "RateLimits",
     "UnknownTarget",
     "attribute",
+    "current_budgets",
     "explain",
     "explanation",
     "field_access",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from websockets.asyncio.client import connect
 
 from gateway.audit import AuditRecord
-from gateway.data import decode_pk
+from gateway.data import decode_pk, statement_log
 from gateway.documents import document_hash
 from tests.harness import SECRET, Gateway, running_gateway
 from tests.live import dispute_event, newest_dispute_event, serving, subscribed
@@ -156,3 +156,19 @@ def test_documents_add_list_remove_on_the_command_line(tmp_path: Path) -> None:
     assert "removed" in run(env, "documents", "remove", f"sha256:{document_hash(LISTED)}").stdout
     assert run(env, "documents", "list").stdout.strip() == ""
     assert run(env, "documents", "remove", document_hash(LISTED), check=False).returncode == 1
+
+
+async def test_a_document_by_hash_costs_one_statement_more_than_its_text(gw: Gateway) -> None:
+    async def statements(body: dict[str, Any]) -> int:
+        log: list[str] = []
+        token = statement_log.set(log)
+        try:
+            response = await _send(gw, body, role="committee_staff")
+        finally:
+            statement_log.reset(token)
+        assert response.status_code == 200 and "errors" not in response.json(), response.text
+        return len(log)
+
+    by_text = await statements({"query": LISTED, "operationName": "Count"})
+    by_hash = await statements({"documentId": f"sha256:{document_hash(LISTED)}", "operationName": "Count"})
+    assert by_hash == by_text + 1

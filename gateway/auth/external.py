@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from gateway.kernel import Settings, Unauthenticated
+from gateway.kernel import BadUserInput, Settings, Unauthenticated
 
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
 
@@ -24,7 +24,8 @@ class ExternalKeys:
 
     def __init__(self, settings: Settings) -> None:
         if not settings.jwks_issuer:
-            raise Unauthenticated("GATEWAY_JWKS_ISSUER must be set with GATEWAY_JWKS_URL or GATEWAY_JWKS_FILE")
+            # A configuration error, found when the gateway starts: every provider token would lack a check.
+            raise BadUserInput("GATEWAY_JWKS_ISSUER must be set with GATEWAY_JWKS_URL or GATEWAY_JWKS_FILE")
         self.issuer = settings.jwks_issuer
         self.audience = settings.jwks_audience
         self.principal_claim = settings.jwks_principal_claim

@@ -105,6 +105,12 @@ async def test_automatic_persisted_queries_where_the_policy_allows(gw: Gateway) 
     assert registered.json()["data"]["streets"]["nodes"]
     again = await _send(gw, {"extensions": shape}, role="city_analyst")
     assert again.json()["data"] == registered.json()["data"]
+    # A text that does not validate is not remembered.
+    broken = "{ noSuchRoot }"
+    broken_shape = {"persistedQuery": {"version": 1, "sha256Hash": document_hash(broken)}}
+    assert (await _send(gw, {"query": broken, "extensions": broken_shape}, role="city_analyst")).json()["errors"]
+    not_kept = await _send(gw, {"extensions": broken_shape}, role="city_analyst")
+    assert not_kept.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     mismatch = await _send(gw, {"query": text + " ", "extensions": shape}, role="city_analyst")
     assert mismatch.status_code == 400 and mismatch.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     # Where the policy says nothing (open), APQ is not offered: Apollo clients then send the text.

@@ -79,7 +79,8 @@ class Tracing:
 
         return [
             Middleware(_HideQueryString),
-            Middleware(OpenTelemetryMiddleware, tracer_provider=self.provider),
+            # No span per ASGI message: a live subscription would make one per event sent.
+            Middleware(OpenTelemetryMiddleware, tracer_provider=self.provider, exclude_spans=["receive", "send"]),
             Middleware(_RestoreQueryString),
         ]
 

@@ -21,7 +21,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from gateway.documents import Document, document_hash, parse_document_id
+from gateway.documents import AutomaticDocuments, Document, document_hash, parse_document_id
 
 if TYPE_CHECKING:
     from gateway.auth import Principal
@@ -62,7 +62,8 @@ async def resolve_document(
             return replace(request, query=known.body), known
         if not request.query:
             raise DocumentRefusal("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
-        return request, runtime.automatic_documents.register(digest, request.query)
+        # Registered by prepare once it validates (see register_valid): a broken text is never kept.
+        return request, Document(digest, AutomaticDocuments.CLIENT, request.query)
     if mode == "required":
         raise DocumentRefusal(f"Document sha256:{digest} is not a trusted document", "FORBIDDEN")
     if request.automatic and not request.query:

@@ -36,7 +36,7 @@ from gateway.audit import (
     probes,
 )
 from gateway.auth import Principal
-from gateway.documents import Document
+from gateway.documents import AutomaticDocuments, Document
 from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
 from gateway.ops import OPERATION_COST
@@ -274,6 +274,8 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
         raise Refused.one(
             "invalid", f"{unusable} holds a NUL character or a lone surrogate", "BAD_USER_INPUT", argument=unusable
         )
+    if document is not None and document.client == AutomaticDocuments.CLIENT:
+        runtime.automatic_documents.register(document.hash, document.body)
     definition = executor.operation(prepared.document, request.operation_name)
     if definition is None:
         raise Refused.one("operation", "Unknown or ambiguous operationName", "BAD_USER_INPUT")

@@ -13,12 +13,17 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from gateway.kernel import Registry, Settings, get_settings, load_registry
+from gateway.ops import Tracing
 from gateway.pipeline import PolicyWatcher, Runtime
 from gateway.transport import (
     AccessLog,
     graphiql_routes,
     graphql_endpoint,
     keep_query_strings_out_of_server_logs,
+    metrics_endpoint,
+    metrics_registry,
+    readyz,
+    serve_metrics,
     websocket_endpoint,
 )
 
@@ -31,8 +36,14 @@ async def index(request: Request) -> Response:
     return RedirectResponse("/graphiql")
 
 
-def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, registry: Registry | None = None, tracing: Tracing | None = None
+) -> Starlette:
     runtime = Runtime(settings or get_settings(), registry or load_registry())
+    # Traces only when an OTLP endpoint is configured (or a tracer is handed in, as tests do).
+    tracing = tracing or Tracing.configured(runtime.settings)
+    runtime.trace_with(tracing)
+    metrics = metrics_registry(runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -40,9 +51,12 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         watcher = PolicyWatcher(runtime, Path(runtime.settings.policy_dir))
         watcher.start()
         await runtime.start()
+        # /metrics on a bind of its own when GATEWAY_METRICS_PORT is set (no token there: bind it privately).
+        stop_metrics = serve_metrics(runtime.settings, metrics)
         try:
             yield
         finally:
+            stop_metrics()
             await watcher.stop()
             await runtime.close()
 
@@ -50,13 +64,17 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", websocket_endpoint),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
         Route("/", index),
         *graphiql_routes(),
     ]
     # The gateway writes its own access lines, free of personal data (uvicorn's are off).
     keep_query_strings_out_of_server_logs()
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
+    middleware = [Middleware(AccessLog), *(tracing.middleware() if tracing is not None else ())]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.runtime = runtime
+    app.state.metrics = metrics
     return app
 
 

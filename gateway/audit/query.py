@@ -28,6 +28,7 @@ class AuditOutcome(Enum):
     WRITTEN = strawberry.enum_value(
         "written", description="写入已提交(与写入同一事务记录) / a write committed, recorded with it"
     )
+    LIMITED = strawberry.enum_value("limited", description="超出频率限制被拒绝 / refused over a rate limit")
 
 
 @strawberry.enum(description="敏感字段的读取方式 / how a sensitive field was read")
@@ -85,6 +86,12 @@ class AuditRecordType:
     redacted: list[str] = strawberry.field(description="按行隐去的响应路径 / response paths nulled by a row rule")
     denied: list[str] = strawberry.field(description="被拒绝的字段或路径 / fields or paths denied")
     outcome: AuditOutcome = strawberry.field(description="结果 / outcome")
+    document_hash: str | None = strawberry.field(
+        description="按哈希执行的可信文档(SHA-256) / the trusted or persisted document run by hash"
+    )
+    document_client: str | None = strawberry.field(
+        description="该文档登记的客户端(自动持久化为 apq) / the client it was listed for (apq: automatic)"
+    )
     hash: str = strawberry.field(description="本条哈希 / hash of this record")
     prev_hash: str = strawberry.field(description="上一条的哈希 / hash of the record before")
 
@@ -119,6 +126,8 @@ def audit_record(row: AuditRecord) -> AuditRecordType:
         redacted=json.loads(row.redacted),
         denied=json.loads(row.denied),
         outcome=AuditOutcome(row.outcome),
+        document_hash=row.document_hash,
+        document_client=row.document_client,
         hash=row.hash,
         prev_hash=row.prev_hash,
     )

@@ -58,6 +58,7 @@ def audit_entry(
     policy: Policy | None = None,
     probes: tuple[Probe, ...] = (),
     attributes: Attributes | None = None,
+    document: tuple[str, str] | None = None,
 ) -> AuditEntry | None:
     """The record to append, or None when the operation touched no personal data.
 
@@ -67,7 +68,8 @@ def audit_entry(
     fields = tuple(sorted(f for f in selected if f.partition(".")[2] in sensitive.get(f.partition(".")[0], ())))
     row_ids = {name: tuple(sorted(ids)) for name, ids in sorted(rows.items()) if sensitive.get(name) and ids}
     denied = tuple(denied)
-    if not (fields or row_ids or denied or probes or operation.type == "mutation" or outcome == "denied"):
+    refused = outcome in ("denied", "limited")
+    if not (fields or row_ids or denied or probes or operation.type == "mutation" or refused):
         return None
     return AuditEntry(
         principal_id=principal.id,
@@ -86,4 +88,6 @@ def audit_entry(
         token_id=principal.token_id,
         access=read_as(policy, fields, attributes),
         probes=probes,
+        document_hash=None if document is None else document[0],
+        document_client=None if document is None else document[1],
     )

@@ -52,6 +52,9 @@ class AuditRecord(GatewayBase):
     token_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     access: Mapped[str | None] = mapped_column(Text, nullable=True)
     probes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The trusted or persisted document the operation ran from (revision 0009); empty for a text document.
+    document_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    document_client: Mapped[str | None] = mapped_column(String(100), nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -31,6 +31,7 @@ from gateway.audit.touched import current
 from gateway.auth import TOKEN_DOMAIN
 from gateway.data import Databases, hold_commit_order
 from gateway.kernel import Settings
+from gateway.ops import AUDIT_APPEND_SECONDS
 
 AUDIT_DOMAIN = TOKEN_DOMAIN
 BATCH = 500
@@ -42,8 +43,8 @@ FREE_TEXT_LIMIT = 200
 _LONG_NUMBER = re.compile(r"\d{11,}[Xx]?")
 
 OperationType = Literal["query", "mutation", "subscription"]
-# "written": a mutation's write transaction, recorded in that transaction.
-Outcome = Literal["ok", "error", "denied", "written"]
+# "written": a mutation's write transaction, recorded in that transaction; "limited": refused over a rate limit.
+Outcome = Literal["ok", "error", "denied", "written", "limited"]
 Problem = Literal["tampered", "missing", "broken"]
 
 
@@ -73,6 +74,9 @@ class AuditEntry:
     token_id: str | None = None
     access: Mapping[str, str] = field(default_factory=dict)
     probes: tuple[Probe, ...] = ()
+    # The document run by hash: its SHA-256 and the client it was listed for ("apq" for an automatic one).
+    document_hash: str | None = None
+    document_client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,8 @@ def _later_columns(record: AuditRecord) -> dict[str, Any]:
         "token_id": record.token_id,
         "access": None if record.access is None else json.loads(record.access),
         "probes": None if record.probes is None else json.loads(record.probes),
+        "document_hash": record.document_hash,
+        "document_client": record.document_client,
     }
 
 
@@ -175,6 +181,8 @@ def _record(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
         token_id=entry.token_id,
         access=canonical(dict(sorted(entry.access.items()))),
         probes=canonical([probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))]),
+        document_hash=entry.document_hash,
+        document_client=entry.document_client,
         prev_hash=prev_hash,
     )
     record.hash = chain_hash(record)
@@ -271,7 +279,9 @@ class AuditTrail:
 
     async def append(self, entry: AuditEntry) -> int:
         """Record ``entry`` at the end of the chain once it is durable; return its ``seq``."""
-        return await self._group.submit(entry)
+        # Timed for /metrics: from waiting for the chain to the commit.
+        with AUDIT_APPEND_SECONDS.time():
+            return await self._group.submit(entry)
 
     async def _append_group(self, entries: list[AuditEntry]) -> list[int]:
         async with self._databases.session(AUDIT_DOMAIN) as session, session.begin():

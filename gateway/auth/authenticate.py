@@ -34,8 +34,8 @@ class Authenticator:
     async def authenticate(self, authorization: str | None, fresh: bool = False) -> Principal:
         """The principal of a bearer token; ``fresh`` reads its record afresh instead of from the cache
         (a live session is re-authorised that way, so a disabled or moved principal is seen at once)."""
-        claims = self._tokens.decode(bearer_token(authorization))
-        if not await self._tokens.is_live(claims.token_id):
+        claims = await self._tokens.verify(bearer_token(authorization))
+        if not claims.external and not await self._tokens.is_live(claims.token_id):
             raise Unauthenticated("Token has been revoked or was not issued by this gateway")
         record = await self._record(claims.principal_id, fresh)
         if record is None or not record.active:

@@ -1,7 +1,14 @@
-"""Signed bearer tokens: issue, verify, revoke."""
+"""Signed bearer tokens: issue, verify, revoke.
+
+The gateway signs with HS256 and its secret (the default), or with its key ring (EdDSA or RS256,
+see ``gateway.auth.keys``); it verifies both, and an external identity provider's tokens by JWKS
+(``gateway.auth.external``). A token names its key by ``kid``: a ring key, else (with no ``kid``
+and HS256) the secret, else the provider's keys.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -10,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlalchemy import select, update
 
+from gateway.auth.external import ExternalKeys
+from gateway.auth.keys import ASYMMETRIC, KeyRing
 from gateway.auth.tables import IssuedToken
 from gateway.data import Databases
 from gateway.kernel import BadUserInput, Settings, Unauthenticated
@@ -35,6 +44,24 @@ class Claims:
     scopes: tuple[str, ...]
     expires_at: datetime
     area: str | None = None  # "street:16": a partner token narrowed to one area
+    # Issued by an external identity provider: not in this gateway's token table, revoked there.
+    external: bool = False
+
+
+def _claims(payload: dict[str, object], principal_claim: str = "sub", external: bool = False) -> Claims:
+    scopes = payload.get("scp")
+    if scopes is None and isinstance(payload.get("scope"), str):
+        # OAuth 2.0 providers send scopes as one space-separated string.
+        scopes = str(payload["scope"]).split()
+    area = payload.get("area")
+    return Claims(
+        principal_id=str(payload[principal_claim]),
+        token_id=str(payload["jti"]) if payload.get("jti") else "",
+        scopes=tuple(str(s) for s in scopes) if isinstance(scopes, list | tuple) else (),
+        expires_at=datetime.fromtimestamp(int(str(payload["exp"])), UTC),
+        area=str(area) if area else None,
+        external=external,
+    )
 
 
 class TokenService:
@@ -42,6 +69,9 @@ class TokenService:
         self._settings = settings
         self._databases = databases
         self._key = settings.signing_key()
+        algorithm = settings.token_algorithm
+        self.ring = KeyRing(settings.token_keys_dir, algorithm) if algorithm in ASYMMETRIC else None
+        self.external = ExternalKeys.configured(settings)
 
     async def issue(
         self, principal_id: str, ttl: timedelta, scopes: tuple[str, ...] = (), area: str | None = None
@@ -69,15 +99,38 @@ class TokenService:
         }
         if area is not None:
             payload["area"] = area
+        if self.ring is not None:
+            kid, private = self.ring.current()
+            return jwt.encode(payload, private, algorithm=self.ring.algorithm, headers={"kid": kid})
         return jwt.encode(payload, self._key, algorithm=ALGORITHM)
 
-    def decode(self, token: str) -> Claims:
+    async def verify(self, token: str) -> Claims:
+        """The claims of a token of this gateway (secret or key ring) or of the identity provider."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("Token is invalid: not a JWT") from None
+        kid = header.get("kid")
+        if kid is None and header.get("alg") == ALGORITHM:
+            return self.decode(token)
+        ring_key = None if self.ring is None or not isinstance(kid, str) else self.ring.verifier(kid)
+        if ring_key is not None:
+            return self.decode(token, ring_key.public_key(), ring_key.algorithm)
+        if self.external is not None and header.get("alg") != ALGORITHM:
+            payload = await self.external.decode(token, kid if isinstance(kid, str) else None)
+            claims = _claims(payload, self.external.principal_claim, external=True)
+            # The provider's token ID, else a digest of the token: what the audit trail names it by.
+            token_id = claims.token_id or hashlib.sha256(token.encode()).hexdigest()[:32]
+            return Claims(claims.principal_id, token_id, claims.scopes, claims.expires_at, claims.area, True)
+        raise Unauthenticated("Token is signed by an unknown key")
+
+    def decode(self, token: str, key: object = None, algorithm: str = ALGORITHM) -> Claims:
         """Check signature, issuer and expiry; say which of them failed."""
         try:
             payload = jwt.decode(
                 token,
-                self._key,
-                algorithms=[ALGORITHM],
+                self._key if key is None else key,  # type: ignore[arg-type]
+                algorithms=[algorithm],
                 issuer=self._settings.token_issuer,
                 options={"require": ["sub", "jti", "exp", "iat"]},
             )
@@ -87,13 +140,7 @@ class TokenService:
             raise Unauthenticated("Token signature is invalid") from None
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"Token is invalid: {exc}") from None
-        return Claims(
-            principal_id=str(payload["sub"]),
-            token_id=str(payload["jti"]),
-            scopes=tuple(str(s) for s in payload.get("scp", [])),
-            expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
-            area=str(payload["area"]) if payload.get("area") else None,
-        )
+        return _claims(payload)
 
     async def is_live(self, token_id: str) -> bool:
         """A token is live when it was issued here and not revoked."""

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from gateway.cli.audit import add_audit_commands
 from gateway.cli.db import add_db_commands
+from gateway.cli.documents import add_document_commands
+from gateway.cli.keys import add_key_commands
 from gateway.cli.policy import add_policy_commands
 from gateway.cli.schema import add_schema_commands
 from gateway.cli.serve import add_serve_commands
@@ -23,6 +25,8 @@ GROUPS = (
     add_schema_commands,
     add_audit_commands,
     add_policy_commands,
+    add_key_commands,
+    add_document_commands,
 )
 
 

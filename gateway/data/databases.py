@@ -84,6 +84,11 @@ class Databases:
     def engine(self, domain: str) -> AsyncEngine:
         return self._by_domain[domain]
 
+    @property
+    def engines(self) -> list[AsyncEngine]:
+        """Every engine once (domains sharing a URL share one)."""
+        return list(self._engines.values())
+
     @asynccontextmanager
     async def session(self, domain: str) -> AsyncIterator[AsyncSession]:
         async with self._sessions[domain]() as session:

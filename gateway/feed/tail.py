@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,17 @@ class Feed:
         self._tasks: list[asyncio.Task[None]] = []
         self._redis: Any = None
         self._started = False
+        # When each outbox was last read through (monotonic seconds): its lag for /metrics and /readyz.
+        self.last_read: dict[str, float] = {}
+
+    def lag(self) -> dict[str, float]:
+        """Seconds since each outbox was last read through; absent while the feed is stopped."""
+        now = time.monotonic()
+        return {domain: now - at for domain, at in self.last_read.items()} if self.running else {}
+
+    @property
+    def running(self) -> bool:
+        return self._started and all(not task.done() for task in self._tasks)
 
     async def start(self) -> None:
         if self._started:
@@ -72,6 +84,7 @@ class Feed:
         self._started = True
         for domain in self._outboxes:
             last = await self._last_id(domain)
+            self.last_read[domain] = time.monotonic()
             self._tasks.append(asyncio.create_task(self._tail(domain, last)))
         if self._redis_url:
             import redis.asyncio as redis
@@ -86,6 +99,7 @@ class Feed:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        self.last_read.clear()
         if self._redis is not None:
             await self._redis.aclose()
         self._started = False
@@ -145,6 +159,7 @@ class Feed:
                         last = event.id
                         for queue in list(self._queues.get((domain, event.topic), ())):
                             queue.put_nowait(event)
+                self.last_read[domain] = time.monotonic()
             except asyncio.CancelledError:
                 raise
             except Exception:

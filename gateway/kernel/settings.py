@@ -6,7 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic.fields import FieldInfo
@@ -59,6 +59,27 @@ class Settings(BaseSettings):
     max_introspection_depth: int = Field(default=20, ge=1)
     max_tokens: int = Field(default=1000, ge=1)
     min_group_size: int = Field(default=5, ge=1)
+
+    # --- operations (README "Operations"): keys, trusted documents, rate limits, metrics, traces ---
+    # Token signing: HS256 with the shared secret (default), or an asymmetric key ring under token_keys_dir.
+    token_algorithm: Literal["HS256", "EdDSA", "RS256"] = "HS256"
+    token_keys_dir: Path = Path("var/keys")
+    # An external identity provider's keys (JWKS by URL or file); its tokens must carry jwks_issuer.
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    jwks_issuer: str | None = None
+    jwks_audience: str | None = None
+    jwks_principal_claim: str = "sub"
+    # Automatic persisted queries remembered per process (policy `documents: automatic`).
+    apq_cache_size: int = Field(default=1000, ge=1)
+    # Rate-limit counts are kept under this namespace (in Redis when redis_url is set, else in memory).
+    rate_limit_namespace: str = "gateway"
+    # /metrics: behind this bearer token on the main port, and/or on a bind of its own.
+    metrics_token: str | None = None
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    # OpenTelemetry traces go to this OTLP/HTTP endpoint when set (else OTEL_EXPORTER_OTLP_ENDPOINT).
+    otlp_endpoint: str | None = None
 
     @classmethod
     def settings_customise_sources(

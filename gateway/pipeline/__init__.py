@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.pipeline.documents import document_reference
 from gateway.pipeline.execution import error_dict
 from gateway.pipeline.operation import (
     AuditFailure,
@@ -27,6 +28,7 @@ __all__ = [
     "Runtime",
     "authenticate",
     "declared_purpose",
+    "document_reference",
     "error_dict",
     "header_value",
     "prepare",

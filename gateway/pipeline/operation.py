@@ -34,15 +34,22 @@ from gateway.audit import (
     current,
     denied_from_errors,
     log_only_denials,
+    operation_hash,
     probes,
 )
 from gateway.auth import Principal
 from gateway.data import decode_id
+from gateway.documents import AutomaticDocuments, Document
 from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
+from gateway.ops import OPERATION_COST
+from gateway.pipeline.cost import operation_cost
+from gateway.pipeline.documents import DocumentRefusal, resolve_document
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
+from gateway.pipeline.rates import Exceeded
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.text import unusable_text
+from gateway.policy import current_budgets
 from gateway.write import check_references, mutation_references
 
 if TYPE_CHECKING:
@@ -51,7 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.pipeline")
 
 # Why an operation stopped before it ran; a transport turns each into its own status or close code.
-Reason = Literal["unauthenticated", "purpose", "header", "invalid", "operation", "transport"]
+Reason = Literal["unauthenticated", "purpose", "header", "invalid", "operation", "transport", "limited", "document"]
 # C0 controls, DEL and C1 controls: a NUL breaks a PostgreSQL insert, CR/LF forge log lines.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Format characters (bidi overrides, zero-width joiners), line and paragraph separators, private use.
@@ -63,14 +70,17 @@ class GraphQLRequest:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
+    # A document named by hash (documentId, or the APQ extension when ``automatic``); see pipeline.documents.
+    document_id: str | None = None
+    automatic: bool = False
 
 
 class Refused(Exception):
     """The operation stops before execution, with the errors to hand back."""
 
-    def __init__(self, reason: Reason, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, reason: Reason, errors: list[dict[str, Any]], retry_after: int | None = None) -> None:
         super().__init__(reason)
-        self.reason, self.errors = reason, errors
+        self.reason, self.errors, self.retry_after = reason, errors, retry_after
 
     @classmethod
     def one(cls, reason: Reason, message: str, code: str, **extra: Any) -> Refused:
@@ -120,6 +130,8 @@ class Call:
     prepared: Prepared
     definition: OperationDefinitionNode
     operation: Operation
+    document: Document | None = None
+    cost: int = 1
 
     @property
     def type(self) -> str:
@@ -127,9 +139,26 @@ class Call:
 
     async def execute(self) -> dict[str, Any]:
         """Run a query or mutation, append its audit record, and shape the reply."""
+        # One trace span per operation when tracing is on: its name, type and hashes, never text or values.
+        with self.runtime.tracer.start_as_current_span(f"graphql.{self.type}", attributes=self._span_attributes()):
+            return await self._execute()
+
+    def _span_attributes(self) -> dict[str, str | int]:
+        found: dict[str, str | int] = {
+            "graphql.operation.type": self.type,
+            "graphql.operation.name": self.operation.name or "",
+            "graphql.document.hash": operation_hash(self.request.query),
+            "gateway.cost": self.cost,
+        }
+        if self.document is not None:
+            found["gateway.document.client"] = self.document.client
+        return found
+
+    async def _execute(self) -> dict[str, Any]:
         context = self.runtime.context_for(self.principal)
         touched = Touched(write=self._pending_write(context))
         noted = current.set(touched)
+        budgets = current_budgets.set(self.runtime.budgets)
         try:
             if self.type == "mutation":
                 references = mutation_references(
@@ -143,6 +172,7 @@ class Call:
             return {"errors": [{"message": error.message, "extensions": dict(error.extensions or {})}], "data": None}
         finally:
             current.reset(noted)
+            current_budgets.reset(budgets)
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
 
@@ -200,6 +230,7 @@ class Call:
             rows,
             probes=self._probes(),
             attributes=self.runtime.attributes,
+            document=None if self.document is None else (self.document.hash, self.document.client),
             **details,
         )
 
@@ -244,6 +275,16 @@ class Call:
 
 async def prepare(runtime: Runtime, principal: Principal, request: GraphQLRequest, purpose: str | None) -> Call:
     """Choose the principal's schema, parse and validate there, and pick the operation to run."""
+    try:
+        request, document = await resolve_document(runtime, principal, request)
+    except DocumentRefusal as refusal:
+        if refusal.code == "FORBIDDEN":
+            await _audit_limited(runtime, principal, request, purpose, None, "denied")
+        raise Refused.one("document", refusal.message, refusal.code) from None
+    policy = runtime.policy_for(principal)
+    await _within(
+        runtime, principal, request, purpose, document, await runtime.rates.spend(principal, policy, "requests")
+    )
     executor = runtime.executor_for(principal)
     prepared = executor.prepare(request.query)
     if prepared.document is None:
@@ -254,12 +295,69 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
         raise Refused.one(
             "invalid", f"{unusable} holds a NUL character or a lone surrogate", "BAD_USER_INPUT", argument=unusable
         )
+    if document is not None and document.client == AutomaticDocuments.CLIENT:
+        runtime.automatic_documents.register(document.hash, document.body)
     definition = executor.operation(prepared.document, request.operation_name)
     if definition is None:
         raise Refused.one("operation", "Unknown or ambiguous operationName", "BAD_USER_INPUT")
     name = definition.name.value if definition.name else None
     operation = Operation(request.query, name, OPERATION_TYPES[definition.operation.value], purpose)
-    return Call(runtime, principal, request, executor, prepared, definition, operation)
+    cost = operation_cost(prepared.document, definition, request.variables, runtime.settings)
+    await _within(
+        runtime, principal, request, purpose, document, await runtime.rates.spend(principal, policy, "cost", cost)
+    )
+    OPERATION_COST.labels(principal.role).observe(cost)
+    return Call(runtime, principal, request, executor, prepared, definition, operation, document, cost)
+
+
+async def _within(
+    runtime: Runtime,
+    principal: Principal,
+    request: GraphQLRequest,
+    purpose: str | None,
+    document: Document | None,
+    exceeded: Exceeded | None,
+) -> None:
+    """Nothing when within the rate limits; else the refusal is audited and raised (HTTP 429)."""
+    if exceeded is None:
+        return
+    await _audit_limited(runtime, principal, request, purpose, document, "limited")
+    error = error_dict(exceeded.message, "RATE_LIMITED", retryAfter=exceeded.retry_after, limit=exceeded.limit)
+    raise Refused("limited", [error], retry_after=exceeded.retry_after)
+
+
+_KEYWORD = re.compile(r"^\s*(query|mutation|subscription)\b")
+
+
+async def _audit_limited(
+    runtime: Runtime,
+    principal: Principal,
+    request: GraphQLRequest,
+    purpose: str | None,
+    document: Document | None,
+    outcome: Literal["limited", "denied"],
+) -> None:
+    """A refusal before the document is parsed (a rate limit, a document not trusted): recorded with
+    the operation's name as sent and the document's shape hash; the text itself is not parsed."""
+    found = _KEYWORD.match(request.query)
+    kind = OPERATION_TYPES[found.group(1)] if found else "query"
+    operation = Operation(request.query, request.operation_name, kind, purpose)
+    entry = audit_entry(
+        principal,
+        operation,
+        runtime.policies.version,
+        (),
+        runtime.sensitive,
+        {},
+        outcome=outcome,
+        document=None if document is None else (document.hash, document.client),
+    )
+    if entry is not None:
+        try:
+            await runtime.audit.append(entry)
+        except Exception as error:
+            log.exception("audit append failed for a refused operation")
+            raise AuditFailure from error
 
 
 def _shape(result: ExecutionResult, extensions: dict[str, Any]) -> dict[str, Any]:

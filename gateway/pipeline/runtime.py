@@ -12,10 +12,13 @@ from graphql import GraphQLSchema
 from gateway.audit import AuditTrail
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
 from gateway.data import Databases
+from gateway.documents import AutomaticDocuments, DocumentStore
 from gateway.feed import Feed
 from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Settings
+from gateway.ops import Tracing, limiter_for, tracer
 from gateway.pipeline.execution import Executor
-from gateway.policy import Attributes, Policy, PolicyScope, PolicySet, load_policies
+from gateway.pipeline.rates import RateGuard
+from gateway.policy import BUDGETS, Attributes, LookupBudgets, Policy, PolicyScope, PolicySet, load_policies
 from gateway.schema import build_schema, node_fetcher
 from gateway.write import IdempotencyStore, sealing_key
 
@@ -47,6 +50,21 @@ class Runtime:
         self._partner_policies: dict[tuple[str, ...], Policy] = {}
         self._reactions: list[asyncio.Task[None]] = []
         self.policies = self.load(Path(settings.policy_dir))
+        # Operations (README "Operations"): trusted documents, rate limits, traces.
+        self.documents = DocumentStore(self.databases)
+        self.automatic_documents = AutomaticDocuments(settings.apq_cache_size)
+        self.rates = RateGuard(limiter_for(settings.redis_url, settings.rate_limit_namespace))
+        # Look-up budgets: this process's store, or with Redis one every worker shares.
+        shared = limiter_for(settings.redis_url, f"{settings.rate_limit_namespace}:lookups", exact=True)
+        self.budgets = LookupBudgets(shared) if settings.redis_url else BUDGETS
+        self.tracing: Tracing | None = None
+        self.tracer = tracer(None)
+
+    def trace_with(self, tracing: Tracing | None) -> None:
+        """Trace operations and SQL statements with ``tracing`` (None: no tracing)."""
+        self.tracing, self.tracer = tracing, tracer(tracing)
+        if tracing is not None:
+            tracing.instrument(self.databases.engines)
 
     def load(self, folder: Path) -> PolicySet:
         """Read the policies and put them in force; on any error keep what is in force."""
@@ -123,4 +141,6 @@ class Runtime:
         for task in self._reactions:
             task.cancel()
         await self.feed.stop()
+        if self.tracing is not None:
+            self.tracing.close()
         await self.databases.dispose()

@@ -12,16 +12,27 @@ from gateway.policy.attributes import (
     named_type,
     reads_in_clear,
 )
-from gateway.policy.budget import BUDGETS, LookupBudgets, RateLimited
+from gateway.policy.budget import BUDGETS, LookupBudgets, RateLimited, current_budgets
 from gateway.policy.check import load_and_check
 from gateway.policy.describe import UnknownTarget, explain, explanation
 from gateway.policy.masks import MASKS
-from gateway.policy.model import ENGINE_GOVERNED, LookupRule, MutationRule, Policy, PolicySet, load_policies
+from gateway.policy.model import (
+    DOCUMENT_MODES,
+    ENGINE_GOVERNED,
+    LookupRule,
+    MutationRule,
+    Policy,
+    PolicySet,
+    RateLimit,
+    RateLimits,
+    load_policies,
+)
 from gateway.policy.rows import OUTSIDE, PolicyScope
 
 __all__ = [
     "BUDGETS",
     "COMPUTED_FROM",
+    "DOCUMENT_MODES",
     "ENGINE_GOVERNED",
     "MASKS",
     "OUTSIDE",
@@ -34,9 +45,12 @@ __all__ = [
     "Policy",
     "PolicyScope",
     "PolicySet",
+    "RateLimit",
     "RateLimited",
+    "RateLimits",
     "UnknownTarget",
     "attribute",
+    "current_budgets",
     "explain",
     "explanation",
     "field_access",

@@ -4,20 +4,21 @@ Each probe — each alias of the look-up, each element of a list argument — sp
 principal's look-ups of that field for the past hour; a probe beyond the budget is refused with
 ``RATE_LIMITED`` and returns nothing.
 
-The counts live in this process's memory: with several workers each keeps its own, so a
-principal may spend up to (workers × budget) an hour. A shared store (Redis, as the change
-feed already uses) is the next step for a multi-worker deployment.
+The counts are kept by the ``limits`` package (moving window: every probe remembered for the
+hour): in this process's memory by default, or in Redis when ``GATEWAY_REDIS_URL`` is set, so
+that several workers share one budget. If that store cannot be reached, a probe is refused.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+
+from limits.aio.storage import MemoryStorage
 
 from gateway.kernel import GatewayError
+from gateway.ops import Limiter
 
-HOUR = 3600.0
+HOUR = 3600
 
 
 class RateLimited(GatewayError):
@@ -25,34 +26,24 @@ class RateLimited(GatewayError):
 
 
 class LookupBudgets:
-    """Probes spent per key (principal, look-up) over a sliding window."""
+    """Probes spent per key (principal, look-up) over a moving window."""
 
-    def __init__(self, window: float = HOUR, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limiter: Limiter | None = None, window: int = HOUR) -> None:
+        self.limiter = limiter or Limiter(MemoryStorage(), "lookups", exact=True)
         self.window = window
-        self.clock = clock
-        self._spent: dict[Hashable, deque[float]] = {}
 
-    def _recent(self, key: Hashable) -> deque[float]:
-        spent = self._spent.setdefault(key, deque())
-        horizon = self.clock() - self.window
-        while spent and spent[0] <= horizon:
-            spent.popleft()
-        return spent
-
-    def spend(self, key: Hashable, budget: int) -> bool:
+    async def spend(self, key: tuple[str, ...], budget: int) -> bool:
         """Spend one probe; False (and nothing spent) when the budget is used up."""
-        spent = self._recent(key)
-        if len(spent) >= budget:
-            return False
-        spent.append(self.clock())
-        return True
+        return await self.limiter.hit(budget, self.window, key) is None
 
-    def left(self, key: Hashable, budget: int) -> int:
-        return max(0, budget - len(self._recent(key)))
+    async def left(self, key: tuple[str, ...], budget: int) -> int:
+        return await self.limiter.left(budget, self.window, key)
 
-    def clear(self) -> None:
-        self._spent.clear()
+    async def clear(self) -> None:
+        await self.limiter.storage.reset()
 
 
-# The gateway's one store: it outlives policy reloads, so a reload does not refill budgets.
+# The gateway's in-process store: it outlives policy reloads, so a reload does not refill budgets.
 BUDGETS = LookupBudgets()
+# The store of the running operation (a runtime with Redis sets its own; see Call.execute).
+current_budgets: ContextVar[LookupBudgets] = ContextVar("lookup_budgets", default=BUDGETS)

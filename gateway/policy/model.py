@@ -106,6 +106,42 @@ class LookupRule:
     budget: int
 
 
+# How a principal's operations may arrive: as text or a listed document's hash ("open", the default),
+# that plus automatic persisted queries ("automatic"), or only as listed documents ("required").
+DOCUMENT_MODES = ("open", "automatic", "required")
+RATE_KEYS = ("requests_per_minute", "cost_per_minute")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Requests and estimated cost a minute; None: no limit of that kind."""
+
+    requests_per_minute: int | None = None
+    cost_per_minute: int | None = None
+
+    def merged(self, other: RateLimit) -> RateLimit:
+        """Two scopes' limits: each declared limit holds, at the higher value where both declare one."""
+
+        def higher(a: int | None, b: int | None) -> int | None:
+            return b if a is None else a if b is None else max(a, b)
+
+        return RateLimit(
+            higher(self.requests_per_minute, other.requests_per_minute),
+            higher(self.cost_per_minute, other.cost_per_minute),
+        )
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """``rate_limits:`` of a policy: per token, and per agency (all its principals' tokens together)."""
+
+    token: RateLimit = RateLimit()
+    agency: RateLimit = RateLimit()
+
+    def merged(self, other: RateLimits) -> RateLimits:
+        return RateLimits(self.token.merged(other.token), self.agency.merged(other.agency))
+
+
 @dataclass(frozen=True)
 class Policy:
     """What one role, or one set of partner scopes, may see."""
@@ -118,6 +154,8 @@ class Policy:
     mutations: Mapping[str, MutationRule] = field(default_factory=dict)
     # Root look-ups granted with a budget (by root field name), e.g. residentByIdNumber.
     lookups: Mapping[str, LookupRule] = field(default_factory=dict)
+    documents: str = "open"
+    rate_limits: RateLimits = RateLimits()
 
     def mutation(self, name: str) -> MutationRule | None:
         return self.mutations.get(name)
@@ -156,8 +194,20 @@ class PolicySet:
             for name, lookup in self.scopes[scope].lookups.items():
                 known = lookups.get(name)
                 lookups[name] = lookup if known is None or lookup.budget > known.budget else known
+        # The strictest document mode of the scopes holds: a scope requiring reviewed documents is not widened.
+        modes = {self.scopes[s].documents for s in chosen}
+        documents = next((m for m in reversed(DOCUMENT_MODES) if m in modes), "open")
+        limits = RateLimits()
+        for scope in chosen:
+            limits = limits.merged(self.scopes[scope].rate_limits)
         return Policy(
-            name="scopes:" + "+".join(chosen), types=types, enforce=enforce, mutations=mutations, lookups=lookups
+            name="scopes:" + "+".join(chosen),
+            types=types,
+            enforce=enforce,
+            mutations=mutations,
+            lookups=lookups,
+            documents=documents,
+            rate_limits=limits,
         )
 
 
@@ -250,7 +300,8 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     if len(kinds) != 1:
         raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
     kind = kinds[0]
-    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations", "lookups"}
+    known = {"role", "scope", "description", "enforce", "types", "mutations", "lookups", "documents", "rate_limits"}
+    unknown = set(raw) - known
     if unknown:
         key = sorted(unknown)[0]
         raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
@@ -268,6 +319,12 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     problems += mutation_problems
     lookups, lookup_problems = _lookup_rules(raw.get("lookups") or {}, file, lines)
     problems += lookup_problems
+    documents = raw.get("documents", "open")
+    if documents not in DOCUMENT_MODES:
+        at = f"{file}:{lines.get(('documents',), 1)}"
+        problems.append(f"{at}: documents must be one of {', '.join(DOCUMENT_MODES)}, got {documents!r}")
+    rate_limits, rate_problems = _rate_limits(raw.get("rate_limits") or {}, file, lines)
+    problems += rate_problems
     if problems:
         raise PolicyError(problems)
     key = str(raw[kind])
@@ -279,8 +336,29 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         source=Located(file, lines.get((kind,), 1)),
         mutations=mutations,
         lookups=lookups,
+        documents=str(documents),
+        rate_limits=rate_limits,
     )
     return kind, key, policy
+
+
+def _rate_limits(raw: Any, file: str, lines: dict[tuple[str, ...], int]) -> tuple[RateLimits, list[str]]:
+    at = f"{file}:{lines.get(('rate_limits',), 1)}"
+    if not isinstance(raw, dict) or set(raw) - {"token", "agency"}:
+        return RateLimits(), [f"{at}: rate_limits takes `token:` and `agency:`, each with {' and '.join(RATE_KEYS)}"]
+    problems: list[str] = []
+    found: dict[str, RateLimit] = {}
+    for who, body in raw.items():
+        where = f"{file}:{lines.get(('rate_limits', who), 1)}"
+        if not isinstance(body, dict) or not body or set(body) - set(RATE_KEYS):
+            problems.append(f"{where}: rate_limits.{who} takes {' and/or '.join(RATE_KEYS)}")
+            continue
+        values = {k: v for k, v in body.items()}
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values.values()):
+            problems.append(f"{where}: rate_limits.{who} values are positive whole numbers a minute")
+            continue
+        found[str(who)] = RateLimit(**values)
+    return RateLimits(**found), problems
 
 
 def _mutation_rules(

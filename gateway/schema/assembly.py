@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from inspect import isawaitable
 from typing import Annotated, Any
 
 import strawberry
@@ -13,7 +14,16 @@ from strawberry.tools import merge_types
 from gateway.audit import AuditQuery, note_lookup
 from gateway.data import decode_id
 from gateway.kernel import Domain, Info
-from gateway.policy import BUDGETS, ENGINE_GOVERNED, OUTSIDE, Attributes, LookupRule, Policy, RateLimited, field_access
+from gateway.policy import (
+    ENGINE_GOVERNED,
+    OUTSIDE,
+    Attributes,
+    LookupRule,
+    Policy,
+    RateLimited,
+    current_budgets,
+    field_access,
+)
 from gateway.schema.me import Me
 from gateway.schema.node import Node
 from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
@@ -81,16 +91,23 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> Pol
 def _spending(resolve: Resolver, rule: LookupRule, spending: frozenset[str]) -> Resolver:
     """A budgeted look-up: every probe spends the principal's budget; past it, RATE_LIMITED and nothing."""
 
-    def resolve_spending(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    async def resolve_spending(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
         field = f"{info.parent_type.name}.{info.field_name}"
         probes = sum(len(v) if isinstance(v, list) else 1 for k, v in args.items() if k in spending and v is not None)
-        key = (info.context.principal.id, field)
+        key = (str(info.context.principal.id), field)
+        budgets = current_budgets.get()
         for _ in range(max(probes, 1)):
-            if not BUDGETS.spend(key, rule.budget):
+            try:
+                spent = await budgets.spend(key, rule.budget)
+            except Exception:
+                note_lookup(f"{field}: refused")
+                raise RateLimited(f"{field}: the look-up budget cannot be checked now; try again later") from None
+            if not spent:
                 note_lookup(f"{field}: refused")
                 raise RateLimited(f"{field}: look-up budget of {rule.budget} an hour is spent", budget=rule.budget)
             note_lookup(field)
-        return resolve(source, info, **args)
+        result = resolve(source, info, **args)
+        return await result if isawaitable(result) else result
 
     return resolve_spending
 

@@ -1,26 +1,40 @@
-"""The gateway's own access log: one line per HTTP request, with no personal data in it.
+"""The gateway's own access log: one JSON line per HTTP request, with no personal data in it.
 
-A line holds the method, the path without its query string, the status, the duration, and,
-once the request is authenticated and parsed, the principal and the operation's name and
-hash — never a query string, variables or a value (a ``GET /graphql?query=…`` carries the
-ID number it looks up in its URL). uvicorn's own access log, which prints the full URL, is off.
+A line holds a request id (the caller's ``X-Request-Id`` when it is a plain token, else a new
+one; either way returned in the ``X-Request-Id`` header), the method, the path without its query
+string, the status, the duration, and, once the request is authenticated and parsed, the
+principal, its role, the operation's name and hash, the trusted document's client and the
+outcome — never a query string, variables or a value (a ``GET /graphql?query=…`` carries the ID
+number it looks up in its URL). uvicorn's own access log, which prints the full URL, is off.
 
-    GET /graphql 200 12.4ms principal=analyst.city operation=Roster hash=5f0c…
+    {"ts": "2026-12-02T14:05:09.120Z", "log": "gateway.access", "request_id": "5f1c…", "method": "GET",
+     "path": "/graphql", "status": 200, "ms": 12.4, "principal": "analyst.city", "role": "city_analyst",
+     "operation": "Roster", "hash": "5f0c…", "outcome": "ok"}
+
+The same middleware counts each request for ``/metrics`` (see ``gateway.ops.metrics``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.ops import REQUEST_SECONDS, REQUESTS, operation_label
+
 log = logging.getLogger("gateway.access")
 NOTE = "gateway.access"
+REQUEST_ID = "gateway.request_id"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ROUTES = frozenset({"/graphql", "/graphiql", "/healthz", "/readyz", "/metrics", "/"})
 # A path or an operation name is the caller's text too: where it holds six digits or more, in one
 # run or split by separators (an ID number or phone typed in), no digit of it is logged.
 _DIGIT = re.compile(r"\d")
@@ -37,19 +51,34 @@ def scrubbed(text: str) -> str:
 
 
 def note(request: Request, **found: str | None) -> None:
-    """Tell the access log who asked and what (principal, operation, operation_hash)."""
+    """Tell the access log who asked and what (principal, role, operation, hash, document, outcome)."""
     request.scope.setdefault(NOTE, {}).update(found)
+
+
+def request_id(scope: Scope) -> str | None:
+    """The id of the request in ``scope``, as logged and returned in ``X-Request-Id``."""
+    found = scope.get(REQUEST_ID)
+    return str(found) if found else None
 
 
 def _logger() -> logging.Logger:
     # The server's logging configuration (uvicorn's) knows nothing of this logger: give it a handler.
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
     return log
+
+
+def _incoming_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = bytes(value).decode("latin-1")
+            if _REQUEST_ID.match(text) and len(_DIGIT.findall(text)) <= MOST_DIGITS:
+                return text
+    return uuid.uuid4().hex
 
 
 class AccessLog:
@@ -66,28 +95,50 @@ class AccessLog:
         started = time.perf_counter()
         status = 500
         scope[NOTE] = {}
+        ident = scope[REQUEST_ID] = _incoming_id(scope)
 
         async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                message = dict(message, headers=[*message.get("headers", ()), (b"x-request-id", ident.encode())])
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            self.log.info(_line(scope, status, time.perf_counter() - started))
+            seconds = time.perf_counter() - started
+            self.log.info(_line(scope, ident, status, seconds))
+            _count(scope, status, seconds)
 
 
-def _line(scope: Scope, status: int, seconds: float) -> str:
+def _count(scope: Scope, status: int, seconds: float) -> None:
+    path = scope.get("path", "")
+    REQUEST_SECONDS.labels(path if path in ROUTES else "other", scope.get("method", "-"), f"{status // 100}xx").observe(
+        seconds
+    )
     found: dict[str, Any] = scope.get(NOTE) or {}
-    path = scrubbed(scope.get("path", ""))
-    parts = [scrubbed(scope.get("method", "-")), path, str(status), f"{seconds * 1000:.1f}ms"]
-    for name in ("principal", "operation"):
+    if path == "/graphql" and found.get("role"):
+        outcome = found.get("outcome") or ("ok" if status < 400 else "error")
+        REQUESTS.labels(operation_label(found.get("operation")), found["role"], outcome).inc()
+
+
+def _line(scope: Scope, ident: str, status: int, seconds: float) -> str:
+    found: dict[str, Any] = scope.get(NOTE) or {}
+    line: dict[str, Any] = {
+        "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "log": "gateway.access",
+        "request_id": ident,
+        "method": scrubbed(scope.get("method", "-")),
+        "path": scrubbed(scope.get("path", "")),
+        "status": status,
+        "ms": round(seconds * 1000, 1),
+    }
+    for name in ("principal", "role", "operation", "hash", "document", "outcome"):
         value = found.get(name)
-        parts.append(f"{name}={scrubbed(value) if value else '-'}")
-    parts.append(f"hash={found.get('hash') or '-'}")
-    return " ".join(parts)
+        if value:
+            line[name] = scrubbed(value) if name in ("principal", "operation") else value
+    return json.dumps(line, ensure_ascii=False)
 
 
 class WithoutQueryStrings(logging.Filter):

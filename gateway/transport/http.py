@@ -18,6 +18,7 @@ from gateway.pipeline import (
     Runtime,
     authenticate,
     declared_purpose,
+    document_reference,
     error_dict,
     header_value,
     prepare,
@@ -72,13 +73,21 @@ async def read_request(request: Request) -> GraphQLRequest:
             raise RequestError("Request body is not valid JSON") from None
         if not isinstance(params, dict):
             raise RequestError("Request body must be a JSON object")
+    try:
+        # A document by hash: trusted documents (documentId) or APQ (extensions.persistedQuery).
+        document_id, automatic = document_reference(params.get("documentId"), params.get("extensions"))
+    except ValueError as error:
+        raise RequestError(str(error)) from None
     query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
+    if query is None and document_id is not None:
+        query = ""
+    elif not isinstance(query, str) or not query.strip():
         raise RequestError("Missing 'query': send a GraphQL document")
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError("operationName must be a string")
-    return GraphQLRequest(query, _parse_variables(params.get("variables")), operation_name or None)
+    variables = _parse_variables(params.get("variables"))
+    return GraphQLRequest(query, variables, operation_name or None, document_id, automatic)
 
 
 def _wants_html(request: Request) -> bool:
@@ -98,13 +107,14 @@ async def graphql_endpoint(request: Request) -> Response:
         principal = await authenticate(runtime, authorization, purpose)
         note(request, principal=principal.id)
         gql = await read_request(request)
-        note(request, hash=operation_hash(gql.query))
+        note(request, hash=operation_hash(gql.query) if gql.query else gql.document_id, role=principal.role)
         call = await prepare(runtime, principal, gql, purpose)
-        note(request, operation=call.operation.name)
+        note(request, operation=call.operation.name, document=call.document.client if call.document else None)
         if request.method == "GET" and call.type != "query":
             raise Refused.one("transport", "Only queries may be sent with GET", "BAD_REQUEST")
         return await _run(request, call)
     except Refused as refused:
+        note(request, outcome=refused.reason)
         return _refusal(request, refused)
     except RequestError as error:
         return _reply(request, {"errors": [error_dict(error.message, "BAD_REQUEST")]}, error.status)
@@ -124,6 +134,12 @@ def _refusal(request: Request, refused: Refused) -> Response:
         return _reply(request, body, 400)
     if refused.reason == "transport":
         return _reply(request, body, 405, Allow="POST")
+    if refused.reason == "limited":
+        return _reply(request, body, 429, **{"Retry-After": str(refused.retry_after or 60)})
+    if refused.reason == "document":
+        # PERSISTED_QUERY_NOT_FOUND / _NOT_SUPPORTED answer 200, as APQ clients expect; a refusal is a 400.
+        code = refused.errors[0]["extensions"]["code"]
+        return _reply(request, body, 200 if code.startswith("PERSISTED_QUERY") else 400)
     if refused.reason == "invalid":
         # GraphQL over HTTP: a document that does not validate is a 400 for the new media type only.
         return _reply(request, body, 400 if _media_type(request) == GRAPHQL_RESPONSE else 200)
@@ -165,6 +181,7 @@ async def _run(request: Request, call: Call) -> Response:
             await runtime.idempotency.release(claimant, key)
         else:
             await runtime.idempotency.finish(claimant, key, reply, scope)
+    note(request, outcome="error" if reply.get("errors") else "ok")
     return _reply(request, reply)
 
 

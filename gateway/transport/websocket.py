@@ -16,7 +16,16 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway.kernel import GatewayError
-from gateway.pipeline import GraphQLRequest, LiveSession, Refused, Runtime, declared_purpose, error_dict, prepare
+from gateway.pipeline import (
+    GraphQLRequest,
+    LiveSession,
+    Refused,
+    Runtime,
+    declared_purpose,
+    document_reference,
+    error_dict,
+    prepare,
+)
 
 PROTOCOL = "graphql-transport-ws"
 log = logging.getLogger("gateway.ws")
@@ -134,11 +143,18 @@ class Connection:
 
     async def _stream(self, ident: str, payload: dict[str, Any], session: LiveSession) -> None:
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
+        try:
+            # A document by hash, as over HTTP (see gateway.pipeline.documents).
+            document_id, automatic = document_reference(payload.get("documentId"), payload.get("extensions"))
+        except ValueError as error:
+            raise Refused.one("invalid", str(error), "BAD_REQUEST") from None
+        if query is None and document_id is not None:
+            query = ""
         if not isinstance(query, str):
             raise Refused.one("invalid", "Missing query", "BAD_REQUEST")
         if variables is not None and not isinstance(variables, dict):
             raise Refused.one("invalid", "variables must be a JSON object", "BAD_REQUEST")
-        request = GraphQLRequest(query, variables, name if isinstance(name, str) else None)
+        request = GraphQLRequest(query, variables, name if isinstance(name, str) else None, document_id, automatic)
         call = await prepare(self.runtime, session.principal, request, session.purpose)
         if call.type != "subscription":
             message = "Send queries and mutations over HTTP; this socket carries subscriptions"

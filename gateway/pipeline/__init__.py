@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from gateway.pipeline.execution import error_dict
 from gateway.pipeline.operation import (
+    BUSY,
     AuditFailure,
     Call,
     GraphQLRequest,
+    Overloaded,
     Refused,
     authenticate,
     declared_purpose,
@@ -18,10 +20,12 @@ from gateway.pipeline.session import LiveSession
 from gateway.pipeline.watch import PolicyWatcher
 
 __all__ = [
+    "BUSY",
     "AuditFailure",
     "Call",
     "GraphQLRequest",
     "LiveSession",
+    "Overloaded",
     "PolicyWatcher",
     "Refused",
     "Runtime",

@@ -6,6 +6,7 @@ write what comes back. A rule added here holds on both.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -35,8 +36,9 @@ from gateway.audit import (
     probes,
 )
 from gateway.auth import Principal
+from gateway.data import PoolExhausted
 from gateway.feed import GuardedFeed
-from gateway.kernel import Context, GatewayError
+from gateway.kernel import Context, GatewayError, QueryTooComplex
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.pipeline.runtime import Runtime
 from gateway.pipeline.text import unusable_text
@@ -70,6 +72,18 @@ class Refused(Exception):
     @classmethod
     def one(cls, reason: Reason, message: str, code: str, **extra: Any) -> Refused:
         return cls(reason, [error_dict(message, code, **extra)])
+
+
+class Overloaded(Exception):
+    """The gateway cannot serve this now (an operation ran out of time, no database connection was
+    free): the caller is told to retry later (HTTP 503, Retry-After), with nothing written."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+BUSY = "The gateway is busy: no database connection came free in time; retry later"
 
 
 class AuditFailure(Exception):
@@ -124,19 +138,28 @@ class Call:
         context = self.runtime.context_for(self.principal)
         touched = Touched(write=self._pending_write(context))
         noted = current.set(touched)
+        timeout = self.runtime.settings.operation_timeout or None
         try:
-            if self.type == "mutation":
-                references = mutation_references(
-                    self.executor.schema, self._document, self.definition, self.request.variables
-                )
-                await check_references(context, references)
-            result = await self.executor.run(self._document, self.request.variables, self._name, context)
+            # Cancelled past the time-out: a mutation's transaction rolls back with the cancellation.
+            async with asyncio.timeout(timeout):
+                if self.type == "mutation":
+                    references = mutation_references(
+                        self.executor.schema, self._document, self.definition, self.request.variables
+                    )
+                    await check_references(context, references)
+                result = await self.executor.run(self._document, self.request.variables, self._name, context)
+        except TimeoutError:
+            await self.audit(touched, context, outcome="error")
+            raise Overloaded(f"The operation ran longer than {timeout:g} s and was stopped", "TIMEOUT") from None
         except GatewayError as error:
             # A write naming a row the caller cannot see: refused before anything ran.
             await self.audit(touched, context, outcome="error")
             return {"errors": [{"message": error.message, "extensions": dict(error.extensions or {})}], "data": None}
         finally:
             current.reset(noted)
+        if any(isinstance(error.original_error, PoolExhausted) for error in result.errors or ()):
+            await self.audit(touched, context, outcome="error")
+            raise Overloaded(BUSY, "UNAVAILABLE")
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
 
@@ -228,7 +251,7 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     if prepared.document is None:
         await _audit_refusal(runtime, principal, request, purpose, prepared.errors)
         raise Refused("invalid", list(prepared.errors))
-    unusable = unusable_text(prepared.document, request.variables)
+    unusable = unusable_text(prepared.document, request.variables, request.operation_name)
     if unusable is not None:
         raise Refused.one(
             "invalid", f"{unusable} holds a NUL character or a lone surrogate", "BAD_USER_INPUT", argument=unusable
@@ -236,6 +259,10 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     definition = executor.operation(prepared.document, request.operation_name)
     if definition is None:
         raise Refused.one("operation", "Unknown or ambiguous operationName", "BAD_USER_INPUT")
+    try:
+        executor.cost(prepared.document, definition, request.variables)
+    except QueryTooComplex as error:
+        raise Refused("invalid", [error_dict(error.message, **dict(error.extensions or {}))]) from None
     name = definition.name.value if definition.name else None
     operation = Operation(request.query, name, OPERATION_TYPES[definition.operation.value], purpose)
     return Call(runtime, principal, request, executor, prepared, definition, operation)

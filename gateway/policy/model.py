@@ -22,6 +22,9 @@ ROW_SCOPES = ("area", "street", "city")
 ALL = "*"
 
 
+# What a policy's ``limits:`` may override (see gateway.pipeline.limits): most of each in a document.
+LIMIT_KEYS = ("depth", "tokens", "aliases", "root_fields", "directives", "cost")
+
 # Types of the engine itself (not of a domain's table) that policies govern.
 ENGINE_GOVERNED = ("AuditRecord",)
 
@@ -118,6 +121,13 @@ class Policy:
     mutations: Mapping[str, MutationRule] = field(default_factory=dict)
     # Root look-ups granted with a budget (by root field name), e.g. residentByIdNumber.
     lookups: Mapping[str, LookupRule] = field(default_factory=dict)
+    # Limits on a document overriding the settings for this policy, e.g. {"cost": 2000}.
+    limits: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def partner(self) -> bool:
+        """Whether this is a partner's policy (the union of its token's scopes)."""
+        return self.name.startswith("scopes:")
 
     def mutation(self, name: str) -> MutationRule | None:
         return self.mutations.get(name)
@@ -156,8 +166,17 @@ class PolicySet:
             for name, lookup in self.scopes[scope].lookups.items():
                 known = lookups.get(name)
                 lookups[name] = lookup if known is None or lookup.budget > known.budget else known
+        limits: dict[str, int] = {}
+        for scope in chosen:
+            for name, value in self.scopes[scope].limits.items():
+                limits[name] = max(value, limits.get(name, value))
         return Policy(
-            name="scopes:" + "+".join(chosen), types=types, enforce=enforce, mutations=mutations, lookups=lookups
+            name="scopes:" + "+".join(chosen),
+            types=types,
+            enforce=enforce,
+            mutations=mutations,
+            lookups=lookups,
+            limits=limits,
         )
 
 
@@ -250,7 +269,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     if len(kinds) != 1:
         raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
     kind = kinds[0]
-    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations", "lookups"}
+    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations", "lookups", "limits"}
     if unknown:
         key = sorted(unknown)[0]
         raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
@@ -268,6 +287,8 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     problems += mutation_problems
     lookups, lookup_problems = _lookup_rules(raw.get("lookups") or {}, file, lines)
     problems += lookup_problems
+    limits, limit_problems = _limits(raw.get("limits") or {}, file, lines)
+    problems += limit_problems
     if problems:
         raise PolicyError(problems)
     key = str(raw[kind])
@@ -279,6 +300,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         source=Located(file, lines.get((kind,), 1)),
         mutations=mutations,
         lookups=lookups,
+        limits=limits,
     )
     return kind, key, policy
 
@@ -321,6 +343,23 @@ def _lookup_rules(raw: Any, file: str, lines: dict[tuple[str, ...], int]) -> tup
             continue
         rules[str(name)] = LookupRule(budget=budget)
     return rules, problems
+
+
+def _limits(raw: Any, file: str, lines: dict[tuple[str, ...], int]) -> tuple[dict[str, int], list[str]]:
+    at = f"{file}:{lines.get(('limits',), 1)}"
+    if not isinstance(raw, dict):
+        return {}, [f"{at}: limits must map a limit ({', '.join(LIMIT_KEYS)}) to a number"]
+    limits: dict[str, int] = {}
+    problems: list[str] = []
+    for name, value in raw.items():
+        at = f"{file}:{lines.get(('limits', name), 1)}"
+        if name not in LIMIT_KEYS:
+            problems.append(f"{at}: unknown limit {name!r}; one of {', '.join(LIMIT_KEYS)}")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(f"{at}: limit {name} must be a positive whole number")
+        else:
+            limits[str(name)] = value
+    return limits, problems
 
 
 def load_policies(folder: Path) -> PolicySet:

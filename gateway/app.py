@@ -7,15 +7,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.kernel import Registry, Settings, get_settings, load_registry
 from gateway.pipeline import PolicyWatcher, Runtime
 from gateway.transport import (
+    CORS_HEADERS,
     AccessLog,
+    LastResort,
+    SecurityHeaders,
     graphiql_routes,
     graphql_endpoint,
     keep_query_strings_out_of_server_logs,
@@ -29,6 +34,13 @@ async def healthz(request: Request) -> Response:
 
 async def index(request: Request) -> Response:
     return RedirectResponse("/graphiql")
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (404, 405 with its Allow header …) as GraphQL error bodies."""
+    assert isinstance(error, HTTPException)
+    body = {"errors": [{"message": error.detail, "extensions": {"code": "BAD_REQUEST"}}]}
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Starlette:
@@ -46,16 +58,32 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             await watcher.stop()
             await runtime.close()
 
-    routes = [
-        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+    settings = runtime.settings
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"] if settings.get_allowed else ["POST"]),
         WebSocketRoute("/graphql", websocket_endpoint),
         Route("/healthz", healthz),
-        Route("/", index),
-        *graphiql_routes(),
     ]
+    if settings.graphiql_enabled:
+        routes += [Route("/", index), *graphiql_routes()]
     # The gateway writes its own access lines, free of personal data (uvicorn's are off).
     keep_query_strings_out_of_server_logs()
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(AccessLog)])
+    middleware = [
+        Middleware(AccessLog),
+        Middleware(SecurityHeaders),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"] if settings.get_allowed else ["POST"],
+            allow_headers=list(CORS_HEADERS),
+            expose_headers=["Retry-After", "Idempotent-Replayed"],
+            max_age=600,
+        ),
+        Middleware(LastResort, retry_after=settings.retry_after_seconds),
+    ]
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={HTTPException: http_error}
+    )
     app.state.runtime = runtime
     return app
 

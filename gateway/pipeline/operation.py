@@ -7,6 +7,7 @@ write what comes back. A rule added here holds on both.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -149,7 +150,7 @@ class Call:
                     await check_references(context, references)
                 result = await self.executor.run(self._document, self.request.variables, self._name, context)
         except TimeoutError:
-            await self.audit(touched, context, outcome="error")
+            await self._audit_unserved(touched, context)
             raise Overloaded(f"The operation ran longer than {timeout:g} s and was stopped", "TIMEOUT") from None
         except GatewayError as error:
             # A write naming a row the caller cannot see: refused before anything ran.
@@ -158,7 +159,7 @@ class Call:
         finally:
             current.reset(noted)
         if any(isinstance(error.original_error, PoolExhausted) for error in result.errors or ()):
-            await self.audit(touched, context, outcome="error")
+            await self._audit_unserved(touched, context)
             raise Overloaded(BUSY, "UNAVAILABLE")
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
@@ -188,6 +189,13 @@ class Call:
             closing = getattr(stream, "aclose", None)
             if closing is not None:
                 await closing()
+
+    async def _audit_unserved(self, touched: Touched, context: Context) -> None:
+        """An operation stopped for want of time or connections is recorded when it can be; nothing
+        is handed out, so a record that cannot be written (the database is what is overloaded)
+        does not change the answer."""
+        with contextlib.suppress(AuditFailure):
+            await self.audit(touched, context, outcome="error")
 
     async def audit(self, touched: Touched, context: Context, **details: Any) -> None:
         policy = context.policy

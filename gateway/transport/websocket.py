@@ -145,9 +145,27 @@ class Connection:
         await self.send({"type": "complete", "id": ident})
 
 
+def origin_allowed(socket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """A browser names the page's origin: it must be this gateway's own or one allowed for CORS.
+    Clients that are not browsers send no Origin and are judged by their token alone."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed or "*" in allowed:
+        return True
+    return origin.split("://", 1)[-1] == socket.headers.get("host")
+
+
 async def websocket_endpoint(socket: WebSocket) -> None:
     runtime: Runtime = socket.app.state.runtime
+    # Accepted, then closed with the reason: a bare 403 at the handshake would tell the client nothing.
+    if not origin_allowed(socket, runtime.settings.allowed_origins):
+        await socket.accept()
+        await socket.close(code=4403, reason="Forbidden: this Origin is not allowed")
+        return
     if PROTOCOL not in socket.scope.get("subprotocols", []):
+        await socket.accept()
         await socket.close(code=4406, reason=f"Subprotocol not acceptable: use {PROTOCOL}")
         return
     await Connection(socket, runtime).serve()

@@ -13,10 +13,21 @@ import json
 import logging
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
+from gateway.data import PoolExhausted
 from gateway.kernel import GatewayError
-from gateway.pipeline import GraphQLRequest, LiveSession, Refused, Runtime, declared_purpose, error_dict, prepare
+from gateway.pipeline import (
+    BUSY,
+    GraphQLRequest,
+    LiveSession,
+    Overloaded,
+    Refused,
+    Runtime,
+    declared_purpose,
+    error_dict,
+    prepare,
+)
 
 PROTOCOL = "graphql-transport-ws"
 log = logging.getLogger("gateway.ws")
@@ -45,14 +56,31 @@ class Connection:
         watchdog = asyncio.create_task(self.session.watch(self._end))
         try:
             while True:
-                await self._handle(json.loads(await self.socket.receive_text()))
-        except (WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
+                message = await self._receive()
+                if message is None:
+                    break
+                await self._handle(message)
+        except (WebSocketDisconnect, RuntimeError):
             # RuntimeError: the session was ended (closed by us) while waiting for the next message.
             pass
         finally:
             watchdog.cancel()
             for task in self.running.values():
                 task.cancel()
+
+    async def _receive(self) -> dict[str, Any] | None:
+        """The next message; one that is not a JSON object (or a binary frame) closes with 4400."""
+        raw = await self.socket.receive()
+        if raw["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(raw.get("code", 1000))
+        try:
+            message = json.loads(raw.get("text") or "")
+        except json.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict):
+            await self.socket.close(code=4400, reason="Invalid message: send a JSON object as text")
+            return None
+        return message
 
     async def _end(self, refused: Refused) -> None:
         """The token is refused now (revoked, expired, principal disabled): no further event goes out."""
@@ -97,7 +125,11 @@ class Connection:
             if not ident or ident in self.running:
                 await self.socket.close(code=4409, reason=f"Subscriber for {ident} already exists")
                 return
-            self.running[ident] = asyncio.create_task(self._run(ident, message.get("payload") or {}))
+            payload = message.get("payload") or {}
+            if not isinstance(payload, dict):
+                await self.socket.close(code=4400, reason="subscribe payload must be an object")
+                return
+            self.running[ident] = asyncio.create_task(self._run(ident, payload))
         elif kind == "complete":
             task = self.running.pop(str(message.get("id", "")), None)
             if task is not None:
@@ -108,10 +140,19 @@ class Connection:
             await self.socket.close(code=4400, reason=f"Unknown message type {kind!r}")
 
     async def _run(self, ident: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._reply(ident, payload)
+        except (WebSocketDisconnect, WebSocketDisconnected, ConnectionError):
+            # The client went away mid-stream: nobody to tell, nothing to log.
+            pass
+        finally:
+            self.running.pop(ident, None)
+
+    async def _reply(self, ident: str, payload: dict[str, Any]) -> None:
         assert self.session is not None
         try:
             await self._stream(ident, payload, self.session)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, WebSocketDisconnect, WebSocketDisconnected, ConnectionError):
             raise
         except Refused as refused:
             if refused.reason == "unauthenticated":
@@ -121,13 +162,13 @@ class Connection:
             await self.send({"type": "error", "id": ident, "payload": refused.errors})
         except GatewayError as error:
             await self.send({"type": "error", "id": ident, "payload": [error_dict(error.message, error.code)]})
+        except (PoolExhausted, Overloaded):
+            await self.send({"type": "error", "id": ident, "payload": [error_dict(BUSY, "UNAVAILABLE")]})
         except Exception:
             log.exception("subscription %s failed", ident)
             await self.send(
                 {"type": "error", "id": ident, "payload": [error_dict("Internal server error", "INTERNAL")]}
             )
-        finally:
-            self.running.pop(ident, None)
 
     async def _stream(self, ident: str, payload: dict[str, Any], session: LiveSession) -> None:
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")

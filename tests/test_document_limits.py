@@ -4,6 +4,7 @@ an operation past GATEWAY_OPERATION_TIMEOUT is stopped (503, TIMEOUT) with nothi
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -17,6 +18,7 @@ from sqlalchemy import event
 
 from gateway.data import statement_log
 from gateway.kernel import Settings
+from gateway.pipeline.admission import Admission
 from gateway.pipeline.cost import operation_cost
 from gateway.pipeline.limits import Limits
 from gateway.policy.model import PolicyError, read_policy
@@ -264,3 +266,25 @@ async def test_a_query_past_its_time_is_a_503(armoured: Gateway, monkeypatch: py
         response = await armoured.post("{ disputes(first: 3) { nodes { title } } }")
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["TIMEOUT"]
+
+
+async def test_heavy_operations_wait_for_a_slot_and_light_ones_never_do() -> None:
+    admission = Admission(heavy_cost=100, slots=1)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def run(name: str, cost: int) -> None:
+        async with admission.admit(cost):
+            order.append(name)
+            if name == "first":
+                await release.wait()
+
+    first = asyncio.create_task(run("first", 500))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(run("second", 100))
+    light = asyncio.create_task(run("light", 99))
+    await light
+    assert order == ["first", "light"]  # the second heavy one waits for the slot
+    release.set()
+    await asyncio.gather(first, second)
+    assert order == ["first", "light", "second"]

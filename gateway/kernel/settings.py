@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     max_root_fields: int = Field(default=20, ge=1)
     max_directives: int = Field(default=50, ge=0)
     max_cost: int = Field(default=5000, ge=1)
+    # Operations costing at least heavy_cost run at most heavy_slots at a time per worker (others wait).
+    heavy_cost: int = Field(default=1000, ge=1)
+    heavy_slots: int = Field(default=2, ge=1)
     # Seconds an operation may run before it is cancelled (TIMEOUT, HTTP 503); 0 = no bound.
     operation_timeout: float = Field(default=30.0, ge=0)
     # Overload and bad bodies: the connection pool of each engine, the largest body, the deepest JSON.

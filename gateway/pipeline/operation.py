@@ -129,6 +129,8 @@ class Call:
     prepared: Prepared
     definition: OperationDefinitionNode
     operation: Operation
+    # Measured before it runs (see cost.py): decides whether it waits for a heavy slot.
+    cost: int = 0
 
     @property
     def type(self) -> str:
@@ -142,7 +144,7 @@ class Call:
         timeout = self.runtime.settings.operation_timeout or None
         try:
             # Cancelled past the time-out: a mutation's transaction rolls back with the cancellation.
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout), self.runtime.admission.admit(self.cost):
                 if self.type == "mutation":
                     references = mutation_references(
                         self.executor.schema, self._document, self.definition, self.request.variables
@@ -268,12 +270,12 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     if definition is None:
         raise Refused.one("operation", "Unknown or ambiguous operationName", "BAD_USER_INPUT")
     try:
-        executor.cost(prepared.document, definition, request.variables)
+        cost = executor.cost(prepared.document, definition, request.variables)
     except QueryTooComplex as error:
         raise Refused("invalid", [error_dict(error.message, **dict(error.extensions or {}))]) from None
     name = definition.name.value if definition.name else None
     operation = Operation(request.query, name, OPERATION_TYPES[definition.operation.value], purpose)
-    return Call(runtime, principal, request, executor, prepared, definition, operation)
+    return Call(runtime, principal, request, executor, prepared, definition, operation, cost)
 
 
 def _shape(result: ExecutionResult, extensions: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
 from gateway.data import Databases
 from gateway.feed import Feed
 from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Settings
+from gateway.pipeline.admission import Admission
 from gateway.pipeline.execution import Executor
 from gateway.pipeline.limits import Limits
 from gateway.policy import Attributes, Policy, PolicyScope, PolicySet, load_policies
@@ -45,6 +46,7 @@ class Runtime:
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}
         self._reactions: list[asyncio.Task[None]] = []
+        self.admission = Admission(settings.heavy_cost, settings.heavy_slots)
         self.policies = self.load(Path(settings.policy_dir))
 
     def load(self, folder: Path) -> PolicySet:

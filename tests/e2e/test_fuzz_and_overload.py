@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import statistics
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -147,6 +148,26 @@ async def test_me_answers_during_a_burst_of_heavy_pages(server: tuple[Server, di
     assert sorted(waits)[-2] < 1.0 and max(waits) < 2.0, sorted(waits)[-5:]
 
 
-def test_nothing_was_logged_as_a_traceback(server: tuple[Server, dict[str, str]], tmp_path: Path) -> None:
+def test_clients_that_go_away_are_quiet(server: tuple[Server, dict[str, str]]) -> None:
+    running, tokens = server
+    body = json.dumps({"query": HEAVY}).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {tokens['city_analyst']}\r\n"
+        "Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+    before = running.log_tail(200_000).count(" 499 ")
+    # Half a body, then gone; a whole one, gone before the answer.
+    for sent, length in ((body[:10], len(body) + 100), (body, len(body))):
+        with socket.create_connection(("127.0.0.1", running.port)) as raw:
+            raw.sendall(head.format(length=length).encode() + sent)
+            time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while running.log_tail(200_000).count(" 499 ") < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = running.log_tail(200_000)
+    assert log.count(" 499 ") >= before + 1 and "Traceback" not in log
+
+
+def test_nothing_was_logged_as_a_traceback(server: tuple[Server, dict[str, str]]) -> None:
     running, _ = server
     assert "Traceback" not in running.log_tail(200_000)

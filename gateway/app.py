@@ -7,16 +7,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from gateway.kernel import Registry, Settings, get_settings, load_registry
 from gateway.ops import Tracing
 from gateway.pipeline import PolicyWatcher, Runtime
 from gateway.transport import (
+    CORS_HEADERS,
     AccessLog,
+    LastResort,
+    SecurityHeaders,
     graphiql_routes,
     graphql_endpoint,
     keep_query_strings_out_of_server_logs,
@@ -34,6 +39,13 @@ async def healthz(request: Request) -> Response:
 
 async def index(request: Request) -> Response:
     return RedirectResponse("/graphiql")
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (404, 405 with its Allow header …) as GraphQL error bodies."""
+    assert isinstance(error, HTTPException)
+    body = {"errors": [{"message": error.detail, "extensions": {"code": "BAD_REQUEST"}}]}
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
 def create_app(
@@ -60,19 +72,35 @@ def create_app(
             await watcher.stop()
             await runtime.close()
 
-    routes = [
-        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+    settings = runtime.settings
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"] if settings.get_allowed else ["POST"]),
         WebSocketRoute("/graphql", websocket_endpoint),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
-        Route("/", index),
-        *graphiql_routes(),
     ]
+    if settings.graphiql_enabled:
+        routes += [Route("/", index), *graphiql_routes()]
     # The gateway writes its own access lines, free of personal data (uvicorn's are off).
     keep_query_strings_out_of_server_logs()
-    middleware = [Middleware(AccessLog), *(tracing.middleware() if tracing is not None else ())]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    middleware = [
+        Middleware(AccessLog),
+        Middleware(SecurityHeaders),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"] if settings.get_allowed else ["POST"],
+            allow_headers=list(CORS_HEADERS),
+            expose_headers=["Retry-After", "Idempotent-Replayed", "X-Request-Id"],
+            max_age=600,
+        ),
+        Middleware(LastResort, retry_after=settings.retry_after_seconds),
+        *(tracing.middleware() if tracing is not None else ()),
+    ]
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=middleware, exception_handlers={HTTPException: http_error}
+    )
     app.state.runtime = runtime
     app.state.metrics = metrics
     return app

@@ -12,6 +12,7 @@ from graphql import GraphQLSchema, get_introspection_query
 from gateway.auth import Area, AreaKind, Authenticator, PrincipalDirectory, PrincipalRecord
 from gateway.kernel import Settings, load_registry
 from gateway.pipeline.execution import Executor
+from gateway.pipeline.limits import Limits
 from gateway.schema import build_schema
 from tests.harness import DEMO, Gateway
 from tests.live import serving, subscribed
@@ -132,18 +133,18 @@ async def test_a_pathological_introspection_query_is_refused(gw: Gateway) -> Non
 
 
 def test_introspection_has_its_own_bound() -> None:
-    executor = Executor(full_schema(), 3, max_introspection_depth=16)
+    executor = Executor(full_schema(), Limits(depth=3, introspection_depth=16))
     assert executor.prepare(get_introspection_query(descriptions=True)).errors == ()
     assert executor.prepare("{ grids { nodes { residents { totalCount } } } }").errors[0]["extensions"] == {
         "code": "QUERY_TOO_COMPLEX",
         "limit": 3,
     }
-    too_deep = Executor(full_schema(), 30, max_introspection_depth=14).prepare(get_introspection_query())
+    too_deep = Executor(full_schema(), Limits(depth=30, introspection_depth=14)).prepare(get_introspection_query())
     assert [e["message"] for e in too_deep.errors] == ["Introspection query depth 15 exceeds the limit of 14"]
 
 
 def test_a_fragment_cycle_is_reported_not_recursed_into() -> None:
-    prepared = Executor(full_schema(), 12).prepare("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+    prepared = Executor(full_schema()).prepare("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
     assert prepared.document is None
     assert {e["extensions"]["code"] for e in prepared.errors} == {"GRAPHQL_VALIDATION_FAILED"}
 
@@ -152,22 +153,17 @@ def test_fragments_spread_twice_at_every_level_are_measured_quickly() -> None:
     fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(40))
     query = "{ ...F0 } " + fragments + " fragment F40 on Query { grids { nodes { id } } }"
     started = time.monotonic()
-    prepared = Executor(full_schema(), 2).prepare(query)
+    prepared = Executor(full_schema(), Limits(depth=2)).prepare(query)
     assert time.monotonic() - started < 2
     assert [e["extensions"] for e in prepared.errors] == [{"code": "QUERY_TOO_COMPLEX", "limit": 2}]
 
 
 def test_the_executors_defaults_are_the_settings_defaults() -> None:
-    settings = Settings()
-    executor = Executor(full_schema(), settings.max_query_depth)
-    assert (executor.max_tokens, executor.max_introspection_depth) == (
-        settings.max_tokens,
-        settings.max_introspection_depth,
-    )
+    assert Executor(full_schema()).limits == Limits.of(Settings())
 
 
 def test_the_prepared_document_cache_is_bounded() -> None:
-    executor = Executor(full_schema(), 12, cache_size=2)
+    executor = Executor(full_schema(), cache_size=2)
     first = executor.prepare("{ me { id } }")
     assert executor.prepare("{ me { id } }") is first
     executor.prepare("{ me { role } }")

@@ -19,7 +19,6 @@ from gateway.app import create_app
 from gateway.audit import AuditRecord
 from gateway.kernel import load_registry
 from gateway.ops import registry_with
-from gateway.pipeline.cost import operation_cost
 from gateway.policy import PolicySet, RateLimit, RateLimits, load_policies
 from tests.harness import Gateway, require, running_gateway
 
@@ -97,23 +96,6 @@ async def test_cost_a_minute_counts_the_estimated_cost_not_the_requests(gw: Gate
     assert "estimated cost" in refused.json()["errors"][0]["message"]
     # Within what is left, a cheap operation still runs.
     assert (await _ask(gw, token)).status_code == 200
-
-
-def test_the_cost_is_page_size_times_what_lies_under_it() -> None:
-    from graphql import parse
-
-    from gateway.kernel import Settings
-
-    settings = Settings()
-    nested = parse("{ grids(first: 10) { nodes { residents(first: 20) { nodes { name idNumber } } } } }")
-    definition = nested.definitions[0]
-    # grids 1 + 10 × (nodes 1 + 1 × (residents 1 + 20 × (nodes 1 + 1 × 2)))
-    assert operation_cost(nested, definition, None, settings) == 1 + 10 * (1 + 1 + 20 * 3)  # type: ignore[arg-type]
-    by_variable = parse("query($n: Int) { residents(first: $n) { nodes { name } } }")
-    assert operation_cost(by_variable, by_variable.definitions[0], {"n": 50}, settings) == 1 + 50 * 2  # type: ignore[arg-type]
-    defaulted = parse("{ residents { nodes { name } } }")
-    expected = 1 + settings.default_page_size * 2
-    assert operation_cost(defaulted, defaulted.definitions[0], None, settings) == expected  # type: ignore[arg-type]
 
 
 def test_policies_read_and_merge_rate_limits(tmp_path: Path) -> None:

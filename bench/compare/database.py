@@ -72,6 +72,10 @@ def gateway_env(database: Database) -> dict[str, str]:
         "GATEWAY_DB_URL": database.gateway_url,
         "GATEWAY_SECRET_KEY": GATEWAY_SECRET,
         "GATEWAY_POLICY_DIR": str(ROOT / "policies"),
+        # The compared pages (50 × 50 and more) are far beyond the shipped cost limit, on purpose.
+        "GATEWAY_MAX_COST": str(10**7),
+        "GATEWAY_HEAVY_COST": str(10**7),
+        "GATEWAY_OPERATION_TIMEOUT": "0",
     }
 
 

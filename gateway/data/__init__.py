@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.data.base import GatewayBase
-from gateway.data.databases import Databases, create_engine, statement_log
+from gateway.data.databases import Databases, PoolExhausted, create_engine, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
@@ -35,6 +35,7 @@ __all__ = [
     "GatewayBase",
     "PageArgs",
     "PageInfo",
+    "PoolExhausted",
     "build_connection",
     "contains",
     "count",

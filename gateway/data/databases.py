@@ -12,11 +12,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gateway.kernel import Settings
+
+# No connection of the pool came free within ``GATEWAY_DB_POOL_TIMEOUT``: the gateway is overloaded.
+PoolExhausted = exc.TimeoutError
 
 # Statements executed in the current context; tests and benchmarks read it to count SQL.
 statement_log: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("statement_log", default=None)
@@ -48,13 +51,16 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
-def create_engine(url: str, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, echo: bool = False, **pool: Any) -> AsyncEngine:
+    """An engine for ``url``; ``pool`` sizes its connection pool (pool_size, max_overflow, pool_timeout)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        pool = {}  # one connection, shared: no pool to size
     # hide_parameters: a failed statement's exception (and a log of it) never carries the values.
     engine = create_async_engine(
-        url, echo=echo, pool_pre_ping=parsed.get_backend_name() != "sqlite", hide_parameters=True
+        url, echo=echo, pool_pre_ping=parsed.get_backend_name() != "sqlite", hide_parameters=True, **pool
     )
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     if parsed.get_backend_name() == "sqlite":
@@ -74,7 +80,13 @@ class Databases:
         for domain in domains:
             url = settings.db_url_for(domain)
             if url not in self._engines:
-                self._engines[url] = create_engine(url, settings.db_echo)
+                self._engines[url] = create_engine(
+                    url,
+                    settings.db_echo,
+                    pool_size=settings.db_pool_size,
+                    max_overflow=settings.db_max_overflow,
+                    pool_timeout=settings.db_pool_timeout,
+                )
             self._by_domain[domain] = self._engines[url]
             engine = self._engines[url]
             self._sessions[domain] = async_sessionmaker(engine, expire_on_commit=False)

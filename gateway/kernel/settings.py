@@ -60,6 +60,33 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=1000, ge=1)
     min_group_size: int = Field(default=5, ge=1)
 
+    # Limits on every document (GraphQL Armor's defaults); a policy's `limits:` overrides them per role.
+    max_aliases: int = Field(default=15, ge=0)
+    max_root_fields: int = Field(default=20, ge=1)
+    max_directives: int = Field(default=50, ge=0)
+    max_cost: int = Field(default=5000, ge=1)
+    # Operations costing at least heavy_cost run at most heavy_slots at a time per worker (others wait).
+    heavy_cost: int = Field(default=1000, ge=1)
+    heavy_slots: int = Field(default=2, ge=1)
+    # Seconds an operation may run before it is cancelled (TIMEOUT, HTTP 503); 0 = no bound.
+    operation_timeout: float = Field(default=30.0, ge=0)
+    # Overload and bad bodies: the connection pool of each engine, the largest body, the deepest JSON.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=5.0, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2)
+    retry_after_seconds: int = Field(default=5, ge=1)
+
+    # The production switch: GraphiQL off, introspection off, GET off, unless set otherwise.
+    env: Literal["development", "production"] = "development"
+    graphiql: bool | None = None
+    allow_get: bool | None = None
+    # Who may introspect: everyone, staff (not partner tokens), nobody.
+    introspection: Literal["all", "staff", "none"] | None = None
+    # Browser origins allowed to call the API (comma-separated), for CORS and the WebSocket Origin check.
+    cors_origins: str = ""
+
     # --- operations (README "Operations"): keys, trusted documents, rate limits, metrics, traces ---
     # Token signing: HS256 with the shared secret (default), or an asymmetric key ring under token_keys_dir.
     token_algorithm: Literal["HS256", "EdDSA", "RS256"] = "HS256"
@@ -91,6 +118,28 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, DomainUrls(settings_cls), dotenv_settings, file_secret_settings
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return (not self.production) if self.graphiql is None else self.graphiql
+
+    @property
+    def get_allowed(self) -> bool:
+        return (not self.production) if self.allow_get is None else self.allow_get
+
+    @property
+    def introspection_for(self) -> Literal["all", "staff", "none"]:
+        if self.introspection is not None:
+            return self.introspection
+        return "none" if self.production else "all"
+
+    @property
+    def allowed_origins(self) -> tuple[str, ...]:
+        return tuple(origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip())
 
     def db_url_for(self, domain: str) -> str:
         """The database URL of one domain: its own override, else the shared one."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from gateway.pipeline.documents import document_reference
 from gateway.pipeline.execution import error_dict
 from gateway.pipeline.operation import (
+    BUSY,
     AuditFailure,
     Call,
     GraphQLRequest,
+    Overloaded,
     Refused,
     authenticate,
     declared_purpose,
@@ -19,10 +21,12 @@ from gateway.pipeline.session import LiveSession
 from gateway.pipeline.watch import PolicyWatcher
 
 __all__ = [
+    "BUSY",
     "AuditFailure",
     "Call",
     "GraphQLRequest",
     "LiveSession",
+    "Overloaded",
     "PolicyWatcher",
     "Refused",
     "Runtime",

@@ -18,8 +18,10 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     execute,
     get_operation_ast,
@@ -29,8 +31,9 @@ from graphql import (
 )
 
 from gateway.audit import selected_fields
-from gateway.kernel import GatewayError
-from gateway.pipeline.limits import depth_limit, parse_bounded
+from gateway.kernel import GatewayError, QueryTooComplex
+from gateway.pipeline.cost import operation_cost
+from gateway.pipeline.limits import Limits, depth_limit, parse_bounded, width_limit
 
 log = logging.getLogger("gateway.execution")
 
@@ -73,23 +76,32 @@ def _located(error: GraphQLError, code: str) -> dict[str, Any]:
     return shaped
 
 
+def _merged(errors: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """The same message reported at several places is one error with all its locations (ten unknown
+    ``@aa`` directives are one mistake, not ten errors to read)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for error in errors:
+        known = merged.get(error["message"])
+        if known is None:
+            merged[error["message"]] = error
+        elif "locations" in error:
+            known.setdefault("locations", []).extend(error["locations"])
+    return tuple(merged.values())
+
+
 class Executor:
-    """Runs operations against one GraphQL schema, caching prepared documents."""
+    """Runs operations against one GraphQL schema under one set of limits, caching prepared documents."""
 
     def __init__(
-        self,
-        schema: GraphQLSchema,
-        max_depth: int,
-        cache_size: int = 512,
-        *,
-        max_tokens: int = 1000,
-        max_introspection_depth: int = 20,
+        self, schema: GraphQLSchema, limits: Limits | None = None, cache_size: int = 512, *, introspection: bool = True
     ) -> None:
         self.schema = schema
-        self.max_depth = max_depth
-        self.max_tokens = max_tokens
-        self.max_introspection_depth = max_introspection_depth
-        self._rules = (*specified_rules, depth_limit(max_depth, max_introspection_depth))
+        self.limits = limits = limits or Limits()
+        self.introspection = introspection
+        # The limits run first, alone: a document over them is refused before the costlier rules run.
+        self._limit_rules = (depth_limit(limits.depth, limits.introspection_depth), width_limit(limits))
+        closed = () if introspection else (NoSchemaIntrospectionCustomRule,)
+        self._rules = (*specified_rules, *closed)
         self._cache: OrderedDict[str, Prepared] = OrderedDict()
         self._cache_size = cache_size
 
@@ -106,15 +118,28 @@ class Executor:
 
     def _prepare(self, query: str) -> Prepared:
         try:
-            document = parse_bounded(query, self.max_tokens)
+            document = parse_bounded(query, self.limits.tokens)
         except GatewayError as error:
             return Prepared(None, (_located(error, error.code),))
         except GraphQLError as error:
             return Prepared(None, (_located(error, "GRAPHQL_PARSE_FAILED"),))
+        over = validate(self.schema, document, self._limit_rules)
+        if over:
+            # One error, naming the first limit the document exceeds.
+            return Prepared(None, (_located(over[0], "QUERY_TOO_COMPLEX"),))
         errors = validate(self.schema, document, self._rules, hide_suggestions=True)
         if errors:
-            return Prepared(None, tuple(_located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors))
+            return Prepared(None, _merged([_located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]))
         return Prepared(document, (), frozenset(selected_fields(self.schema, document)))
+
+    def cost(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None) -> int:
+        """The operation's cost with these variables; over the limit raises QueryTooComplex."""
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        cost = operation_cost(self.schema, fragments, operation, variables, self.limits)
+        if cost > self.limits.cost:
+            limit = self.limits.cost
+            raise QueryTooComplex(f"Query cost {cost} exceeds the limit of {limit}", limit=limit, cost=cost)
+        return cost
 
     def operation(self, document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
         """The operation to run: the one named, or the only one."""

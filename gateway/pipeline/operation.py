@@ -6,6 +6,7 @@ write what comes back. A rule added here holds on both.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -38,12 +39,11 @@ from gateway.audit import (
     probes,
 )
 from gateway.auth import Principal
-from gateway.data import decode_id
+from gateway.data import PoolExhausted, decode_id
 from gateway.documents import AutomaticDocuments, Document
 from gateway.feed import GuardedFeed
-from gateway.kernel import Context, GatewayError
+from gateway.kernel import Context, GatewayError, QueryTooComplex
 from gateway.ops import OPERATION_COST
-from gateway.pipeline.cost import operation_cost
 from gateway.pipeline.documents import DocumentRefusal, resolve_document
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.pipeline.rates import Exceeded
@@ -85,6 +85,18 @@ class Refused(Exception):
     @classmethod
     def one(cls, reason: Reason, message: str, code: str, **extra: Any) -> Refused:
         return cls(reason, [error_dict(message, code, **extra)])
+
+
+class Overloaded(Exception):
+    """The gateway cannot serve this now (an operation ran out of time, no database connection was
+    free): the caller is told to retry later (HTTP 503, Retry-After), with nothing written."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+BUSY = "The gateway is busy: no database connection came free in time; retry later"
 
 
 class AuditFailure(Exception):
@@ -131,6 +143,8 @@ class Call:
     definition: OperationDefinitionNode
     operation: Operation
     document: Document | None = None
+    # Measured before it runs (see cost.py): decides whether it waits for a heavy slot, and
+    # what it spends of a cost rate limit.
     cost: int = 1
 
     @property
@@ -159,13 +173,19 @@ class Call:
         touched = Touched(write=self._pending_write(context))
         noted = current.set(touched)
         budgets = current_budgets.set(self.runtime.budgets)
+        timeout = self.runtime.settings.operation_timeout or None
         try:
-            if self.type == "mutation":
-                references = mutation_references(
-                    self.executor.schema, self._document, self.definition, self.request.variables
-                )
-                await check_references(context, references)
-            result = await self.executor.run(self._document, self.request.variables, self._name, context)
+            # Cancelled past the time-out: a mutation's transaction rolls back with the cancellation.
+            async with asyncio.timeout(timeout), self.runtime.admission.admit(self.cost):
+                if self.type == "mutation":
+                    references = mutation_references(
+                        self.executor.schema, self._document, self.definition, self.request.variables
+                    )
+                    await check_references(context, references)
+                result = await self.executor.run(self._document, self.request.variables, self._name, context)
+        except TimeoutError:
+            await self._audit_unserved(touched, context)
+            raise Overloaded(f"The operation ran longer than {timeout:g} s and was stopped", "TIMEOUT") from None
         except GatewayError as error:
             # A write naming a row the caller cannot see: refused before anything ran.
             await self.audit(touched, context, outcome="error")
@@ -173,6 +193,9 @@ class Call:
         finally:
             current.reset(noted)
             current_budgets.reset(budgets)
+        if any(isinstance(error.original_error, PoolExhausted) for error in result.errors or ()):
+            await self._audit_unserved(touched, context)
+            raise Overloaded(BUSY, "UNAVAILABLE")
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
 
@@ -201,6 +224,13 @@ class Call:
             closing = getattr(stream, "aclose", None)
             if closing is not None:
                 await closing()
+
+    async def _audit_unserved(self, touched: Touched, context: Context) -> None:
+        """An operation stopped for want of time or connections is recorded when it can be; nothing
+        is handed out, so a record that cannot be written (the database is what is overloaded)
+        does not change the answer."""
+        with contextlib.suppress(AuditFailure):
+            await self.audit(touched, context, outcome="error")
 
     async def audit(self, touched: Touched, context: Context, **details: Any) -> None:
         policy = context.policy
@@ -290,7 +320,7 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     if prepared.document is None:
         await _audit_refusal(runtime, principal, request, purpose, prepared.errors)
         raise Refused("invalid", list(prepared.errors))
-    unusable = unusable_text(prepared.document, request.variables)
+    unusable = unusable_text(prepared.document, request.variables, request.operation_name)
     if unusable is not None:
         raise Refused.one(
             "invalid", f"{unusable} holds a NUL character or a lone surrogate", "BAD_USER_INPUT", argument=unusable
@@ -300,14 +330,17 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     definition = executor.operation(prepared.document, request.operation_name)
     if definition is None:
         raise Refused.one("operation", "Unknown or ambiguous operationName", "BAD_USER_INPUT")
+    try:
+        cost = executor.cost(prepared.document, definition, request.variables)
+    except QueryTooComplex as error:
+        raise Refused("invalid", [error_dict(error.message, **dict(error.extensions or {}))]) from None
     name = definition.name.value if definition.name else None
     operation = Operation(request.query, name, OPERATION_TYPES[definition.operation.value], purpose)
-    cost = operation_cost(prepared.document, definition, request.variables, runtime.settings)
     await _within(
         runtime, principal, request, purpose, document, await runtime.rates.spend(principal, policy, "cost", cost)
     )
     OPERATION_COST.labels(principal.role).observe(cost)
-    return Call(runtime, principal, request, executor, prepared, definition, operation, document, cost)
+    return Call(runtime, principal, request, executor, prepared, definition, operation, document=document, cost=cost)
 
 
 async def _within(

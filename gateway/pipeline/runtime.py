@@ -7,8 +7,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLSchema
-
 from gateway.audit import AuditTrail
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
 from gateway.data import Databases
@@ -16,7 +14,9 @@ from gateway.documents import AutomaticDocuments, DocumentStore
 from gateway.feed import Feed
 from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Settings
 from gateway.ops import Tracing, limiter_for, tracer
+from gateway.pipeline.admission import Admission
 from gateway.pipeline.execution import Executor
+from gateway.pipeline.limits import Limits
 from gateway.pipeline.rates import RateGuard
 from gateway.policy import BUDGETS, Attributes, LookupBudgets, Policy, PolicyScope, PolicySet, load_policies
 from gateway.schema import build_schema, node_fetcher
@@ -43,12 +43,13 @@ class Runtime:
         }
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
         self.full_schema = build_schema(registry.domains)
-        self.full_executor = self._limited(self.full_schema._schema)
+        self.full_executor = Executor(self.full_schema._schema, Limits.of(settings))
         self.attributes = Attributes.of(registry.domains)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}
         self._reactions: list[asyncio.Task[None]] = []
+        self.admission = Admission(settings.heavy_cost, settings.heavy_slots)
         self.policies = self.load(Path(settings.policy_dir))
         # Operations (README "Operations"): trusted documents, rate limits, traces.
         self.documents = DocumentStore(self.databases)
@@ -78,16 +79,11 @@ class Runtime:
 
     def _executor(self, policy: Policy) -> Executor:
         schema = build_schema(self.registry.domains, None if not policy.enforce else policy)
-        return self._limited(schema._schema)
-
-    def _limited(self, schema: GraphQLSchema) -> Executor:
-        settings = self.settings
-        return Executor(
-            schema,
-            settings.max_query_depth,
-            max_tokens=settings.max_tokens,
-            max_introspection_depth=settings.max_introspection_depth,
-        )
+        # Introspection is for everyone, for staff (not partner tokens), or for nobody (production).
+        introspection = self.settings.introspection_for
+        allowed = introspection == "all" or (introspection == "staff" and not policy.partner)
+        limits = Limits.of(self.settings, policy.limits)
+        return Executor(schema._schema, limits, introspection=allowed)
 
     def policy_for(self, principal: Principal) -> Policy:
         if principal.record.kind == "partner":

@@ -21,9 +21,13 @@ def _bad_text(value: str) -> bool:
     return False
 
 
-def unusable_text(document: DocumentNode, variables: dict[str, Any] | None) -> str | None:
-    """Where a string no database can store sits (a variable's path, or "document"): refused as bad
-    input before anything runs, rather than failing inside a statement."""
+def unusable_text(
+    document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None = None
+) -> str | None:
+    """Where a string no database can store sits (a variable's path, "operationName" or "document"):
+    refused as bad input before anything runs, rather than failing inside a statement."""
+    if operation_name is not None and _bad_text(operation_name):
+        return "operationName"
 
     def walk(value: Any, path: str) -> str | None:
         if isinstance(value, str):
@@ -44,6 +48,8 @@ def unusable_text(document: DocumentNode, variables: dict[str, Any] | None) -> s
         return None
 
     for name, value in (variables or {}).items():
+        if _bad_text(name):
+            return "variables"
         found = walk(value, f"${name}")
         if found is not None:
             return found

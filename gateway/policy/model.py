@@ -22,6 +22,9 @@ ROW_SCOPES = ("area", "street", "city")
 ALL = "*"
 
 
+# What a policy's ``limits:`` may override (see gateway.pipeline.limits): most of each in a document.
+LIMIT_KEYS = ("depth", "tokens", "aliases", "root_fields", "directives", "cost")
+
 # Types of the engine itself (not of a domain's table) that policies govern.
 ENGINE_GOVERNED = ("AuditRecord",)
 
@@ -156,6 +159,13 @@ class Policy:
     lookups: Mapping[str, LookupRule] = field(default_factory=dict)
     documents: str = "open"
     rate_limits: RateLimits = RateLimits()
+    # Limits on a document overriding the settings for this policy, e.g. {"cost": 2000}.
+    limits: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def partner(self) -> bool:
+        """Whether this is a partner's policy (the union of its token's scopes)."""
+        return self.name.startswith("scopes:")
 
     def mutation(self, name: str) -> MutationRule | None:
         return self.mutations.get(name)
@@ -197,9 +207,13 @@ class PolicySet:
         # The strictest document mode of the scopes holds: a scope requiring reviewed documents is not widened.
         modes = {self.scopes[s].documents for s in chosen}
         documents = next((m for m in reversed(DOCUMENT_MODES) if m in modes), "open")
-        limits = RateLimits()
+        rates = RateLimits()
         for scope in chosen:
-            limits = limits.merged(self.scopes[scope].rate_limits)
+            rates = rates.merged(self.scopes[scope].rate_limits)
+        limits: dict[str, int] = {}
+        for scope in chosen:
+            for name, value in self.scopes[scope].limits.items():
+                limits[name] = max(value, limits.get(name, value))
         return Policy(
             name="scopes:" + "+".join(chosen),
             types=types,
@@ -207,7 +221,8 @@ class PolicySet:
             mutations=mutations,
             lookups=lookups,
             documents=documents,
-            rate_limits=limits,
+            rate_limits=rates,
+            limits=limits,
         )
 
 
@@ -301,7 +316,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
     kind = kinds[0]
     known = {"role", "scope", "description", "enforce", "types", "mutations", "lookups", "documents", "rate_limits"}
-    unknown = set(raw) - known
+    unknown = set(raw) - known - {"limits"}
     if unknown:
         key = sorted(unknown)[0]
         raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
@@ -325,6 +340,8 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         problems.append(f"{at}: documents must be one of {', '.join(DOCUMENT_MODES)}, got {documents!r}")
     rate_limits, rate_problems = _rate_limits(raw.get("rate_limits") or {}, file, lines)
     problems += rate_problems
+    limits, limit_problems = _limits(raw.get("limits") or {}, file, lines)
+    problems += limit_problems
     if problems:
         raise PolicyError(problems)
     key = str(raw[kind])
@@ -338,6 +355,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         lookups=lookups,
         documents=str(documents),
         rate_limits=rate_limits,
+        limits=limits,
     )
     return kind, key, policy
 
@@ -399,6 +417,23 @@ def _lookup_rules(raw: Any, file: str, lines: dict[tuple[str, ...], int]) -> tup
             continue
         rules[str(name)] = LookupRule(budget=budget)
     return rules, problems
+
+
+def _limits(raw: Any, file: str, lines: dict[tuple[str, ...], int]) -> tuple[dict[str, int], list[str]]:
+    at = f"{file}:{lines.get(('limits',), 1)}"
+    if not isinstance(raw, dict):
+        return {}, [f"{at}: limits must map a limit ({', '.join(LIMIT_KEYS)}) to a number"]
+    limits: dict[str, int] = {}
+    problems: list[str] = []
+    for name, value in raw.items():
+        at = f"{file}:{lines.get(('limits', name), 1)}"
+        if name not in LIMIT_KEYS:
+            problems.append(f"{at}: unknown limit {name!r}; one of {', '.join(LIMIT_KEYS)}")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(f"{at}: limit {name} must be a positive whole number")
+        else:
+            limits[str(name)] = value
+    return limits, problems
 
 
 def load_policies(folder: Path) -> PolicySet:

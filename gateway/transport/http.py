@@ -1,8 +1,12 @@
-"""The ``/graphql`` endpoint: GraphQL over HTTP (POST JSON, GET for queries), bearer auth first."""
+"""The ``/graphql`` endpoint: GraphQL over HTTP (POST JSON, GET for queries), bearer auth first.
+
+Bodies are bounded (size, JSON depth) before they are parsed; one JSON object per request — an
+array of operations (batching) is refused. An operation that runs out of time, or finds no free
+database connection, is a 503 with ``Retry-After``.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -10,10 +14,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.audit import operation_hash
+from gateway.data import PoolExhausted
+from gateway.kernel import Settings
 from gateway.pipeline import (
+    BUSY,
     AuditFailure,
     Call,
     GraphQLRequest,
+    Overloaded,
     Refused,
     Runtime,
     authenticate,
@@ -24,6 +32,7 @@ from gateway.pipeline import (
     prepare,
 )
 from gateway.transport.access import note
+from gateway.transport.body import BodyError, Disconnected, bounded_body, bounded_json
 from gateway.transport.graphiql import graphiql_response
 from gateway.write import MOVED_ON, claimant_of, key_of, reading_scope, request_hash
 
@@ -47,20 +56,25 @@ def _reply(request: Request, body: dict[str, Any], status: int = 200, **headers:
     return JSONResponse(body, status_code=status, media_type=_media_type(request), headers=headers or None)
 
 
-def _parse_variables(raw: Any) -> dict[str, Any] | None:
+BATCH = "Batched requests (a JSON array of operations) are not supported: send one operation per request"
+
+
+def _parse_variables(raw: Any, max_depth: int) -> dict[str, Any] | None:
     if raw in (None, ""):
         return None
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raise RequestError("variables must be a JSON object") from None
+            raw = bounded_json(raw, max_depth, "variables")
+        except BodyError as error:
+            raise RequestError(
+                error.message if "deeper" in error.message else "variables must be a JSON object"
+            ) from None
     if not isinstance(raw, dict):
         raise RequestError("variables must be a JSON object")
     return raw
 
 
-async def read_request(request: Request) -> GraphQLRequest:
+async def read_request(request: Request, settings: Settings) -> GraphQLRequest:
     if request.method == "GET":
         params: dict[str, Any] = dict(request.query_params)
     else:
@@ -68,9 +82,11 @@ async def read_request(request: Request) -> GraphQLRequest:
         if content_type != "application/json":
             raise RequestError("POST bodies must be application/json", status=415)
         try:
-            params = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise RequestError("Request body is not valid JSON") from None
+            params = bounded_json(await bounded_body(request, settings.max_body_bytes), settings.max_json_depth)
+        except BodyError as error:
+            raise RequestError(error.message, error.status) from None
+        if isinstance(params, list):
+            raise RequestError(BATCH)
         if not isinstance(params, dict):
             raise RequestError("Request body must be a JSON object")
     try:
@@ -86,7 +102,7 @@ async def read_request(request: Request) -> GraphQLRequest:
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError("operationName must be a string")
-    variables = _parse_variables(params.get("variables"))
+    variables = _parse_variables(params.get("variables"), settings.max_json_depth)
     return GraphQLRequest(query, variables, operation_name or None, document_id, automatic)
 
 
@@ -97,7 +113,11 @@ def _wants_html(request: Request) -> bool:
 
 async def graphql_endpoint(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
-    if _wants_html(request):
+    settings = runtime.settings
+    if request.method == "GET" and not settings.get_allowed:
+        message = "Send operations with POST (application/json): GET is turned off here"
+        return _reply(request, {"errors": [error_dict(message, "BAD_REQUEST")]}, 405, Allow="POST")
+    if _wants_html(request) and settings.graphiql_enabled:
         return graphiql_response()
     try:
         # Control characters in a header are refused before anything runs (see header_value).
@@ -106,7 +126,7 @@ async def graphql_endpoint(request: Request) -> Response:
         header_value("Idempotency-Key", request.headers.get("idempotency-key"))
         principal = await authenticate(runtime, authorization, purpose)
         note(request, principal=principal.id)
-        gql = await read_request(request)
+        gql = await read_request(request, settings)
         note(request, hash=operation_hash(gql.query) if gql.query else gql.document_id, role=principal.role)
         call = await prepare(runtime, principal, gql, purpose)
         note(request, operation=call.operation.name, document=call.document.client if call.document else None)
@@ -120,10 +140,24 @@ async def graphql_endpoint(request: Request) -> Response:
         return _reply(request, {"errors": [error_dict(error.message, "BAD_REQUEST")]}, error.status)
     except AuditFailure:
         return _audit_failed(request)
+    except Overloaded as overloaded:
+        return unavailable(request, overloaded.message, overloaded.code)
+    except PoolExhausted:
+        return unavailable(request, BUSY, "UNAVAILABLE")
+    except Disconnected:
+        # Nobody is left to read an answer; the access log still notes the request.
+        return Response(status_code=499)
+
+
+def unavailable(request: Request, message: str, code: str) -> Response:
+    """503 with Retry-After and a GraphQL error body: overloaded or out of time, try again later."""
+    retry = str(request.app.state.runtime.settings.retry_after_seconds)
+    return _reply(request, {"errors": [error_dict(message, code)]}, 503, **{"Retry-After": retry})
 
 
 def _audit_failed(request: Request) -> Response:
-    return _reply(request, {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}, 503)
+    body = {"errors": [error_dict("Could not record the audit trail", "INTERNAL")]}
+    return _reply(request, body, 503, **{"Retry-After": str(request.app.state.runtime.settings.retry_after_seconds)})
 
 
 def _refusal(request: Request, refused: Refused) -> Response:

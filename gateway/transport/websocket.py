@@ -13,12 +13,15 @@ import json
 import logging
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
+from gateway.data import PoolExhausted
 from gateway.kernel import GatewayError
 from gateway.pipeline import (
+    BUSY,
     GraphQLRequest,
     LiveSession,
+    Overloaded,
     Refused,
     Runtime,
     declared_purpose,
@@ -54,14 +57,31 @@ class Connection:
         watchdog = asyncio.create_task(self.session.watch(self._end))
         try:
             while True:
-                await self._handle(json.loads(await self.socket.receive_text()))
-        except (WebSocketDisconnect, json.JSONDecodeError, RuntimeError):
+                message = await self._receive()
+                if message is None:
+                    break
+                await self._handle(message)
+        except (WebSocketDisconnect, RuntimeError):
             # RuntimeError: the session was ended (closed by us) while waiting for the next message.
             pass
         finally:
             watchdog.cancel()
             for task in self.running.values():
                 task.cancel()
+
+    async def _receive(self) -> dict[str, Any] | None:
+        """The next message; one that is not a JSON object (or a binary frame) closes with 4400."""
+        raw = await self.socket.receive()
+        if raw["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(raw.get("code", 1000))
+        try:
+            message = json.loads(raw.get("text") or "")
+        except json.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict):
+            await self.socket.close(code=4400, reason="Invalid message: send a JSON object as text")
+            return None
+        return message
 
     async def _end(self, refused: Refused) -> None:
         """The token is refused now (revoked, expired, principal disabled): no further event goes out."""
@@ -109,7 +129,11 @@ class Connection:
             if not ident or ident in self.running:
                 await self.socket.close(code=4409, reason=f"Subscriber for {ident} already exists")
                 return
-            self.running[ident] = asyncio.create_task(self._run(ident, message.get("payload") or {}))
+            payload = message.get("payload") or {}
+            if not isinstance(payload, dict):
+                await self.socket.close(code=4400, reason="subscribe payload must be an object")
+                return
+            self.running[ident] = asyncio.create_task(self._run(ident, payload))
         elif kind == "complete":
             task = self.running.pop(str(message.get("id", "")), None)
             if task is not None:
@@ -120,10 +144,19 @@ class Connection:
             await self.socket.close(code=4400, reason=f"Unknown message type {kind!r}")
 
     async def _run(self, ident: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._reply(ident, payload)
+        except (WebSocketDisconnect, WebSocketDisconnected, ConnectionError):
+            # The client went away mid-stream: nobody to tell, nothing to log.
+            pass
+        finally:
+            self.running.pop(ident, None)
+
+    async def _reply(self, ident: str, payload: dict[str, Any]) -> None:
         assert self.session is not None
         try:
             await self._stream(ident, payload, self.session)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, WebSocketDisconnect, WebSocketDisconnected, ConnectionError):
             raise
         except Refused as refused:
             if refused.reason == "unauthenticated":
@@ -133,13 +166,13 @@ class Connection:
             await self.send({"type": "error", "id": ident, "payload": refused.errors})
         except GatewayError as error:
             await self.send({"type": "error", "id": ident, "payload": [error_dict(error.message, error.code)]})
+        except (PoolExhausted, Overloaded):
+            await self.send({"type": "error", "id": ident, "payload": [error_dict(BUSY, "UNAVAILABLE")]})
         except Exception:
             log.exception("subscription %s failed", ident)
             await self.send(
                 {"type": "error", "id": ident, "payload": [error_dict("Internal server error", "INTERNAL")]}
             )
-        finally:
-            self.running.pop(ident, None)
 
     async def _stream(self, ident: str, payload: dict[str, Any], session: LiveSession) -> None:
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
@@ -164,9 +197,27 @@ class Connection:
         await self.send({"type": "complete", "id": ident})
 
 
+def origin_allowed(socket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """A browser names the page's origin: it must be this gateway's own or one allowed for CORS.
+    Clients that are not browsers send no Origin and are judged by their token alone."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in allowed or "*" in allowed:
+        return True
+    return origin.split("://", 1)[-1] == socket.headers.get("host")
+
+
 async def websocket_endpoint(socket: WebSocket) -> None:
     runtime: Runtime = socket.app.state.runtime
+    # Accepted, then closed with the reason: a bare 403 at the handshake would tell the client nothing.
+    if not origin_allowed(socket, runtime.settings.allowed_origins):
+        await socket.accept()
+        await socket.close(code=4403, reason="Forbidden: this Origin is not allowed")
+        return
     if PROTOCOL not in socket.scope.get("subprotocols", []):
+        await socket.accept()
         await socket.close(code=4406, reason=f"Subprotocol not acceptable: use {PROTOCOL}")
         return
     await Connection(socket, runtime).serve()

@@ -35,6 +35,7 @@ from gateway.audit import (
     probes,
 )
 from gateway.auth import Principal
+from gateway.compile import compiled_read
 from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
@@ -130,6 +131,11 @@ class Call:
                     self.executor.schema, self._document, self.definition, self.request.variables
                 )
                 await check_references(context, references)
+            elif self.runtime.settings.compiled_reads:
+                compiled = await self._compiled(context)
+                if compiled is not None:
+                    await self.audit(touched, context, outcome="ok")
+                    return compiled
             result = await self.executor.run(self._document, self.request.variables, self._name, context)
         except GatewayError as error:
             # A write naming a row the caller cannot see: refused before anything ran.
@@ -139,6 +145,16 @@ class Call:
             current.reset(noted)
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
+
+    async def _compiled(self, context: Context) -> dict[str, Any] | None:
+        """The reply from the read compiler, or None where the resolvers must answer."""
+        runtime = self.runtime
+        reply = await compiled_read(
+            self.executor.schema, runtime.models, runtime.attributes, context, self.definition, self.request.variables
+        )
+        if reply is not None and context.extensions:
+            reply["extensions"] = context.extensions
+        return reply
 
     async def stream(self, session: LiveSession | None = None) -> AsyncIterator[dict[str, Any]]:
         """Run a subscription: each event is shaped and audited like the reply to a query; within a

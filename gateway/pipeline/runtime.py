@@ -39,6 +39,7 @@ class Runtime:
             name: node_fetcher(model, cls) for d in registry.domains for name, (model, cls) in d.types.items()
         }
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
+        self.models: dict[str, type[Any]] = {n: m for m, n in self.type_names.items()}
         self.full_schema = build_schema(registry.domains)
         self.full_executor = self._limited(self.full_schema._schema)
         self.attributes = Attributes.of(registry.domains)

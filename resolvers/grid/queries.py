@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy import Select, or_, select
 
 from gateway.data import After, Connection, First, PageArgs, contains, decode_pk, load_one, root_page, search_text
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.kernel import Context, Info
 from gateway.schema import TESTS
 from resolvers.grid import tables as t
@@ -110,7 +111,7 @@ class GridQuery:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.Community, stmt, page, community)
 
-    @strawberry.field(description="网格列表 / grids")
+    @strawberry.field(description="网格列表 / grids", metadata={PLAN: ROOT_LIST})
     async def grids(
         self,
         info: Info,

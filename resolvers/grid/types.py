@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
+from gateway.compile import PLAN, Children, Link
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, Node, from_row
 from resolvers.grid import tables as t
@@ -95,7 +96,7 @@ class Grid(Node):
     risk_colour: RiskColour = strawberry.field(description="风险颜色(分色预警) / risk colour")
     community_id: strawberry.Private[int]
 
-    @strawberry.field(description="所属社区 / community")
+    @strawberry.field(description="所属社区 / community", metadata={PLAN: Link("community_id")})
     async def community(self, info: Info) -> Community | None:
         row = await load_one(info.context, t.Community, self.community_id)
         return None if row is None else community(row)
@@ -121,7 +122,7 @@ class Grid(Node):
         rows = await load_many(info.context, t.Staff, t.Staff.police_grid_id, binding.police_grid_id)
         return next((staff(r) for r in rows if r.role == "community_police"), None)
 
-    @strawberry.field(description="网格内居民 / residents living in this grid")
+    @strawberry.field(description="网格内居民 / residents living in this grid", metadata={PLAN: Children("grid_id")})
     async def residents(
         self,
         info: Info,

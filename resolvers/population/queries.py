@@ -20,6 +20,7 @@ from gateway.data import (
     search_text,
     within,
 )
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.kernel import BadUserInput, Context, Info
 from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
@@ -95,7 +96,7 @@ class HouseholdFilter:
 
 @strawberry.type
 class PopulationQuery:
-    @strawberry.field(description="居民列表 / residents")
+    @strawberry.field(description="居民列表 / residents", metadata={PLAN: ROOT_LIST})
     async def residents(
         self,
         info: Info,
@@ -150,7 +151,7 @@ class PopulationQuery:
             info.context, t.ResidentRegistration, stmt, page, lambda r: from_row(ResidentRegistration, r)
         )
 
-    @strawberry.field(description="户列表 / households")
+    @strawberry.field(description="户列表 / households", metadata={PLAN: ROOT_LIST})
     async def households(
         self,
         info: Info,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
+from gateway.compile import PLAN, Children, Link
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from gateway.write import echoed_client_mutation_id_field
@@ -120,11 +121,11 @@ class Resident(Node):
     def age_band(self) -> str:
         return age_band(self.age())
 
-    @strawberry.field(description="所在网格 / grid the resident lives in")
+    @strawberry.field(description="所在网格 / grid the resident lives in", metadata={PLAN: Link("grid_id")})
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
 
-    @strawberry.field(description="所属户 / household")
+    @strawberry.field(description="所属户 / household", metadata={PLAN: Link("household_id")})
     async def household(self, info: Info) -> Household | None:
         row = await load_one(info.context, t.Household, self.household_id)
         return None if row is None else household(row)
@@ -178,12 +179,12 @@ class Household(Node):
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
 
-    @strawberry.field(description="户主 / head of household")
+    @strawberry.field(description="户主 / head of household", metadata={PLAN: Link("head_resident_id")})
     async def head(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.head_resident_id)
         return None if row is None else resident(row)
 
-    @strawberry.field(description="家庭成员 / members of the household")
+    @strawberry.field(description="家庭成员 / members of the household", metadata={PLAN: Children("household_id")})
     async def members(self, info: Info, first: First = None, after: After = None) -> Connection[Resident]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(info.context, t.Resident, t.Resident.household_id, self.db_id, page, resident)

@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import GraphQLSchema, OperationDefinitionNode
 
-from gateway.compile.marks import PLAN, ROOT_LIST, Children, Link, RootList
+from gateway.compile.marks import PLAN, ROOT_LIST, Children, Link, Many, RootList
 from gateway.compile.plan import Planner, Unplannable, coerced_variables
 from gateway.compile.run import Run
 from gateway.kernel import Context
@@ -21,7 +21,7 @@ from gateway.policy import Attributes
 
 log = logging.getLogger("gateway.compile")
 
-__all__ = ["PLAN", "ROOT_LIST", "Children", "Link", "RootList", "compiled_read"]
+__all__ = ["PLAN", "ROOT_LIST", "Children", "Link", "Many", "RootList", "compiled_read"]
 
 
 async def compiled_read(

@@ -27,7 +27,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 
-from gateway.compile.marks import PLAN, Children, Link, RootList
+from gateway.compile.marks import PLAN, Children, Link, Many, RootList
 from gateway.compile.shapes import (
     ChildList,
     Column,
@@ -36,6 +36,7 @@ from gateway.compile.shapes import (
     Convert,
     Field,
     LinkTo,
+    ManyList,
     NodeShape,
     RootField,
 )
@@ -167,7 +168,19 @@ class Planner:
             if access != "allowed":
                 raise Unplannable(f"list {gql_type.name}.{name}")
             connection = self.connection(gql, node, mark.key)
+            if mark.via is not None:
+                via = self.models.get(mark.via)
+                if via is None or _domain(via) != _domain(connection.node.model):
+                    raise Unplannable(f"list {gql_type.name}.{name} through {mark.via}")
+                connection.via, connection.via_key = via, mark.via_key
             return ChildList(key, connection, _domain(connection.node.model) == source)
+        if isinstance(mark, Many):
+            if node.arguments or access != "allowed":
+                raise Unplannable(f"list {gql_type.name}.{name}")
+            target = _object(gql.type)
+            child = NodeShape(target.name, _origin(target), self._model(target))
+            self.fill(child, target, node)
+            return ManyList(key, child, mark.key)
         computed_from = definition.metadata.get(COMPUTED_FROM)
         function = definition.base_resolver.wrapped_func
         if computed_from is None or node.arguments or access != "allowed" or not _plain_method(function):

@@ -13,7 +13,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from gateway.audit import note_row
-from gateway.compile.shapes import ChildList, Column, Computed, ConnectionShape, LinkTo, NodeShape, RootField
+from gateway.compile.shapes import ChildList, Column, Computed, ConnectionShape, LinkTo, ManyList, NodeShape, RootField
 from gateway.compile.sql import Builder
 from gateway.data import encode_id
 from gateway.data.ids import encode_cursor
@@ -55,7 +55,7 @@ class Run:
     async def _follow(self, level: list[tuple[NodeShape, list[Row]]]) -> None:
         """Fetch every cross-source link of these rows, one statement per link, then their links."""
         while level:
-            wanted: dict[int, tuple[LinkTo | ChildList, set[Hashable]]] = {}
+            wanted: dict[int, tuple[LinkTo | ChildList | ManyList, set[Hashable]]] = {}
             for shape, rows in level:
                 _cross_keys(shape, rows, wanted)
             level = []
@@ -66,6 +66,14 @@ class Run:
                     rows = found[0] or []
                     self.fetched[id(field)] = {row[child.at["id"]]: row for row in rows}
                     level.append((child, rows))
+                elif isinstance(field, ManyList):
+                    model, child = field.node.model, field.node
+                    found = await self._scalar(model, self._builder(model).many(child, field.column, list(keys))) if keys else [[]]
+                    grouped: dict[Hashable, list[Row]] = {}
+                    for parent, row in found[0] or []:
+                        grouped.setdefault(parent, []).append(row)
+                    self.fetched[id(field)] = grouped
+                    level.append((child, [row for rows in grouped.values() for row in rows]))
                 else:
                     connection = field.connection
                     model = connection.node.model
@@ -85,6 +93,9 @@ class Run:
         id_at = node.at.get("id", 0)
         nodes: list[dict[str, Any]] | None = None
         out: dict[str, Any] = {}
+        for row in shown:
+            # The page's rows are read, and recorded, even where only its count or cursors are asked for.
+            note_row(node.cls.__name__, row[id_at])
         for key, part, subs in shape.parts:
             if part == "totalCount":
                 out[key] = int(total or 0)
@@ -144,6 +155,9 @@ class Run:
                 else:
                     linked = self.fetched[id(field)].get(row[at[field.parent_column]])
                 out[field.key] = None if linked is None else self._node(field.node, linked, f"{path}.{field.key}")
+            elif isinstance(field, ManyList):
+                many = self.fetched[id(field)].get(pk, [])
+                out[field.key] = [self._node(field.node, r, f"{path}.{field.key}.{i}") for i, r in enumerate(many)]
             else:
                 rows, total = self.fetched[id(field)].get(pk, ([], 0))
                 out[field.key] = self._connection(field.connection, total, rows, f"{path}.{field.key}")
@@ -151,7 +165,7 @@ class Run:
 
 
 def _cross_keys(
-    shape: NodeShape, rows: list[Row], wanted: dict[int, tuple[LinkTo | ChildList, set[Hashable]]]
+    shape: NodeShape, rows: list[Row], wanted: dict[int, tuple[LinkTo | ChildList | ManyList, set[Hashable]]]
 ) -> None:
     """The keys each cross-source link of ``shape`` needs, looking into same-source links' rows too."""
     for index, field in enumerate(shape.fields):
@@ -161,6 +175,6 @@ def _cross_keys(
         elif isinstance(field, LinkTo):
             keys = wanted.setdefault(id(field), (field, set()))[1]
             keys.update(r[shape.at[field.parent_column]] for r in rows if r[shape.at[field.parent_column]] is not None)
-        elif isinstance(field, ChildList):
+        elif isinstance(field, ChildList | ManyList):
             keys = wanted.setdefault(id(field), (field, set()))[1]
             keys.update(r[shape.at["id"]] for r in rows)

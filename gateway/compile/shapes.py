@@ -46,7 +46,14 @@ class ChildList:
     same_source: bool
 
 
-Field = Column | Computed | LinkTo | ChildList
+@dataclass
+class ManyList:
+    key: str
+    node: NodeShape
+    column: str
+
+
+Field = Column | Computed | LinkTo | ChildList | ManyList
 
 
 @dataclass
@@ -85,8 +92,10 @@ class ConnectionShape:
     # (response key, part, sub-selection): part is totalCount, nodes, edges or pageInfo; the
     # sub-selection of edges and pageInfo is a list of (response key, field name).
     parts: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
-    # For a nested list: the child's column holding the parent's key.
+    # For a nested list: the child's column holding the parent's key (or, through ``via``, that table's).
     parent_column: str | None = None
+    via: type[Any] | None = None
+    via_key: str = ""
 
     @property
     def wants_total(self) -> bool:
@@ -94,7 +103,8 @@ class ConnectionShape:
 
     @property
     def wants_rows(self) -> bool:
-        return any(part != "totalCount" for _, part, _ in self.parts)
+        # Today's resolvers read (and audit) the page's rows whatever the selection; so does the plan.
+        return True
 
 
 @dataclass

@@ -125,12 +125,13 @@ class Builder:
         """[[[parent, row], …], [[parent, count], …]] of a nested list, for many parents at once."""
         model = shape.node.model
         assert shape.parent_column is not None
-        parent = getattr(model, shape.parent_column)
+        parent = getattr(shape.via if shape.via is not None else model, shape.parent_column)
         wanted = sorted(keys)  # type: ignore[type-var]
         rows: Any = None
         if shape.wants_rows and shape.first:
             rank = func.row_number().over(partition_by=parent, order_by=model.id)
-            base = self._scoped(model, parent.label(PARENT), rank.label(RANK)).where(parent.in_(wanted))
+            base = self._through(shape, self._scoped(model, parent.label(PARENT), rank.label(RANK)))
+            base = base.where(parent.in_(wanted))
             if shape.after is not None:
                 base = base.where(model.id > shape.after)
             ranked = base.subquery()
@@ -146,16 +147,34 @@ class Builder:
             self.row(shape.node, {k: None for k in self.scoped_columns(model)}, frozenset())
         counts: Any = None
         if shape.wants_total:
-            counted = (
-                select(self.json.array(parent, func.count()).label(ROW), parent.label(PARENT))
-                .select_from(model)
-                .where(parent.in_(wanted))
-            )
+            # Through a pairing table a row may be paired twice: counted once, as today's resolvers count.
+            number = func.count() if shape.via is None else func.count(func.distinct(model.id))
+            counted = self._through(
+                shape, select(self.json.array(parent, number).label(ROW), parent.label(PARENT)).select_from(model)
+            ).where(parent.in_(wanted))
             condition = self.condition(model)
             if condition is not None:
                 counted = counted.where(condition)
             counts = self.json.embed(self.json.aggregate(counted.group_by(parent).order_by(parent), PARENT))
         return select(self.json.array(rows, counts))
+
+    @staticmethod
+    def _through(shape: ConnectionShape, stmt: Select[Any]) -> Select[Any]:
+        if shape.via is None:
+            return stmt
+        model = shape.node.model
+        return stmt.join(shape.via, getattr(shape.via, shape.via_key) == model.id)
+
+    def many(self, shape: NodeShape, column: str, keys: Sequence[Hashable]) -> Select[Any]:
+        """[[parent, row], …] of the rows whose ``column`` is one of ``keys``, by key."""
+        model = shape.model
+        parent = getattr(model, column)
+        base = self._scoped(model, parent.label(PARENT)).where(parent.in_(sorted(keys)))  # type: ignore[type-var]
+        inner = base.subquery()
+        source = {c.key: c for c in inner.c}
+        row = self.json.array(inner.c[PARENT], self.row(shape, source, frozenset()))
+        rows = select(row.label(ROW), inner.c.id.label(KEY)).order_by(inner.c.id)
+        return select(self.json.array(self.json.embed(self.json.aggregate(rows, KEY))))
 
     def rows_by_key(self, shape: NodeShape, keys: Sequence[Hashable]) -> Select[Any]:
         """[row, …] of the rows whose key is one of ``keys`` (a cross-source link)."""

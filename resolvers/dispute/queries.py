@@ -20,6 +20,7 @@ from gateway.data import (
     search_text,
     within,
 )
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.kernel import Context, Info
 from gateway.schema import from_row
 from resolvers.dispute import tables as t
@@ -58,7 +59,7 @@ async def disputes_of_resident(ctx: Context, resident_id: int, page: PageArgs) -
 
 @strawberry.type
 class DisputeQuery:
-    @strawberry.field(description="矛盾纠纷列表 / disputes")
+    @strawberry.field(description="矛盾纠纷列表 / disputes", metadata={PLAN: ROOT_LIST})
     async def disputes(
         self,
         info: Info,

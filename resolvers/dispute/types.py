@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.data import DateRange, load_each, load_many, load_one
+from gateway.compile import PLAN, Link, Many
 from gateway.kernel import Info
 from gateway.schema import TESTS, Node, from_row
 from resolvers.dispute import tables as t
@@ -83,7 +84,7 @@ class DisputeParty(Node):
     id_number: str | None = strawberry.field(description="身份证号 / citizen ID number")
     resident_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="居民档案 / the party's resident record")
+    @strawberry.field(description="居民档案 / the party's resident record", metadata={PLAN: Link("resident_id")})
     async def resident(self, info: Info) -> ResidentT | None:
         from resolvers.population.lookups import resident_by_id
 
@@ -139,15 +140,15 @@ class Dispute(Node):
     grid_id: strawberry.Private[int]
     reporter_staff_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="所在网格 / grid")
+    @strawberry.field(description="所在网格 / grid", metadata={PLAN: Link("grid_id")})
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
 
-    @strawberry.field(description="上报人 / staff member who reported it")
+    @strawberry.field(description="上报人 / staff member who reported it", metadata={PLAN: Link("reporter_staff_id")})
     async def reporter(self, info: Info) -> Staff | None:
         return await staff_by_id(info.context, self.reporter_staff_id)
 
-    @strawberry.field(description="当事人 / parties")
+    @strawberry.field(description="当事人 / parties", metadata={PLAN: Many("dispute_id")})
     async def parties(self, info: Info) -> list[DisputeParty]:
         rows = await load_many(info.context, t.DisputeParty, t.DisputeParty.dispute_id, self.db_id)
         return [from_row(DisputeParty, r) for r in rows]

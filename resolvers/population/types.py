@@ -130,7 +130,10 @@ class Resident(Node):
         row = await load_one(info.context, t.Household, self.household_id)
         return None if row is None else household(row)
 
-    @strawberry.field(description="涉及的矛盾纠纷 / disputes the resident is a party to")
+    @strawberry.field(
+        description="涉及的矛盾纠纷 / disputes the resident is a party to",
+        metadata={PLAN: Children("resident_id", via="DisputeParty", via_key="dispute_id")},
+    )
     async def disputes(self, info: Info, first: First = None, after: After = None) -> Connection[DisputeT]:
         from resolvers.dispute.queries import disputes_of_resident
 

@@ -100,3 +100,15 @@ async def test_the_grid_workers_page_is_compiled(gw: Gateway, role: str) -> None
     assert fast.compiled
     assert fast.body == (await ask(gw, page, role, compiled=False)).body
     assert fast.body["data"]["residents"]["nodes"]
+
+
+async def test_row_dependent_values_are_withheld_and_reported_by_the_compiled_path(gw: Gateway) -> None:
+    # A committee member reads a party's phone only on disputes in its own community.
+    page = "{ disputes(first: 50) { nodes { title parties { name phone } } } }"
+    fast = await ask(gw, page, "committee_staff", compiled=True)
+    slow = await ask(gw, page, "committee_staff", compiled=False)
+    assert fast.compiled
+    redacted = fast.body["extensions"]["redacted"]
+    assert redacted and all(path.endswith(".phone") for path in redacted)
+    assert fast.body == slow.body
+    assert fast.audit == slow.audit and fast.audit[0]["redacted"] == tuple(redacted)

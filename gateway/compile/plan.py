@@ -61,7 +61,7 @@ class Planner:
         models: Mapping[str, type[Any]],
         ctx: Context,
         attributes: Attributes,
-        variables: dict[str, Any],
+        variables: Any,
         dialects: Mapping[str, str],
     ) -> None:
         self.schema, self.models, self.ctx = schema, models, ctx
@@ -320,7 +320,8 @@ def _fields(selection_set: SelectionSetNode | None) -> list[FieldNode]:
 
 def coerced_variables(
     schema: GraphQLSchema, definition: OperationDefinitionNode, variables: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> Any:
+    """The request's variables coerced as graphql-core would; unusable ones leave it the errors to report."""
     coerced = get_variable_values(schema, definition.variable_definitions or (), variables or {})
     if isinstance(coerced, list):
         raise Unplannable("variables")

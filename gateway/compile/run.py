@@ -20,6 +20,7 @@ from gateway.data.ids import encode_cursor
 from gateway.kernel import Context
 
 Row = list[Any]
+Linked = LinkTo | ChildList | ManyList
 Fetched = dict[int, dict[Hashable, Any]]
 
 
@@ -48,50 +49,46 @@ class Run:
             total, rows = await self._scalar(shape.node.model, self._builder(shape.node.model).root(shape))
             pages.append((root, total, rows or []))
         await self._follow([(r.connection.node, rows[: r.connection.first]) for r, _, rows in pages])
-        return {
-            root.key: self._connection(root.connection, total, rows, root.key) for root, total, rows in pages
-        }
+        return {root.key: self._connection(root.connection, total, rows, root.key) for root, total, rows in pages}
 
     async def _follow(self, level: list[tuple[NodeShape, list[Row]]]) -> None:
         """Fetch every cross-source link of these rows, one statement per link, then their links."""
         while level:
-            wanted: dict[int, tuple[LinkTo | ChildList | ManyList, set[Hashable]]] = {}
+            wanted: dict[int, tuple[Linked, set[Hashable]]] = {}
             for shape, rows in level:
                 _cross_keys(shape, rows, wanted)
-            level = []
-            for field, keys in wanted.values():
-                if isinstance(field, LinkTo):
-                    model, child = field.node.model, field.node
-                    found = await self._scalar(model, self._builder(model).rows_by_key(child, list(keys))) if keys else [[]]
-                    rows = found[0] or []
-                    self.fetched[id(field)] = {row[child.at["id"]]: row for row in rows}
-                    level.append((child, rows))
-                elif isinstance(field, ManyList):
-                    model, child = field.node.model, field.node
-                    found = await self._scalar(model, self._builder(model).many(child, field.column, list(keys))) if keys else [[]]
-                    grouped: dict[Hashable, list[Row]] = {}
-                    for parent, row in found[0] or []:
-                        grouped.setdefault(parent, []).append(row)
-                    self.fetched[id(field)] = grouped
-                    level.append((child, [row for rows in grouped.values() for row in rows]))
-                else:
-                    connection = field.connection
-                    model = connection.node.model
-                    stmt = self._builder(model).children(connection, list(keys))
-                    paged, counts = await self._scalar(model, stmt) if keys else (None, None)
-                    by_parent: dict[Hashable, list[Row]] = {}
-                    for parent, row in paged or []:
-                        by_parent.setdefault(parent, []).append(row)
-                    totals = {parent: n for parent, n in counts or []}
-                    self.fetched[id(field)] = {k: (by_parent.get(k, []), totals.get(k, 0)) for k in keys}
-                    shown = [row for rows in by_parent.values() for row in rows[: connection.first]]
-                    level.append((connection.node, shown))
+            level = [await self._fetch(field, list(keys)) for field, keys in wanted.values() if keys]
+
+    async def _fetch(self, field: Linked, keys: list[Hashable]) -> tuple[NodeShape, list[Row]]:
+        """The rows ``field`` links to from these parent keys, kept by key; and those rows, to follow."""
+        if isinstance(field, LinkTo):
+            child = field.node
+            found = await self._scalar(child.model, self._builder(child.model).rows_by_key(child, keys))
+            rows = found[0] or []
+            self.fetched[id(field)] = {row[child.at["id"]]: row for row in rows}
+            return child, rows
+        if isinstance(field, ManyList):
+            child = field.node
+            found = await self._scalar(child.model, self._builder(child.model).many(child, field.column, keys))
+            grouped: dict[Hashable, list[Row]] = {}
+            for parent, row in found[0] or []:
+                grouped.setdefault(parent, []).append(row)
+            self.fetched[id(field)] = grouped
+            return child, [row for rows in grouped.values() for row in rows]
+        connection = field.connection
+        model = connection.node.model
+        paged, counts = await self._scalar(model, self._builder(model).children(connection, keys))
+        by_parent: dict[Hashable, list[Row]] = {}
+        for parent, row in paged or []:
+            by_parent.setdefault(parent, []).append(row)
+        totals = {parent: n for parent, n in counts or []}
+        self.fetched[id(field)] = {k: (by_parent.get(k, []), totals.get(k, 0)) for k in keys}
+        return connection.node, [row for rows in by_parent.values() for row in rows[: connection.first]]
 
     def _connection(self, shape: ConnectionShape, total: Any, rows: list[Row], path: str) -> dict[str, Any]:
         shown = rows[: shape.first] if shape.first else []
         node = shape.node
         id_at = node.at.get("id", 0)
-        nodes: list[dict[str, Any]] | None = None
         out: dict[str, Any] = {}
         for row in shown:
             # The page's rows are read, and recorded, even where only its count or cursors are asked for.
@@ -100,8 +97,7 @@ class Run:
             if part == "totalCount":
                 out[key] = int(total or 0)
             elif part == "nodes":
-                nodes = nodes if nodes is not None else [self._node(node, r, f"{path}.{key}.{i}") for i, r in enumerate(shown)]
-                out[key] = nodes
+                out[key] = [self._node(node, r, f"{path}.{key}.{i}") for i, r in enumerate(shown)]
             elif part == "edges":
                 edges = []
                 for i, r in enumerate(shown):
@@ -164,9 +160,7 @@ class Run:
         return out
 
 
-def _cross_keys(
-    shape: NodeShape, rows: list[Row], wanted: dict[int, tuple[LinkTo | ChildList | ManyList, set[Hashable]]]
-) -> None:
+def _cross_keys(shape: NodeShape, rows: list[Row], wanted: dict[int, tuple[Linked, set[Hashable]]]) -> None:
     """The keys each cross-source link of ``shape`` needs, looking into same-source links' rows too."""
     for index, field in enumerate(shape.fields):
         if isinstance(field, LinkTo) and field.same_source:

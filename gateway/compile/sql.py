@@ -38,6 +38,8 @@ class Json:
     def aggregate(self, rows: Select[Any], *order: str) -> ColumnElement[Any]:
         """The JSON array of ``rows``' ``ROW`` column, in ``order`` (SQLite: the order of ``rows`` itself)."""
         inner = rows.subquery()
+        empty: ColumnElement[Any]
+        agg: ColumnElement[Any]
         if self.postgres:
             agg = func.json_agg(aggregate_order_by(inner.c[ROW], *(inner.c[o] for o in order)))
             empty = literal_column("'[]'::json")
@@ -53,7 +55,7 @@ class Builder:
 
     def scoped_columns(self, model: type[Any]) -> dict[str, ColumnElement[Any]]:
         """Column key → the expression the reader reads (masked, or null on rows outside its area)."""
-        return {c.key: c for c in self.ctx.scope.columns(model, self.ctx.principal)}  # type: ignore[attr-defined]
+        return {str(c.key): c for c in self.ctx.scope.columns(model, self.ctx.principal)}
 
     def condition(self, model: type[Any]) -> ColumnElement[bool] | None:
         return self.ctx.scope.condition(model, self.ctx.principal)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_, select
 
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
     Connection,
@@ -20,7 +21,6 @@ from gateway.data import (
     search_text,
     within,
 )
-from gateway.compile import PLAN, ROOT_LIST
 from gateway.kernel import Context, Info
 from gateway.schema import from_row
 from resolvers.dispute import tables as t

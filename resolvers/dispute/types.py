@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from gateway.data import DateRange, load_each, load_many, load_one
 from gateway.compile import PLAN, Link, Many
+from gateway.data import DateRange, load_each, load_many, load_one
 from gateway.kernel import Info
 from gateway.schema import TESTS, Node, from_row
 from resolvers.dispute import tables as t

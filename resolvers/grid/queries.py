@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_, select
 
-from gateway.data import After, Connection, First, PageArgs, contains, decode_pk, load_one, root_page, search_text
 from gateway.compile import PLAN, ROOT_LIST
+from gateway.data import After, Connection, First, PageArgs, contains, decode_pk, load_one, root_page, search_text
 from gateway.kernel import Context, Info
 from gateway.schema import TESTS
 from resolvers.grid import tables as t

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.compile import PLAN, Children, Link
+from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, Node, from_row
 from resolvers.grid import tables as t

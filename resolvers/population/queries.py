@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, select
 
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
     Connection,
@@ -20,7 +21,6 @@ from gateway.data import (
     search_text,
     within,
 )
-from gateway.compile import PLAN, ROOT_LIST
 from gateway.kernel import BadUserInput, Context, Info
 from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
 from gateway.compile import PLAN, Children, Link
+from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from gateway.write import echoed_client_mutation_id_field

@@ -149,13 +149,13 @@ class Run:
                 if field.same_source:
                     linked = row[shape.inline_at[index]]
                 else:
-                    linked = self.fetched[id(field)].get(row[at[field.parent_column]])
+                    linked = self.fetched.get(id(field), {}).get(row[at[field.parent_column]])
                 out[field.key] = None if linked is None else self._node(field.node, linked, f"{path}.{field.key}")
             elif isinstance(field, ManyList):
-                many = self.fetched[id(field)].get(pk, [])
+                many = self.fetched.get(id(field), {}).get(pk, [])
                 out[field.key] = [self._node(field.node, r, f"{path}.{field.key}.{i}") for i, r in enumerate(many)]
             else:
-                rows, total = self.fetched[id(field)].get(pk, ([], 0))
+                rows, total = self.fetched.get(id(field), {}).get(pk, ([], 0))
                 out[field.key] = self._connection(field.connection, total, rows, f"{path}.{field.key}")
         return out
 

@@ -147,7 +147,7 @@ class _NestedCounts(DataLoader[Hashable, int]):
     async def batch_load_fn(self, keys: Sequence[Hashable]) -> list[int]:
         stmt = (
             self.base.where(self.key.in_(list(keys)))
-            .with_only_columns(self.key, counting(self.base, self.model))
+            .with_only_columns(self.key, counting(self.base, self.model), maintain_column_froms=True)
             .group_by(self.key)
             .order_by(None)
         )

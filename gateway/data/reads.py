@@ -53,7 +53,8 @@ def counting(stmt: Select[Any], model: type[Any]) -> ColumnElement[int]:
 
 async def count(ctx: Context, model: type[Any], stmt: Select[Any]) -> int:
     counted = scoped(stmt, model, ctx)
-    counted = counted.with_only_columns(counting(counted, model)).order_by(None)
+    # The FROM stays the statement's own: count(*) names no table to take it from.
+    counted = counted.with_only_columns(counting(counted, model), maintain_column_froms=True).order_by(None)
     async with ctx.databases.session(domain_of(model)) as session:
         return int((await session.execute(counted)).scalar_one())
 

@@ -51,7 +51,7 @@ def recording(gw: Gateway) -> Iterator[tuple[list[AuditEntry], list[int]]]:
         return await answer(self, roots)
 
     trail.append = keep  # type: ignore[method-assign]
-    compiled_run.Run.answer = counted  # type: ignore[method-assign]
+    compiled_run.Run.answer = counted  # type: ignore[method-assign,assignment]
     try:
         yield entries, answered
     finally:

@@ -21,6 +21,8 @@ from gateway.kernel import Context
 
 Row = list[Any]
 Linked = LinkTo | ChildList | ManyList
+# Each root list with its statement, built once per plan.
+Plan = list[tuple[RootField, Any]]
 Fetched = dict[int, dict[Hashable, Any]]
 
 
@@ -42,11 +44,10 @@ class Run:
         self.statements += 1
         return json.loads(text) if isinstance(text, str) else text
 
-    async def answer(self, roots: list[RootField]) -> dict[str, Any]:
+    async def answer(self, plan: Plan) -> dict[str, Any]:
         pages: list[tuple[RootField, Any, list[Row]]] = []
-        for root in roots:
-            shape = root.connection
-            total, rows = await self._scalar(shape.node.model, self._builder(shape.node.model).root(shape))
+        for root, statement in plan:
+            total, rows = await self._scalar(root.connection.node.model, statement)
             pages.append((root, total, rows or []))
         await self._follow([(r.connection.node, rows[: r.connection.first]) for r, _, rows in pages])
         return {root.key: self._connection(root.connection, total, rows, root.key) for root, total, rows in pages}

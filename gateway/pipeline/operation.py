@@ -35,7 +35,6 @@ from gateway.audit import (
     probes,
 )
 from gateway.auth import Principal
-from gateway.compile import compiled_read
 from gateway.feed import GuardedFeed
 from gateway.kernel import Context, GatewayError
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
@@ -148,9 +147,10 @@ class Call:
 
     async def _compiled(self, context: Context) -> dict[str, Any] | None:
         """The reply from the read compiler, or None where the resolvers must answer."""
-        runtime = self.runtime
-        reply = await compiled_read(
-            self.executor.schema, runtime.models, runtime.attributes, context, self.definition, self.request.variables
+        policy = context.policy
+        document = (policy.name if policy else None, self.runtime.policies.version, self.request.query, self._name)
+        reply = await self.runtime.compiler.read(
+            self.executor.schema, context, self.definition, self.request.variables, document
         )
         if reply is not None and context.extensions:
             reply["extensions"] = context.extensions

@@ -11,6 +11,7 @@ from graphql import GraphQLSchema
 
 from gateway.audit import AuditTrail
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
+from gateway.compile import ReadCompiler
 from gateway.data import Databases
 from gateway.feed import Feed
 from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Settings
@@ -43,6 +44,7 @@ class Runtime:
         self.full_schema = build_schema(registry.domains)
         self.full_executor = self._limited(self.full_schema._schema)
         self.attributes = Attributes.of(registry.domains)
+        self.compiler = ReadCompiler(self.models, self.attributes)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}

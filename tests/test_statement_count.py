@@ -58,6 +58,11 @@ async def test_nested_page_statement_count_is_independent_of_page_size(populous:
     assert large_count <= 14
 
 
+def is_audit(statement: str) -> bool:
+    """A statement of the audit record's append (on PostgreSQL, also its lock on the chain's head)."""
+    return "gateway_audit" in statement or "pg_advisory_xact_lock" in statement
+
+
 GRID_PAGE = "{ residents(first: 20) { totalCount nodes { id name address ageBand household { number } } } }"
 
 
@@ -82,7 +87,7 @@ async def test_the_grid_workers_page_reads_its_data_in_one_statement(populous: G
     request is authentication (token, principal, area) and the audit record's append."""
     page = await statements_of(populous, GRID_PAGE, "grid_worker")
     authentication = await statements_of(populous, "{ __typename }", "grid_worker")
-    audit = [s for s in page if "gateway_audit" in s]
+    audit = [s for s in page if is_audit(s)]
     data = [s for s in page if s not in authentication and s not in audit]
     assert len(data) == 1, data
     assert "json" in data[0].lower()
@@ -94,7 +99,7 @@ async def test_the_grid_workers_page_reads_its_data_in_one_statement(populous: G
 @pytest.mark.xfail(
     strict=True,
     reason="issue 10 item 2 (the lean request): authentication reads token, principal and area (4 statements)"
-    " and the audit append takes 4; the data itself is 1",
+    " and the audit append takes 4 (5 on PostgreSQL, with its advisory lock); the data itself is 1",
 )
 async def test_the_grid_workers_page_costs_at_most_three_statements(populous: Gateway) -> None:
     assert len(await statements_of(populous, GRID_PAGE, "grid_worker")) <= 3
@@ -104,7 +109,7 @@ async def test_compiled_nested_page_statements_are_one_per_link_level(populous: 
     small = await statements_of(populous, NESTED, "city_analyst", variables={"n": 5})
     large = await statements_of(populous, NESTED, "city_analyst", variables={"n": 100})
     authentication = await statements_of(populous, "{ __typename }", "city_analyst")
-    audit = [s for s in large if "gateway_audit" in s]
+    audit = [s for s in large if is_audit(s)]
     assert len(small) == len(large)
     # grids (with their count), residents, disputes, parties, the parties' residents
     assert len(large) - len(authentication) - len(audit) == 5

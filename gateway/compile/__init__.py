@@ -64,6 +64,10 @@ class ReadCompiler:
             log.debug("falling back to the resolvers: %s", reason)
             self._plans[key] = None
             return None
+        except Exception:
+            # Nothing was noted or reported yet: the resolvers answer as if the compiler had not tried.
+            log.exception("compiled read failed; the resolvers answer instead")
+            return None
         if run.redacted:
             ctx.extensions.setdefault("redacted", []).extend(run.redacted)
         return {"data": data}

@@ -33,6 +33,8 @@ class Run:
         # Cross-source results, by id() of the link or list field: parent key → row(s).
         self.fetched: Fetched = {}
         self.redacted: list[str] = []
+        # Rows returned, noted for the audit record only once the whole answer stands.
+        self.rows: list[tuple[str, Any]] = []
 
     def _builder(self, model: type[Any]) -> Builder:
         domain = str(model.__domain__)
@@ -50,7 +52,10 @@ class Run:
             total, rows = await self._scalar(root.connection.node.model, statement)
             pages.append((root, total, rows or []))
         await self._follow([(r.connection.node, rows[: r.connection.first]) for r, _, rows in pages])
-        return {root.key: self._connection(root.connection, total, rows, root.key) for root, total, rows in pages}
+        data = {root.key: self._connection(root.connection, total, rows, root.key) for root, total, rows in pages}
+        for type_name, pk in self.rows:
+            note_row(type_name, pk)
+        return data
 
     async def _follow(self, level: list[tuple[NodeShape, list[Row]]]) -> None:
         """Fetch every cross-source link of these rows, one statement per link, then their links."""
@@ -93,7 +98,7 @@ class Run:
         out: dict[str, Any] = {}
         for row in shown:
             # The page's rows are read, and recorded, even where only its count or cursors are asked for.
-            note_row(node.cls.__name__, row[id_at])
+            self.rows.append((node.cls.__name__, row[id_at]))
         for key, part, subs in shape.parts:
             if part == "totalCount":
                 out[key] = int(total or 0)
@@ -127,7 +132,7 @@ class Run:
     def _node(self, shape: NodeShape, row: Row, path: str) -> dict[str, Any]:
         at = shape.at
         pk = row[at["id"]]
-        note_row(shape.cls.__name__, pk)
+        self.rows.append((shape.cls.__name__, pk))
         outside = shape.outside_at is not None and bool(row[shape.outside_at])
         out: dict[str, Any] = {}
         for index, field in enumerate(shape.fields):

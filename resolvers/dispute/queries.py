@@ -79,7 +79,7 @@ class DisputeQuery:
         row = await load_one(info.context, t.Dispute, decode_pk(id, "Dispute"))
         return None if row is None else dispute(row)
 
-    @strawberry.field(description="调解员列表 / mediators")
+    @strawberry.field(description="调解员列表 / mediators", metadata={PLAN: ROOT_LIST})
     async def mediators(self, info: Info, first: First = None, after: After = None) -> Connection[Mediator]:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.Mediator, select(t.Mediator), page, lambda r: from_row(Mediator, r))

@@ -153,7 +153,7 @@ class Dispute(Node):
         rows = await load_many(info.context, t.DisputeParty, t.DisputeParty.dispute_id, self.db_id)
         return [from_row(DisputeParty, r) for r in rows]
 
-    @strawberry.field(description="调解记录 / mediation sessions, oldest first")
+    @strawberry.field(description="调解记录 / mediation sessions, oldest first", metadata={PLAN: Many("dispute_id")})
     async def sessions(self, info: Info) -> list[MediationSession]:
         rows = await load_many(info.context, t.MediationSession, t.MediationSession.dispute_id, self.db_id)
         return [from_row(MediationSession, r) for r in rows]
@@ -163,7 +163,7 @@ class Dispute(Node):
         row = await load_one(info.context, t.Agreement, self.db_id, t.Agreement.dispute_id)
         return None if row is None else from_row(Agreement, row)
 
-    @strawberry.field(description="回访记录 / follow-up visits")
+    @strawberry.field(description="回访记录 / follow-up visits", metadata={PLAN: Many("dispute_id")})
     async def follow_ups(self, info: Info) -> list[FollowUp]:
         rows = await load_many(info.context, t.FollowUp, t.FollowUp.dispute_id, self.db_id)
         return [from_row(FollowUp, r) for r in rows]

@@ -22,6 +22,7 @@ from graphql import (
     OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
+    Undefined,
     Visitor,
     get_named_type,
     is_abstract_type,
@@ -54,7 +55,8 @@ def _leaves(name: str, value: Any) -> Iterator[tuple[str, Any]]:
     elif isinstance(value, list):
         for n, inner in enumerate(value):
             yield from _leaves(f"{name}[{n}]", inner)
-    elif value is not None:
+    elif value is not None and value is not Undefined:
+        # A variable the request did not send is no value probed (the operation cannot run).
         yield name, value
 
 

@@ -15,7 +15,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, func, select
 
 from gateway.data.ids import decode_cursor, encode_cursor
-from gateway.data.reads import ColumnLike, count, execute, fetch_all, scoped
+from gateway.data.reads import ColumnLike, count, counting, execute, fetch_all, scoped
 from gateway.kernel import BadUserInput, Context
 
 T = TypeVar("T")
@@ -147,7 +147,7 @@ class _NestedCounts(DataLoader[Hashable, int]):
     async def batch_load_fn(self, keys: Sequence[Hashable]) -> list[int]:
         stmt = (
             self.base.where(self.key.in_(list(keys)))
-            .with_only_columns(self.key, func.count(func.distinct(self.model.id)))
+            .with_only_columns(self.key, counting(self.base, self.model), maintain_column_froms=True)
             .group_by(self.key)
             .order_by(None)
         )

@@ -43,8 +43,18 @@ async def fetch_all(ctx: Context, model: type[Any], stmt: Select[Any] | None = N
     return await execute(ctx, model, as_read(select(model) if stmt is None else stmt, model, ctx))
 
 
+def counting(stmt: Select[Any], model: type[Any]) -> ColumnElement[int]:
+    """``count(*)`` over the rows of ``model`` the statement reads; ``count(distinct id)`` only where a
+    join may read a row twice (a distinct count is what makes a count slow at city scale)."""
+    if stmt.get_final_froms() == [model.__table__]:
+        return func.count()
+    return func.count(func.distinct(model.id))
+
+
 async def count(ctx: Context, model: type[Any], stmt: Select[Any]) -> int:
-    counted = scoped(stmt, model, ctx).with_only_columns(func.count(func.distinct(model.id))).order_by(None)
+    counted = scoped(stmt, model, ctx)
+    # The FROM stays the statement's own: count(*) names no table to take it from.
+    counted = counted.with_only_columns(counting(counted, model), maintain_column_froms=True).order_by(None)
     async with ctx.databases.session(domain_of(model)) as session:
         return int((await session.execute(counted)).scalar_one())
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_introspection_depth: int = Field(default=20, ge=1)
     max_tokens: int = Field(default=1000, ge=1)
     min_group_size: int = Field(default=5, ge=1)
+    # Queries the read compiler can plan run as one JSON-building statement per source and link
+    # level (``gateway.compile``); off: every operation runs through the resolvers.
+    compiled_reads: bool = True
 
     # Limits on every document (GraphQL Armor's defaults); a policy's `limits:` overrides them per role.
     max_aliases: int = Field(default=15, ge=0)

@@ -182,6 +182,11 @@ class Call:
                         self.executor.schema, self._document, self.definition, self.request.variables
                     )
                     await check_references(context, references)
+                elif self.runtime.settings.compiled_reads:
+                    compiled = await self._compiled(context)
+                    if compiled is not None:
+                        await self.audit(touched, context, outcome="ok")
+                        return compiled
                 result = await self.executor.run(self._document, self.request.variables, self._name, context)
         except TimeoutError:
             await self._audit_unserved(touched, context)
@@ -198,6 +203,17 @@ class Call:
             raise Overloaded(BUSY, "UNAVAILABLE")
         await self.audit(touched, context, outcome="error" if result.errors else "ok")
         return _shape(result, context.extensions)
+
+    async def _compiled(self, context: Context) -> dict[str, Any] | None:
+        """The reply from the read compiler, or None where the resolvers must answer."""
+        policy = context.policy
+        document = (policy.name if policy else None, self.runtime.policies.version, self.request.query, self._name)
+        reply = await self.runtime.compiler.read(
+            self.executor.schema, context, self.definition, self.request.variables, document
+        )
+        if reply is not None and context.extensions:
+            reply["extensions"] = context.extensions
+        return reply
 
     async def stream(self, session: LiveSession | None = None) -> AsyncIterator[dict[str, Any]]:
         """Run a subscription: each event is shaped and audited like the reply to a query; within a

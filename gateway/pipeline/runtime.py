@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.audit import AuditTrail
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
+from gateway.compile import ReadCompiler
 from gateway.data import Databases
 from gateway.documents import AutomaticDocuments, DocumentStore
 from gateway.feed import Feed
@@ -42,9 +43,11 @@ class Runtime:
             name: node_fetcher(model, cls) for d in registry.domains for name, (model, cls) in d.types.items()
         }
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
+        self.models: dict[str, type[Any]] = {n: m for m, n in self.type_names.items()}
         self.full_schema = build_schema(registry.domains)
         self.full_executor = Executor(self.full_schema._schema, Limits.of(settings))
         self.attributes = Attributes.of(registry.domains)
+        self.compiler = ReadCompiler(self.models, self.attributes)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}

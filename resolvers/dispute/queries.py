@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_, select
 
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
     Connection,
@@ -58,7 +59,7 @@ async def disputes_of_resident(ctx: Context, resident_id: int, page: PageArgs) -
 
 @strawberry.type
 class DisputeQuery:
-    @strawberry.field(description="矛盾纠纷列表 / disputes")
+    @strawberry.field(description="矛盾纠纷列表 / disputes", metadata={PLAN: ROOT_LIST})
     async def disputes(
         self,
         info: Info,
@@ -78,7 +79,7 @@ class DisputeQuery:
         row = await load_one(info.context, t.Dispute, decode_pk(id, "Dispute"))
         return None if row is None else dispute(row)
 
-    @strawberry.field(description="调解员列表 / mediators")
+    @strawberry.field(description="调解员列表 / mediators", metadata={PLAN: ROOT_LIST})
     async def mediators(self, info: Info, first: First = None, after: After = None) -> Connection[Mediator]:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.Mediator, select(t.Mediator), page, lambda r: from_row(Mediator, r))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gateway.compile import PLAN, Link, Many
 from gateway.data import DateRange, load_each, load_many, load_one
 from gateway.kernel import Info
 from gateway.schema import TESTS, Node, from_row
@@ -83,7 +84,7 @@ class DisputeParty(Node):
     id_number: str | None = strawberry.field(description="身份证号 / citizen ID number")
     resident_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="居民档案 / the party's resident record")
+    @strawberry.field(description="居民档案 / the party's resident record", metadata={PLAN: Link("resident_id")})
     async def resident(self, info: Info) -> ResidentT | None:
         from resolvers.population.lookups import resident_by_id
 
@@ -139,20 +140,20 @@ class Dispute(Node):
     grid_id: strawberry.Private[int]
     reporter_staff_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="所在网格 / grid")
+    @strawberry.field(description="所在网格 / grid", metadata={PLAN: Link("grid_id")})
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
 
-    @strawberry.field(description="上报人 / staff member who reported it")
+    @strawberry.field(description="上报人 / staff member who reported it", metadata={PLAN: Link("reporter_staff_id")})
     async def reporter(self, info: Info) -> Staff | None:
         return await staff_by_id(info.context, self.reporter_staff_id)
 
-    @strawberry.field(description="当事人 / parties")
+    @strawberry.field(description="当事人 / parties", metadata={PLAN: Many("dispute_id")})
     async def parties(self, info: Info) -> list[DisputeParty]:
         rows = await load_many(info.context, t.DisputeParty, t.DisputeParty.dispute_id, self.db_id)
         return [from_row(DisputeParty, r) for r in rows]
 
-    @strawberry.field(description="调解记录 / mediation sessions, oldest first")
+    @strawberry.field(description="调解记录 / mediation sessions, oldest first", metadata={PLAN: Many("dispute_id")})
     async def sessions(self, info: Info) -> list[MediationSession]:
         rows = await load_many(info.context, t.MediationSession, t.MediationSession.dispute_id, self.db_id)
         return [from_row(MediationSession, r) for r in rows]
@@ -162,7 +163,7 @@ class Dispute(Node):
         row = await load_one(info.context, t.Agreement, self.db_id, t.Agreement.dispute_id)
         return None if row is None else from_row(Agreement, row)
 
-    @strawberry.field(description="回访记录 / follow-up visits")
+    @strawberry.field(description="回访记录 / follow-up visits", metadata={PLAN: Many("dispute_id")})
     async def follow_ups(self, info: Info) -> list[FollowUp]:
         rows = await load_many(info.context, t.FollowUp, t.FollowUp.dispute_id, self.db_id)
         return [from_row(FollowUp, r) for r in rows]

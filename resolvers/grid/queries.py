@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, or_, select
 
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import After, Connection, First, PageArgs, contains, decode_pk, load_one, root_page, search_text
 from gateway.kernel import Context, Info
 from gateway.schema import TESTS
@@ -72,12 +73,12 @@ async def _by_id(ctx: Context, model: type[Any], type_name: str, id: str) -> Any
 
 @strawberry.type
 class GridQuery:
-    @strawberry.field(description="区列表 / districts of the city")
+    @strawberry.field(description="区列表 / districts of the city", metadata={PLAN: ROOT_LIST})
     async def districts(self, info: Info, first: First = None, after: After = None) -> Connection[District]:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.District, select(t.District), page, district)
 
-    @strawberry.field(description="街道/镇列表 / streets and towns")
+    @strawberry.field(description="街道/镇列表 / streets and towns", metadata={PLAN: ROOT_LIST})
     async def streets(
         self,
         info: Info,
@@ -93,7 +94,7 @@ class GridQuery:
             stmt = stmt.where(t.Street.district_id == decode_pk(district_id, "District"))
         return await root_page(info.context, t.Street, stmt, PageArgs.parse(info.context, first, after), street)
 
-    @strawberry.field(description="社区列表 / communities")
+    @strawberry.field(description="社区列表 / communities", metadata={PLAN: ROOT_LIST})
     async def communities(
         self,
         info: Info,
@@ -110,7 +111,7 @@ class GridQuery:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.Community, stmt, page, community)
 
-    @strawberry.field(description="网格列表 / grids")
+    @strawberry.field(description="网格列表 / grids", metadata={PLAN: ROOT_LIST})
     async def grids(
         self,
         info: Info,
@@ -128,7 +129,7 @@ class GridQuery:
         row = await _by_id(info.context, t.Grid, "Grid", id)
         return None if row is None else grid(row)
 
-    @strawberry.field(description="警格列表 / police grids")
+    @strawberry.field(description="警格列表 / police grids", metadata={PLAN: ROOT_LIST})
     async def police_grids(
         self,
         info: Info,

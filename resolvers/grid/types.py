@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gateway.compile import PLAN, Children, Link
 from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, Node, from_row
@@ -48,7 +49,9 @@ class District(Node):
     code: str = strawberry.field(description="行政区划代码 / GB/T 2260 code")
     name: str = strawberry.field(description="名称 / name")
 
-    @strawberry.field(description="街道/镇 / streets and towns of the district")
+    @strawberry.field(
+        description="街道/镇 / streets and towns of the district", metadata={PLAN: Children("district_id")}
+    )
     async def streets(self, info: Info, first: First = None, after: After = None) -> Connection[Street]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(info.context, t.Street, t.Street.district_id, self.db_id, page, street)
@@ -60,12 +63,12 @@ class Street(Node):
     name: str = strawberry.field(description="名称 / name")
     district_id: strawberry.Private[int]
 
-    @strawberry.field(description="所属区 / district")
+    @strawberry.field(description="所属区 / district", metadata={PLAN: Link("district_id")})
     async def district(self, info: Info) -> District | None:
         row = await load_one(info.context, t.District, self.district_id)
         return None if row is None else district(row)
 
-    @strawberry.field(description="社区/村 / communities and villages")
+    @strawberry.field(description="社区/村 / communities and villages", metadata={PLAN: Children("street_id")})
     async def communities(self, info: Info, first: First = None, after: After = None) -> Connection[Community]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(info.context, t.Community, t.Community.street_id, self.db_id, page, community)
@@ -77,12 +80,12 @@ class Community(Node):
     name: str = strawberry.field(description="名称 / name")
     street_id: strawberry.Private[int]
 
-    @strawberry.field(description="所属街道 / street")
+    @strawberry.field(description="所属街道 / street", metadata={PLAN: Link("street_id")})
     async def street(self, info: Info) -> Street | None:
         row = await load_one(info.context, t.Street, self.street_id)
         return None if row is None else street(row)
 
-    @strawberry.field(description="网格 / grids of the community")
+    @strawberry.field(description="网格 / grids of the community", metadata={PLAN: Children("community_id")})
     async def grids(self, info: Info, first: First = None, after: After = None) -> Connection[Grid]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(info.context, t.Grid, t.Grid.community_id, self.db_id, page, grid)
@@ -95,7 +98,7 @@ class Grid(Node):
     risk_colour: RiskColour = strawberry.field(description="风险颜色(分色预警) / risk colour")
     community_id: strawberry.Private[int]
 
-    @strawberry.field(description="所属社区 / community")
+    @strawberry.field(description="所属社区 / community", metadata={PLAN: Link("community_id")})
     async def community(self, info: Info) -> Community | None:
         row = await load_one(info.context, t.Community, self.community_id)
         return None if row is None else community(row)
@@ -121,7 +124,7 @@ class Grid(Node):
         rows = await load_many(info.context, t.Staff, t.Staff.police_grid_id, binding.police_grid_id)
         return next((staff(r) for r in rows if r.role == "community_police"), None)
 
-    @strawberry.field(description="网格内居民 / residents living in this grid")
+    @strawberry.field(description="网格内居民 / residents living in this grid", metadata={PLAN: Children("grid_id")})
     async def residents(
         self,
         info: Info,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select, select
 
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
     Connection,
@@ -95,7 +96,7 @@ class HouseholdFilter:
 
 @strawberry.type
 class PopulationQuery:
-    @strawberry.field(description="居民列表 / residents")
+    @strawberry.field(description="居民列表 / residents", metadata={PLAN: ROOT_LIST})
     async def residents(
         self,
         info: Info,
@@ -127,7 +128,9 @@ class PopulationQuery:
         row = await load_one(info.context, t.Resident, number, t.Resident.id_number)
         return None if row is None else resident(row)
 
-    @strawberry.field(description="居民登记列表(待审核等) / registrations collected for review")
+    @strawberry.field(
+        description="居民登记列表(待审核等) / registrations collected for review", metadata={PLAN: ROOT_LIST}
+    )
     async def resident_registrations(
         self,
         info: Info,
@@ -150,7 +153,7 @@ class PopulationQuery:
             info.context, t.ResidentRegistration, stmt, page, lambda r: from_row(ResidentRegistration, r)
         )
 
-    @strawberry.field(description="户列表 / households")
+    @strawberry.field(description="户列表 / households", metadata={PLAN: ROOT_LIST})
     async def households(
         self,
         info: Info,
@@ -169,7 +172,7 @@ class PopulationQuery:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.Household, stmt, page, household)
 
-    @strawberry.field(description="暂住登记列表 / temporary-stay registrations")
+    @strawberry.field(description="暂住登记列表 / temporary-stay registrations", metadata={PLAN: ROOT_LIST})
     async def temporary_stays(
         self,
         info: Info,
@@ -184,7 +187,7 @@ class PopulationQuery:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.TemporaryStay, stmt, page, lambda r: from_row(TemporaryStay, r))
 
-    @strawberry.field(description="网约房列表 / short-term rental properties")
+    @strawberry.field(description="网约房列表 / short-term rental properties", metadata={PLAN: ROOT_LIST})
     async def rental_properties(
         self,
         info: Info,
@@ -199,7 +202,7 @@ class PopulationQuery:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.RentalProperty, stmt, page, lambda r: from_row(RentalProperty, r))
 
-    @strawberry.field(description="犬证申请列表 / dog licence applications")
+    @strawberry.field(description="犬证申请列表 / dog licence applications", metadata={PLAN: ROOT_LIST})
     async def dog_licences(
         self,
         info: Info,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gateway.compile import PLAN, Children, Link, Many
 from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
@@ -124,16 +125,19 @@ class Resident(Node):
     def age_band(self) -> str:
         return age_band(self.age())
 
-    @strawberry.field(description="所在网格 / grid the resident lives in")
+    @strawberry.field(description="所在网格 / grid the resident lives in", metadata={PLAN: Link("grid_id")})
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
 
-    @strawberry.field(description="所属户 / household")
+    @strawberry.field(description="所属户 / household", metadata={PLAN: Link("household_id")})
     async def household(self, info: Info) -> Household | None:
         row = await load_one(info.context, t.Household, self.household_id)
         return None if row is None else household(row)
 
-    @strawberry.field(description="涉及的矛盾纠纷 / disputes the resident is a party to")
+    @strawberry.field(
+        description="涉及的矛盾纠纷 / disputes the resident is a party to",
+        metadata={PLAN: Children("resident_id", via="DisputeParty", via_key="dispute_id")},
+    )
     async def disputes(self, info: Info, first: First = None, after: After = None) -> Connection[DisputeT]:
         from resolvers.dispute.queries import disputes_of_resident
 
@@ -151,12 +155,12 @@ class Resident(Node):
 
         return await volunteer_of_resident(info.context, self.db_id)
 
-    @strawberry.field(description="暂住登记 / temporary-stay registrations")
+    @strawberry.field(description="暂住登记 / temporary-stay registrations", metadata={PLAN: Many("resident_id")})
     async def temporary_stays(self, info: Info) -> list[TemporaryStay]:
         rows = await load_many(info.context, t.TemporaryStay, t.TemporaryStay.resident_id, self.db_id)
         return [from_row(TemporaryStay, r) for r in rows]
 
-    @strawberry.field(description="犬证申请 / dog licence applications")
+    @strawberry.field(description="犬证申请 / dog licence applications", metadata={PLAN: Many("resident_id")})
     async def dog_licences(self, info: Info) -> list[DogLicence]:
         rows = await load_many(info.context, t.DogLicence, t.DogLicence.resident_id, self.db_id)
         return [from_row(DogLicence, r) for r in rows]
@@ -182,12 +186,12 @@ class Household(Node):
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
 
-    @strawberry.field(description="户主 / head of household")
+    @strawberry.field(description="户主 / head of household", metadata={PLAN: Link("head_resident_id")})
     async def head(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.head_resident_id)
         return None if row is None else resident(row)
 
-    @strawberry.field(description="家庭成员 / members of the household")
+    @strawberry.field(description="家庭成员 / members of the household", metadata={PLAN: Children("household_id")})
     async def members(self, info: Info, first: First = None, after: After = None) -> Connection[Resident]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(info.context, t.Resident, t.Resident.household_id, self.db_id, page, resident)
@@ -219,12 +223,15 @@ class ResidentRegistration(Node):
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
 
-    @strawberry.field(description="所属户 / household, if given")
+    @strawberry.field(description="所属户 / household, if given", metadata={PLAN: Link("household_id")})
     async def household(self, info: Info) -> Household | None:
         row = await load_one(info.context, t.Household, self.household_id)
         return None if row is None else household(row)
 
-    @strawberry.field(description="审核通过后的居民档案 / the resident record it became part of, once approved")
+    @strawberry.field(
+        description="审核通过后的居民档案 / the resident record it became part of, once approved",
+        metadata={PLAN: Link("resident_id")},
+    )
     async def resident(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.resident_id)
         return None if row is None else resident(row)
@@ -246,7 +253,7 @@ class TemporaryStay(Node):
     end_date: date | None = strawberry.field(description="截止日期 / last day")
     resident_id: strawberry.Private[int]
 
-    @strawberry.field(description="暂住人 / the resident staying")
+    @strawberry.field(description="暂住人 / the resident staying", metadata={PLAN: Link("resident_id")})
     async def resident(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.resident_id)
         return None if row is None else resident(row)
@@ -262,7 +269,7 @@ class DogLicence(Node):
     reason: str | None = strawberry.field(description="驳回理由 / reason for rejection")
     resident_id: strawberry.Private[int]
 
-    @strawberry.field(description="申请人 / applicant")
+    @strawberry.field(description="申请人 / applicant", metadata={PLAN: Link("resident_id")})
     async def applicant(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.resident_id)
         return None if row is None else resident(row)
@@ -280,7 +287,7 @@ class GuestCheckIn(Node):
     flagged: bool = strawberry.field(description="是否推送民警 / flagged for police attention")
     resident_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="匹配的居民档案 / matching resident record")
+    @strawberry.field(description="匹配的居民档案 / matching resident record", metadata={PLAN: Link("resident_id")})
     async def resident(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.resident_id)
         return None if row is None else resident(row)
@@ -294,12 +301,12 @@ class RentalProperty(Node):
     landlord_id: strawberry.Private[int]
     grid_id: strawberry.Private[int]
 
-    @strawberry.field(description="房东 / landlord")
+    @strawberry.field(description="房东 / landlord", metadata={PLAN: Link("landlord_id")})
     async def landlord(self, info: Info) -> Resident | None:
         row = await load_one(info.context, t.Resident, self.landlord_id)
         return None if row is None else resident(row)
 
-    @strawberry.field(description="入住登记 / guest check-ins, oldest first")
+    @strawberry.field(description="入住登记 / guest check-ins, oldest first", metadata={PLAN: Children("property_id")})
     async def check_ins(self, info: Info, first: First = None, after: After = None) -> Connection[GuestCheckIn]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(

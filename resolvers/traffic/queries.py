@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import After, Connection, First, PageArgs, load_many, root_page, within
 from gateway.kernel import BadUserInput, Context, Info
 from gateway.schema import TESTS, from_row
@@ -47,7 +48,7 @@ class VehicleFilter:
 
 @strawberry.type
 class TrafficQuery:
-    @strawberry.field(description="车辆列表 / vehicles")
+    @strawberry.field(description="车辆列表 / vehicles", metadata={PLAN: ROOT_LIST})
     async def vehicles(
         self,
         info: Info,
@@ -66,7 +67,7 @@ class TrafficQuery:
                 stmt = stmt.where(t.Vehicle.vehicle_type == filter.vehicle_type)
         return await root_page(info.context, t.Vehicle, stmt, PageArgs.parse(info.context, first, after), vehicle)
 
-    @strawberry.field(description="号牌预警列表 / plate alerts")
+    @strawberry.field(description="号牌预警列表 / plate alerts", metadata={PLAN: ROOT_LIST})
     async def plate_alerts(
         self,
         info: Info,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gateway.compile import PLAN, Link, Many
 from gateway.data import DateRange, load_many, load_one
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
@@ -81,7 +82,7 @@ class Vehicle(Node):
 
         return await resident_by_id(info.context, self.owner_id)
 
-    @strawberry.field(description="违法记录 / violations")
+    @strawberry.field(description="违法记录 / violations", metadata={PLAN: Many("vehicle_id")})
     async def violations(self, info: Info) -> list[Violation]:
         rows = await load_many(info.context, t.Violation, t.Violation.vehicle_id, self.db_id)
         return [from_row(Violation, r) for r in rows]
@@ -103,7 +104,9 @@ class Capture(Node):
         row = await load_one(info.context, t.Camera, self.camera_id)
         return None if row is None else f"{row.road} {row.location}"
 
-    @strawberry.field(description="登记车辆 / the registered vehicle with this plate")
+    @strawberry.field(
+        description="登记车辆 / the registered vehicle with this plate", metadata={PLAN: Link("vehicle_id")}
+    )
     async def vehicle(self, info: Info) -> Vehicle | None:
         row = await load_one(info.context, t.Vehicle, self.vehicle_id)
         return None if row is None else vehicle(row)
@@ -121,12 +124,12 @@ class PlateAlert(Node):
     vehicle_id: strawberry.Private[int | None]
     dispatched_to_staff_id: strawberry.Private[int | None]
 
-    @strawberry.field(description="抓拍记录 / the capture that raised it")
+    @strawberry.field(description="抓拍记录 / the capture that raised it", metadata={PLAN: Link("capture_id")})
     async def capture(self, info: Info) -> Capture | None:
         row = await load_one(info.context, t.Capture, self.capture_id)
         return None if row is None else from_row(Capture, row)
 
-    @strawberry.field(description="涉及车辆 / the vehicle registered to the plate")
+    @strawberry.field(description="涉及车辆 / the vehicle registered to the plate", metadata={PLAN: Link("vehicle_id")})
     async def vehicle(self, info: Info) -> Vehicle | None:
         row = await load_one(info.context, t.Vehicle, self.vehicle_id)
         return None if row is None else vehicle(row)
@@ -135,7 +138,7 @@ class PlateAlert(Node):
     async def dispatched_to(self, info: Info) -> Staff | None:
         return await staff_by_id(info.context, self.dispatched_to_staff_id)
 
-    @strawberry.field(description="处罚 / violations decided on it")
+    @strawberry.field(description="处罚 / violations decided on it", metadata={PLAN: Many("alert_id")})
     async def violations(self, info: Info) -> list[Violation]:
         rows = await load_many(info.context, t.Violation, t.Violation.alert_id, self.db_id)
         return [from_row(Violation, r) for r in rows]

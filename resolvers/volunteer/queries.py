@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
+from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
     Connection,
@@ -51,7 +52,7 @@ class VolunteerFilter:
 
 @strawberry.type
 class VolunteerQuery:
-    @strawberry.field(description="志愿者列表 / volunteers")
+    @strawberry.field(description="志愿者列表 / volunteers", metadata={PLAN: ROOT_LIST})
     async def volunteers(
         self,
         info: Info,
@@ -74,7 +75,7 @@ class VolunteerQuery:
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.Volunteer, stmt, page, volunteer)
 
-    @strawberry.field(description="志愿者队伍列表 / volunteer teams")
+    @strawberry.field(description="志愿者队伍列表 / volunteer teams", metadata={PLAN: ROOT_LIST})
     async def volunteer_teams(
         self,
         info: Info,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from gateway.compile import PLAN, Children, Link
 from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, Node, from_row
@@ -37,7 +38,7 @@ class Volunteer(Node):
 
         return await resident_by_id(info.context, self.resident_id)
 
-    @strawberry.field(description="所属队伍 / team")
+    @strawberry.field(description="所属队伍 / team", metadata={PLAN: Link("team_id")})
     async def team(self, info: Info) -> VolunteerTeam | None:
         row = await load_one(info.context, t.VolunteerTeam, self.team_id)
         return None if row is None else from_row(VolunteerTeam, row)
@@ -76,12 +77,12 @@ class VolunteerTeam(Node):
     async def district(self, info: Info) -> str | None:
         return await district_name(info.context, self.district_id)
 
-    @strawberry.field(description="队员 / members")
+    @strawberry.field(description="队员 / members", metadata={PLAN: Children("team_id")})
     async def volunteers(self, info: Info, first: First = None, after: After = None) -> Connection[Volunteer]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(info.context, t.Volunteer, t.Volunteer.team_id, self.db_id, page, volunteer)
 
-    @strawberry.field(description="巡逻班次 / patrol shifts")
+    @strawberry.field(description="巡逻班次 / patrol shifts", metadata={PLAN: Children("team_id")})
     async def patrols(self, info: Info, first: First = None, after: After = None) -> Connection[Patrol]:
         page = PageArgs.parse(info.context, first, after)
         return await nested_page(

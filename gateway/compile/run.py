@@ -1,0 +1,180 @@
+"""Running a plan: the statements level by level, then the answer assembled from their JSON.
+
+Each root list is one statement; each cross-source link (a link or a nested list whose rows live
+in another domain's source) is one batched statement per level, over the keys the level above
+returned. Rows are noted for the audit record and withheld row-dependent values reported under
+``extensions.redacted`` exactly where today's resolvers would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable
+from typing import Any
+
+from gateway.audit import note_row
+from gateway.compile.shapes import ChildList, Column, Computed, ConnectionShape, LinkTo, ManyList, NodeShape, RootField
+from gateway.compile.sql import Builder
+from gateway.data import encode_id
+from gateway.data.ids import encode_cursor
+from gateway.kernel import Context
+
+Row = list[Any]
+Linked = LinkTo | ChildList | ManyList
+# Each root list with its statement, built once per plan.
+Plan = list[tuple[RootField, Any]]
+Fetched = dict[int, dict[Hashable, Any]]
+
+
+class Run:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.statements = 0
+        # Cross-source results, by id() of the link or list field: parent key → row(s).
+        self.fetched: Fetched = {}
+        self.redacted: list[str] = []
+        # Rows returned, noted for the audit record only once the whole answer stands.
+        self.rows: list[tuple[str, Any]] = []
+
+    def _builder(self, model: type[Any]) -> Builder:
+        domain = str(model.__domain__)
+        return Builder(self.ctx, self.ctx.databases.engine(domain).dialect.name)
+
+    async def _scalar(self, model: type[Any], stmt: Any) -> Any:
+        async with self.ctx.databases.session(str(model.__domain__)) as session:
+            text = (await session.execute(stmt)).scalar_one()
+        self.statements += 1
+        return json.loads(text) if isinstance(text, str) else text
+
+    async def answer(self, plan: Plan) -> dict[str, Any]:
+        pages: list[tuple[RootField, Any, list[Row]]] = []
+        for root, statement in plan:
+            total, rows = await self._scalar(root.connection.node.model, statement)
+            pages.append((root, total, rows or []))
+        await self._follow([(r.connection.node, rows[: r.connection.first]) for r, _, rows in pages])
+        data = {root.key: self._connection(root.connection, total, rows, root.key) for root, total, rows in pages}
+        for type_name, pk in self.rows:
+            note_row(type_name, pk)
+        return data
+
+    async def _follow(self, level: list[tuple[NodeShape, list[Row]]]) -> None:
+        """Fetch every cross-source link of these rows, one statement per link, then their links."""
+        while level:
+            wanted: dict[int, tuple[Linked, set[Hashable]]] = {}
+            for shape, rows in level:
+                _cross_keys(shape, rows, wanted)
+            level = [await self._fetch(field, list(keys)) for field, keys in wanted.values() if keys]
+
+    async def _fetch(self, field: Linked, keys: list[Hashable]) -> tuple[NodeShape, list[Row]]:
+        """The rows ``field`` links to from these parent keys, kept by key; and those rows, to follow."""
+        if isinstance(field, LinkTo):
+            child = field.node
+            found = await self._scalar(child.model, self._builder(child.model).rows_by_key(child, keys))
+            rows = found[0] or []
+            self.fetched[id(field)] = {row[child.at["id"]]: row for row in rows}
+            return child, rows
+        if isinstance(field, ManyList):
+            child = field.node
+            found = await self._scalar(child.model, self._builder(child.model).many(child, field.column, keys))
+            grouped: dict[Hashable, list[Row]] = {}
+            for parent, row in found[0] or []:
+                grouped.setdefault(parent, []).append(row)
+            self.fetched[id(field)] = grouped
+            return child, [row for rows in grouped.values() for row in rows]
+        connection = field.connection
+        model = connection.node.model
+        paged, counts = await self._scalar(model, self._builder(model).children(connection, keys))
+        by_parent: dict[Hashable, list[Row]] = {}
+        for parent, row in paged or []:
+            by_parent.setdefault(parent, []).append(row)
+        totals = {parent: n for parent, n in counts or []}
+        self.fetched[id(field)] = {k: (by_parent.get(k, []), totals.get(k, 0)) for k in keys}
+        return connection.node, [row for rows in by_parent.values() for row in rows[: connection.first]]
+
+    def _connection(self, shape: ConnectionShape, total: Any, rows: list[Row], path: str) -> dict[str, Any]:
+        shown = rows[: shape.first] if shape.first else []
+        node = shape.node
+        id_at = node.at.get("id", 0)
+        out: dict[str, Any] = {}
+        for row in shown:
+            # The page's rows are read, and recorded, even where only its count or cursors are asked for.
+            self.rows.append((node.cls.__name__, row[id_at]))
+        for key, part, subs in shape.parts:
+            if part == "totalCount":
+                out[key] = int(total or 0)
+            elif part == "nodes":
+                out[key] = [self._node(node, r, f"{path}.{key}.{i}") for i, r in enumerate(shown)]
+            elif part == "edges":
+                edges = []
+                for i, r in enumerate(shown):
+                    edge: dict[str, Any] = {}
+                    for sub_key, name in subs:
+                        if name == "cursor":
+                            edge[sub_key] = encode_cursor(r[id_at])
+                        else:
+                            edge[sub_key] = self._node(node, r, f"{path}.{key}.{i}.{sub_key}")
+                    edges.append(edge)
+                out[key] = edges
+            else:
+                info: dict[str, Any] = {}
+                for sub_key, name in subs:
+                    if name == "hasNextPage":
+                        info[sub_key] = bool(shape.first) and len(rows) > shape.first
+                    elif name == "hasPreviousPage":
+                        info[sub_key] = shape.after is not None
+                    elif name == "startCursor":
+                        info[sub_key] = encode_cursor(shown[0][id_at]) if shown else None
+                    else:
+                        info[sub_key] = encode_cursor(shown[-1][id_at]) if shown else None
+                out[key] = info
+        return out
+
+    def _node(self, shape: NodeShape, row: Row, path: str) -> dict[str, Any]:
+        at = shape.at
+        pk = row[at["id"]]
+        self.rows.append((shape.cls.__name__, pk))
+        outside = shape.outside_at is not None and bool(row[shape.outside_at])
+        out: dict[str, Any] = {}
+        for index, field in enumerate(shape.fields):
+            if isinstance(field, Column):
+                if field.global_id:
+                    out[field.key] = encode_id(shape.cls.__name__, pk)
+                    continue
+                value = row[at[field.column]]
+                if value is None:
+                    if field.row_dependent and outside:
+                        self.redacted.append(f"{path}.{field.key}")
+                    out[field.key] = None
+                else:
+                    out[field.key] = value if field.convert is None else field.convert(value)
+            elif isinstance(field, Computed):
+                made = object.__new__(shape.cls)
+                made.__dict__.update({c: field.decode[c](row[at[c]]) for c in field.inputs})
+                out[field.key] = field.serialize(field.function(made))
+            elif isinstance(field, LinkTo):
+                if field.same_source:
+                    linked = row[shape.inline_at[index]]
+                else:
+                    linked = self.fetched.get(id(field), {}).get(row[at[field.parent_column]])
+                out[field.key] = None if linked is None else self._node(field.node, linked, f"{path}.{field.key}")
+            elif isinstance(field, ManyList):
+                many = self.fetched.get(id(field), {}).get(pk, [])
+                out[field.key] = [self._node(field.node, r, f"{path}.{field.key}.{i}") for i, r in enumerate(many)]
+            else:
+                rows, total = self.fetched.get(id(field), {}).get(pk, ([], 0))
+                out[field.key] = self._connection(field.connection, total, rows, f"{path}.{field.key}")
+        return out
+
+
+def _cross_keys(shape: NodeShape, rows: list[Row], wanted: dict[int, tuple[Linked, set[Hashable]]]) -> None:
+    """The keys each cross-source link of ``shape`` needs, looking into same-source links' rows too."""
+    for index, field in enumerate(shape.fields):
+        if isinstance(field, LinkTo) and field.same_source:
+            inner = [r[shape.inline_at[index]] for r in rows if r[shape.inline_at[index]] is not None]
+            _cross_keys(field.node, inner, wanted)
+        elif isinstance(field, LinkTo):
+            keys = wanted.setdefault(id(field), (field, set()))[1]
+            keys.update(r[shape.at[field.parent_column]] for r in rows if r[shape.at[field.parent_column]] is not None)
+        elif isinstance(field, ChildList | ManyList):
+            keys = wanted.setdefault(id(field), (field, set()))[1]
+            keys.update(r[shape.at["id"]] for r in rows)

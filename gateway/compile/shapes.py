@@ -1,0 +1,113 @@
+"""The planned shape of a read: what each selected field is, in terms the SQL builder understands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Convert = Callable[[Any], Any]
+
+
+@dataclass
+class Column:
+    """A column of the node's table (masked in SQL where the policy says), or the node's global id."""
+
+    key: str
+    column: str
+    convert: Convert | None = None
+    row_dependent: bool = False
+    global_id: bool = False
+
+
+@dataclass
+class Computed:
+    """A value a plain method of the node's class computes from columns (``COMPUTED_FROM``)."""
+
+    key: str
+    function: Callable[[Any], Any]
+    inputs: tuple[str, ...]
+    decode: dict[str, Convert]
+    serialize: Convert
+
+
+@dataclass
+class LinkTo:
+    key: str
+    node: NodeShape
+    parent_column: str
+    same_source: bool
+
+
+@dataclass
+class ChildList:
+    key: str
+    connection: ConnectionShape
+    same_source: bool
+
+
+@dataclass
+class ManyList:
+    key: str
+    node: NodeShape
+    column: str
+
+
+Field = Column | Computed | LinkTo | ChildList | ManyList
+
+
+@dataclass
+class NodeShape:
+    type_name: str
+    cls: type[Any]
+    model: type[Any]
+    fields: list[Field] = field(default_factory=list)
+    # Where each value sits in a row's JSON array, decided when the statement is built.
+    at: dict[str, int] = field(default_factory=dict)
+    outside_at: int | None = None
+    inline_at: dict[int, int] = field(default_factory=dict)
+
+    def columns(self) -> list[str]:
+        """Column keys the row must carry: the key first, then what fields and links read."""
+        needed = ["id"]
+        for f in self.fields:
+            keys = (
+                [f.column]
+                if isinstance(f, Column)
+                else list(f.inputs)
+                if isinstance(f, Computed)
+                else [f.parent_column]
+                if isinstance(f, LinkTo)
+                else []
+            )
+            needed.extend(k for k in keys if k not in needed)
+        return needed
+
+
+@dataclass
+class ConnectionShape:
+    node: NodeShape
+    first: int
+    after: int | None
+    # (response key, part, sub-selection): part is totalCount, nodes, edges or pageInfo; the
+    # sub-selection of edges and pageInfo is a list of (response key, field name).
+    parts: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)
+    # For a nested list: the child's column holding the parent's key (or, through ``via``, that table's).
+    parent_column: str | None = None
+    via: type[Any] | None = None
+    via_key: str = ""
+
+    @property
+    def wants_total(self) -> bool:
+        return any(part == "totalCount" for _, part, _ in self.parts)
+
+    @property
+    def wants_rows(self) -> bool:
+        # Today's resolvers read (and audit) the page's rows whatever the selection; so does the plan.
+        return True
+
+
+@dataclass
+class RootField:
+    key: str
+    connection: ConnectionShape

@@ -13,7 +13,6 @@ import pytest
 
 import gateway.compile.run as compiled_run
 from gateway.audit import AuditEntry
-from gateway.policy import BUDGETS
 from tests.compiled_corpus import generated_queries, suite_queries
 from tests.harness import Gateway
 
@@ -63,7 +62,7 @@ async def ask(gw: Gateway, query: str, role: str, compiled: bool) -> Answer:
     settings = gw.runtime.settings
     before = settings.compiled_reads
     settings.compiled_reads = compiled
-    BUDGETS.clear()
+    await gw.runtime.budgets.clear()
     try:
         with recording(gw) as (entries, answered):
             response = await gw.post(query, role=role)

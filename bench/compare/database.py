@@ -52,8 +52,26 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
+@dataclass(frozen=True)
+class Population:
+    """What the run seeds: synthetic residents, or the whole city (a fraction of it) by COPY."""
+
+    residents: int
+    city_scale: float = 0.0
+
+    def seed_args(self) -> list[str]:
+        if self.city_scale > 0:
+            return ["seed", "--city", "--scale", str(self.city_scale)]
+        return ["seed", "--residents", str(self.residents)]
+
+    def __str__(self) -> str:
+        if self.city_scale > 0:
+            return f"the city ({self.city_scale:g} × 13.6 million residents, `gateway seed --city`)"
+        return f"{self.residents:,} synthetic residents"
+
+
 @contextlib.contextmanager
-def prepared(server_url: str, residents: int, log: Path) -> Iterator[Database]:
+def prepared(server_url: str, population: Population, log: Path) -> Iterator[Database]:
     """Create a database on ``server_url``, prepare it, yield it, and drop it (and its roles) afterwards."""
     admin = plain_url(server_url)
     name = f"bench_compare_{os.getpid()}"
@@ -61,7 +79,7 @@ def prepared(server_url: str, residents: int, log: Path) -> Iterator[Database]:
     try:
         url = with_database(admin, name)
         _gateway(["db", "upgrade"], url, log)
-        _gateway(["seed", "--residents", str(residents)], url, log)
+        _gateway(population.seed_args(), url, log)
         yield asyncio.run(_postgraphile_side(url, name))
     finally:
         asyncio.run(_drop(admin, name))

@@ -1,7 +1,7 @@
 """``make bench-compare``: one run, on this machine, of the gateway, PostGraphile 5 and the floor
 over the same PostgreSQL database, driven by the same load generator.
 
-    .venv/bin/python -m bench.compare [--residents 100000] [--seconds 10]
+    .venv/bin/python -m bench.compare [--residents 100000 | --city [--scale 1.0]] [--seconds 10]
 
 PostgreSQL comes from ``GATEWAY_BENCH_POSTGRES_URL`` (default the local server, user postgres);
 the run creates its own database and roles there and drops them at the end. Every process it
@@ -30,7 +30,7 @@ import httpx
 import jwt
 
 from bench.compare import export, load
-from bench.compare.database import ROOT, Database, gateway_env, gateway_token, prepared
+from bench.compare.database import ROOT, Database, Population, gateway_env, gateway_token, prepared
 from bench.compare.processes import BenchError, Server, free_port, running, settle
 from bench.compare.report import Figures, Line, table
 from bench.compare.scenarios import FLOOR, GATEWAY, POSTGRAPHILE, SERVERS, Call, Identities, Scenario, scenarios
@@ -44,13 +44,16 @@ JWT_SECRET = "bench-compare-postgraphile-secret-0123456789abcdef"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residents", type=int, default=100_000)
+    parser.add_argument("--city", action="store_true", help="seed the whole city (gateway seed --city) instead")
+    parser.add_argument("--scale", type=float, default=1.0, help="with --city: this fraction of it")
     parser.add_argument("--seconds", type=int, default=10, help="load per page per server")
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/compare-DATE.md")
     args = parser.parse_args()
     # A TERM (or a make interrupted) unwinds through every `finally`, so servers and database go.
     signal.signal(signal.SIGTERM, _interrupted)
     try:
-        text = compare(os.environ.get("GATEWAY_BENCH_POSTGRES_URL", DEFAULT_URL), args.residents, args.seconds)
+        population = Population(args.residents, args.scale if args.city else 0.0)
+        text = compare(os.environ.get("GATEWAY_BENCH_POSTGRES_URL", DEFAULT_URL), population, args.seconds)
     except BenchError as error:
         print(f"bench-compare: {error}", file=sys.stderr)
         return 1
@@ -79,13 +82,13 @@ def require_tools() -> None:
         )
 
 
-def compare(url: str, residents: int, seconds: int) -> str:
+def compare(url: str, population: Population, seconds: int) -> str:
     require_tools()
     logs = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     load_before = os.getloadavg()[0]
-    say(f"logs in {logs}; preparing a database with {residents:,} synthetic residents …")
+    say(f"logs in {logs}; preparing a database with {population} …")
     with contextlib.ExitStack() as stack:
-        database = stack.enter_context(prepared(url, residents, logs / "prepare.log"))
+        database = stack.enter_context(prepared(url, population, logs / "prepare.log"))
         who = identities(database, logs / "prepare.log")
         bases = {
             GATEWAY: stack.enter_context(start_gateway(database, logs)),
@@ -100,7 +103,7 @@ def compare(url: str, residents: int, seconds: int) -> str:
             lines.append(Line(scenario.name, scenario.clients, *(figures[s] for s in SERVERS)))
         lines.insert(2, measure_export(bases, who))
     when = dt.datetime.now().astimezone()
-    text = document(lines, residents, seconds, when, (load_before, os.getloadavg()[0]))
+    text = document(lines, population, seconds, when, (load_before, os.getloadavg()[0]))
     print("\n" + text)
     return text
 
@@ -218,11 +221,13 @@ def measure_export(bases: dict[str, Server], who: Identities) -> Line:
     return Line(f"analyst's export, {rows:,} residents in pages of 100", 1, *(figures[s] for s in SERVERS))
 
 
-def document(lines: list[Line], residents: int, seconds: int, when: dt.datetime, loads: tuple[float, float]) -> str:
+def document(
+    lines: list[Line], population: Population, seconds: int, when: dt.datetime, loads: tuple[float, float]
+) -> str:
     return (
         f"# Side by side, {when:%Y-%m-%d %H:%M %Z}\n\n"
         f"`make bench-compare` on this machine ({os.cpu_count()} cores): PostgreSQL with the demo data and "
-        f"{residents:,} synthetic residents; each server one process; wrk, one thread, {seconds} s per page per "
+        f"{population}; each server one process; wrk, one thread, {seconds} s per page per "
         "server (longer for a page too slow to finish a few requests in that time, up to 60 s) after 3 "
         "warm-up requests; in brackets the requests completed; the export by one client, median of 3 "
         f"runs (its p50 / p99 are per page). Load average {loads[0]:.1f} before, {loads[1]:.1f} after: other work "

@@ -166,17 +166,17 @@ class PolicySet:
             for name, lookup in self.scopes[scope].lookups.items():
                 known = lookups.get(name)
                 lookups[name] = lookup if known is None or lookup.budget > known.budget else known
-        limits: dict[str, int] = {}
+        document_limits: dict[str, int] = {}
         for scope in chosen:
             for name, value in self.scopes[scope].limits.items():
-                limits[name] = max(value, limits.get(name, value))
+                document_limits[name] = max(value, document_limits.get(name, value))
         return Policy(
             name="scopes:" + "+".join(chosen),
             types=types,
             enforce=enforce,
             mutations=mutations,
             lookups=lookups,
-            limits=limits,
+            limits=document_limits,
         )
 
 

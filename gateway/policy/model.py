@@ -210,10 +210,10 @@ class PolicySet:
         rates = RateLimits()
         for scope in chosen:
             rates = rates.merged(self.scopes[scope].rate_limits)
-        limits: dict[str, int] = {}
+        document_limits: dict[str, int] = {}
         for scope in chosen:
             for name, value in self.scopes[scope].limits.items():
-                limits[name] = max(value, limits.get(name, value))
+                document_limits[name] = max(value, document_limits.get(name, value))
         return Policy(
             name="scopes:" + "+".join(chosen),
             types=types,
@@ -222,7 +222,7 @@ class PolicySet:
             lookups=lookups,
             documents=documents,
             rate_limits=rates,
-            limits=limits,
+            limits=document_limits,
         )
 
 

@@ -5,6 +5,7 @@ the same data, errors, redacted paths and audit records."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -66,7 +67,10 @@ async def ask(gw: Gateway, query: str, role: str, compiled: bool) -> Answer:
     settings = gw.runtime.settings
     before = settings.compiled_reads
     settings.compiled_reads = compiled
-    BUDGETS.clear()
+    # Each way starts with whole look-up budgets, wherever the runtime keeps them.
+    cleared = getattr(gw.runtime, "budgets", BUDGETS).clear()
+    if inspect.isawaitable(cleared):
+        await cleared
     try:
         with recording(gw) as (entries, answered):
             response = await gw.post(query, role=role)

@@ -37,7 +37,7 @@ class Answer:
 def recording(gw: Gateway) -> Iterator[tuple[list[AuditEntry], list[int]]]:
     """The audit entries appended, and how many operations the compiler answered."""
     entries: list[AuditEntry] = []
-    answered = [0]
+    answered = [0, 0]
     trail = gw.runtime.audit
     append, answer = trail.append, compiled_run.Run.answer
 
@@ -47,7 +47,10 @@ def recording(gw: Gateway) -> Iterator[tuple[list[AuditEntry], list[int]]]:
 
     async def counted(self: compiled_run.Run, roots: Any) -> Any:
         answered[0] += 1
-        return await answer(self, roots)
+        data = await answer(self, roots)
+        # Counted once it stands: a compiled read that fails falls back to the resolvers.
+        answered[1] += 1
+        return data
 
     trail.append = keep  # type: ignore[method-assign]
     compiled_run.Run.answer = counted  # type: ignore[method-assign,assignment]
@@ -69,7 +72,7 @@ async def ask(gw: Gateway, query: str, role: str, compiled: bool) -> Answer:
     finally:
         settings.compiled_reads = before
     audit = [dataclasses.asdict(e) for e in entries]
-    return Answer(response.json(), audit, bool(answered[0]))
+    return Answer(response.json(), audit, bool(answered[1]))
 
 
 async def test_every_read_query_answers_the_same_both_ways_for_every_role(gw: Gateway) -> None:

@@ -101,11 +101,6 @@ class ConnectionShape:
     def wants_total(self) -> bool:
         return any(part == "totalCount" for _, part, _ in self.parts)
 
-    @property
-    def wants_rows(self) -> bool:
-        # Today's resolvers read (and audit) the page's rows whatever the selection; so does the plan.
-        return True
-
 
 @dataclass
 class RootField:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from gateway.compile.plan import Unplannable
 from gateway.compile.shapes import ConnectionShape, LinkTo, NodeShape
@@ -117,9 +117,9 @@ class Builder:
         model = shape.node.model
         total: Any = self._count(model).scalar_subquery() if shape.wants_total else None
         rows: Any = None
-        if shape.wants_rows and shape.first:
+        if shape.first:
             rows = self.json.embed(self.json.aggregate(self._page_rows(shape, self._scoped(model)), KEY))
-        elif shape.wants_rows:
+        else:
             self.row(shape.node, {k: None for k in self.scoped_columns(model)}, frozenset())
         return select(self.json.array(total, rows))
 
@@ -130,7 +130,9 @@ class Builder:
         parent = getattr(shape.via if shape.via is not None else model, shape.parent_column)
         wanted = sorted(keys)  # type: ignore[type-var]
         rows: Any = None
-        if shape.wants_rows and shape.first:
+        if shape.first and self.json.postgres:
+            rows = self.json.aggregate(self._lateral_pages(shape, parent, wanted), PARENT, RANK)
+        elif shape.first:
             rank = func.row_number().over(partition_by=parent, order_by=model.id)
             base = self._through(shape, self._scoped(model, parent.label(PARENT), rank.label(RANK)))
             base = base.where(parent.in_(wanted))
@@ -145,7 +147,7 @@ class Builder:
                 .order_by(ranked.c[PARENT], ranked.c[RANK])
             )
             rows = self.json.embed(self.json.aggregate(paged, PARENT, RANK))
-        elif shape.wants_rows:
+        else:
             self.row(shape.node, {k: None for k in self.scoped_columns(model)}, frozenset())
         counts: Any = None
         if shape.wants_total:
@@ -159,6 +161,25 @@ class Builder:
                 counted = counted.where(condition)
             counts = self.json.embed(self.json.aggregate(counted.group_by(parent).order_by(parent), PARENT))
         return select(self.json.array(rows, counts))
+
+    def _lateral_pages(self, shape: ConnectionShape, parent: Any, wanted: list[Any]) -> Select[Any]:
+        """PostgreSQL: each parent's page by its own index scan (``LATERAL … LIMIT``), not a window over
+        every child of every parent."""
+        model = shape.node.model
+        keys = (
+            func.unnest(bindparam(None, wanted, type_=ARRAY(parent.type)))
+            .table_valued("k")
+            .render_derived(name="gw_keys")
+        )
+        page = self._through(shape, self._scoped(model)).where(parent == keys.c.k)
+        if shape.after is not None:
+            page = page.where(model.id > shape.after)
+        lateral = page.order_by(model.id).limit(shape.first + 1).lateral("gw_page")
+        source = {c.key: c for c in lateral.c}
+        row = self.json.array(keys.c.k, self.row(shape.node, source, frozenset()))
+        return select(row.label(ROW), keys.c.k.label(PARENT), lateral.c.id.label(RANK)).select_from(
+            keys.join(lateral, true())
+        )
 
     @staticmethod
     def _through(shape: ConnectionShape, stmt: Select[Any]) -> Select[Any]:

@@ -19,6 +19,9 @@ class TaskKind(Enum):
     ALERT_DISPATCHED = strawberry.enum_value(
         "alert_dispatched", description="指派给您的号牌预警,待拦截 / plate alert dispatched to you: intercept it"
     )
+    ALERT_INTERCEPTED = strawberry.enum_value(
+        "alert_intercepted", description="已拦截的预警车辆,待处罚 / intercepted vehicle: decide the violation"
+    )
     ALERT_RAISED = strawberry.enum_value(
         "alert_raised", description="辖区号牌预警,待指派 / plate alert raised in your area: dispatch it"
     )

@@ -1,0 +1,50 @@
+"""the article's stories closed: altered plates' drivers, parties and guests as links, check-ins
+handled, registrations resubmitted
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02 14:45:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade(engine_name: str) -> None:
+    # A domain added after this migration has nothing to do in it.
+    globals().get(f"upgrade_{engine_name}", _nothing)()
+
+
+def downgrade(engine_name: str) -> None:
+    globals().get(f"downgrade_{engine_name}", _nothing)()
+
+
+def _nothing() -> None:
+    pass
+
+
+def upgrade_traffic() -> None:
+    # A violation names its driver: a link to the resident record, or a name for anyone else.
+    with op.batch_alter_table("violation", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("driver_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("driver_name", sa.String(length=40), nullable=True))
+        batch_op.create_index(batch_op.f("ix_violation_driver_id"), ["driver_id"], unique=False)
+    # An alert's time is its capture's.
+    op.execute(
+        "UPDATE plate_alert SET raised_at = (SELECT capture.captured_at FROM capture "
+        "WHERE capture.id = plate_alert.capture_id)"
+    )
+
+
+def downgrade_traffic() -> None:
+    with op.batch_alter_table("violation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_violation_driver_id"))
+        batch_op.drop_column("driver_name")
+        batch_op.drop_column("driver_id")

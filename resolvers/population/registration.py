@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import load_one
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info
 from gateway.schema import from_row
 from gateway.write import authorize, expect_version, inputs, row_to_change, transaction, visible_row, written
 from resolvers.population import tables as t
@@ -22,6 +22,7 @@ from resolvers.population.inputs import (
     MoveResidentToHouseholdInput,
     RegisterResidentInput,
     RegisterTemporaryStayInput,
+    ResubmitRegistrationInput,
     ReviewRegistrationInput,
     ReviewResidentInput,
     UpdateResidentInput,
@@ -31,6 +32,7 @@ from resolvers.population.inputs import (
 )
 from resolvers.population.queries import valid_id_number
 from resolvers.population.types import (
+    Gender,
     ResidentPayload,
     ResidentRegistration,
     ResidentRegistrationPayload,
@@ -71,7 +73,12 @@ async def _submit(ctx: Context, number: str, values: dict[str, Any]) -> int:
     same answer given."""
     async with transaction(ctx, DOMAIN) as session:
         row = t.ResidentRegistration(
-            id_number=number, status="pending_review", submitted_at=datetime.now(UTC), version=1, **values
+            id_number=number,
+            status="pending_review",
+            submitted_at=datetime.now(UTC),
+            version=1,
+            collector_staff_id=ctx.principal.record.staff_id,
+            **values,
         )
         session.add(row)
         await session.flush()
@@ -171,6 +178,52 @@ async def _review(ctx: Context, given: strawberry.ID, target: str, reason: str |
         return await _review_registration(ctx, given, target, reason, expected)
 
 
+def _corrections(given: ResubmitRegistrationInput) -> dict[str, Any]:
+    """The details a resubmission changes; the ID number only when it is given again."""
+    values: dict[str, Any] = {
+        "id_number": None if given.id_number is None else valid_id_number(given.id_number, "input.idNumber"),
+        "name": None if given.name is None else inputs.required_text(given.name, "input.name", 40),
+        "ethnicity": inputs.text(given.ethnicity, "input.ethnicity", 20, required=False),
+        "phone": inputs.phone(given.phone, "input.phone"),
+        "address": None if given.address is None else inputs.required_text(given.address, "input.address", 200),
+        "building": None if given.building is None else inputs.required_text(given.building, "input.building", 120),
+        "registration_kind": None if given.registration_kind is None else given.registration_kind.value,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+async def _resubmit(ctx: Context, given: ResubmitRegistrationInput) -> int:
+    changes = _corrections(given)
+    async with transaction(ctx, DOMAIN) as session:
+        row = await row_to_change(
+            ctx,
+            session,
+            "resubmitRegistration",
+            t.ResidentRegistration,
+            "ResidentRegistration",
+            given.registration_id,
+            "input.registrationId",
+        )
+        if row.collector_staff_id is None or row.collector_staff_id != ctx.principal.record.staff_id:
+            raise Forbidden("resubmitRegistration: only the staff member who collected it may resubmit it")
+        REGISTRATION.check(row.status, "pending_review")
+        expect_version(row, given.expected_version, "ResidentRegistration")
+        if given.household_id is not None:
+            changes["household_id"] = await _household_in_grid(ctx, given.household_id, row.grid_id)
+        for key, value in changes.items():
+            setattr(row, key, value)
+        # The number (kept, or corrected), the gender and the birth date must still agree.
+        gender = Gender(row.gender) if given.gender is None else given.gender
+        row.birth_date = birth_date_of(row.id_number, gender, given.birth_date)
+        row.gender = gender.value
+        row.status = "pending_review"
+        row.submitted_at = datetime.now(UTC)
+        await emit(
+            session, t.PopulationOutbox, "registration", "ResidentRegistration", row.id, row.grid_id, "resubmitted"
+        )
+    return int(row.id)
+
+
 async def _new_household(session: AsyncSession, address: str, member: Any) -> Any:
     """A new household in the member's grid, headed by the member, numbered from its key."""
     household = t.Household(number=f"new-{uuid4().hex[:16]}", address=address, grid_id=member.grid_id)
@@ -238,6 +291,19 @@ class RegistrationMutation:
         target = "approved" if input.decision is ResidentReviewDecision.APPROVE else "returned"
         reason = reason_given(input.reason, required=target == "returned")
         pk = await _review(ctx, input.registration_id, target, reason, input.expected_version)
+        return await _registration_payload(ctx, pk, input.client_mutation_id)
+
+    @strawberry.mutation(
+        description="补正并重新提交被退回的登记(采集人,按登记标识) / the collector corrects a returned registration "
+        "by its ID and submits it again for review"
+    )
+    async def resubmit_registration(
+        self,
+        info: Info,
+        input: Annotated[ResubmitRegistrationInput, strawberry.argument(description="补正 / the corrections")],
+    ) -> ResidentRegistrationPayload:
+        ctx = info.context
+        pk = await _resubmit(ctx, input)
         return await _registration_payload(ctx, pk, input.client_mutation_id)
 
     @strawberry.mutation(description="审核导入的待审居民档案 / approve an imported record under review, or return it")

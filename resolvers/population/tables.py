@@ -101,6 +101,8 @@ class ResidentRegistration(PopulationBase):
     registration_kind: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(16), default="pending_review")
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Who collected it (a staff member): the one who corrects and resubmits it when returned.
+    collector_staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), nullable=True, index=True)

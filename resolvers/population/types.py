@@ -13,8 +13,8 @@ from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from gateway.write import echoed_client_mutation_id_field
 from resolvers.grid.area import AreaFilter
-from resolvers.grid.lookups import grid_by_id
-from resolvers.grid.types import Grid
+from resolvers.grid.lookups import grid_by_id, staff_by_id
+from resolvers.grid.types import Grid, Staff
 from resolvers.population import tables as t
 
 if TYPE_CHECKING:
@@ -210,10 +210,15 @@ class ResidentRegistration(Node):
     grid_id: strawberry.Private[int]
     household_id: strawberry.Private[int | None]
     resident_id: strawberry.Private[int | None]
+    collector_staff_id: strawberry.Private[int | None]
 
     @strawberry.field(description="所在网格 / grid")
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
+
+    @strawberry.field(description="采集人 / the staff member who collected it, who corrects it when returned")
+    async def collector(self, info: Info) -> Staff | None:
+        return await staff_by_id(info.context, self.collector_staff_id)
 
     @strawberry.field(description="所属户 / household, if given")
     async def household(self, info: Info) -> Household | None:

@@ -33,7 +33,8 @@ REGISTRATION = machine(
     {
         "pending_review": {"approved", "returned"},
         "approved": set(),
-        "returned": set(),
+        # Corrected and resubmitted by its collector, for another review.
+        "returned": {"pending_review"},
     },
 )
 

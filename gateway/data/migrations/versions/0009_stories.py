@@ -48,3 +48,18 @@ def downgrade_traffic() -> None:
         batch_op.drop_index(batch_op.f("ix_violation_driver_id"))
         batch_op.drop_column("driver_name")
         batch_op.drop_column("driver_id")
+
+
+def upgrade_population() -> None:
+    # A registration remembers who collected it: the one who corrects and resubmits it.
+    with op.batch_alter_table("resident_registration", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("collector_staff_id", sa.Integer(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_resident_registration_collector_staff_id"), ["collector_staff_id"], unique=False
+        )
+
+
+def downgrade_population() -> None:
+    with op.batch_alter_table("resident_registration", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_resident_registration_collector_staff_id"))
+        batch_op.drop_column("collector_staff_id")

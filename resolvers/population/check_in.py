@@ -86,6 +86,7 @@ class CheckInMutation:
                 checked_in_at=checked_in_at,
                 verification=verification,
                 flagged=flagged,
+                flag_status="flagged" if flagged else "none",
             )
             session.add(row)
             await session.flush()

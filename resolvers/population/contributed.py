@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement, and_
 
 from gateway.auth import Principal
 from resolvers.grid.risk import RISK, RiskTerm
@@ -15,11 +15,14 @@ from resolvers.population.types import RegistrationKind
 from resolvers.tasks.kinds import COLLECTORS, POLICE, TASKS, Kind, Source, status
 from resolvers.tasks.types import TaskKind
 
-RISK_TERMS = (RiskTerm(GuestCheckIn, GuestCheckIn.checked_in_at, GuestCheckIn.flagged == true(), weight=2),)
+# A flag counts until the police verify or clear it (escalated ones still count).
+UNRESOLVED = GuestCheckIn.flag_status.in_(("flagged", "escalated"))
+RISK_TERMS = (RiskTerm(GuestCheckIn, GuestCheckIn.checked_in_at, UNRESOLVED, weight=2),)
 
 
 def still_flagged(principal: Principal) -> ColumnElement[bool]:
-    return and_(GuestCheckIn.flagged == true(), GuestCheckIn.checked_out_at.is_(None))
+    """Flagged and not yet handled by the police, whether or not the guest has left."""
+    return GuestCheckIn.flag_status == "flagged"
 
 
 CHECK_INS = Source("GuestCheckIn", GuestCheckIn, "checked_in_at", ("population", "checkIn"))

@@ -174,15 +174,13 @@ def reason_given(given: str | None, required: bool) -> str | None:
     return inputs.text(given, "input.reason", 500, required=required)
 
 
-def check_in_time(given: datetime | None, now: datetime) -> datetime:
+def check_in_time(given: datetime | None, now: datetime, argument: str = "input.checkedInAt") -> datetime:
     if given is None:
         return now
     # Landlords' phones send local time; Tianjin's is Beijing time.
     moment = given if given.tzinfo is not None else given.replace(tzinfo=BEIJING)
     if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
-        raise BadUserInput(
-            "input.checkedInAt must lie within the last 30 days, not in the future", argument="input.checkedInAt"
-        )
+        raise BadUserInput(f"{argument} must lie within the last 30 days, not in the future", argument=argument)
     return moment
 
 

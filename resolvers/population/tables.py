@@ -143,7 +143,7 @@ class RentalProperty(PopulationBase):
 
 class GuestCheckIn(PopulationBase):
     __tablename__ = "guest_check_in"
-    __sensitive__ = ("guest_name", "guest_id_number")
+    __sensitive__ = ("guest_name", "guest_id_number", "flag_note")
     __area__ = "grid_id"
     __table_args__ = (Index("ix_guest_check_in_property", "property_id", "checked_in_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -156,6 +156,12 @@ class GuestCheckIn(PopulationBase):
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     verification: Mapped[str] = mapped_column(String(12), default="pending")
     flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The police's handling of a flag: none (never flagged), flagged (to handle), verified, cleared
+    # or escalated (``workflow.CHECK_IN_FLAG``), with the officer's note, when and by whom.
+    flag_status: Mapped[str] = mapped_column(String(12), default="none", index=True)
+    flag_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    flag_handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    flag_handled_by_staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DogLicence(PopulationBase):

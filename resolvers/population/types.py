@@ -55,6 +55,40 @@ class RegistrationStatus(Enum):
     RETURNED = strawberry.enum_value("returned", description="退回 / returned with a reason")
 
 
+@strawberry.enum(description="入住核验异常的处置状态 / the police's handling of a flagged check-in")
+class CheckInFlagStatus(Enum):
+    NONE = strawberry.enum_value("none", description="未推送民警 / never flagged")
+    FLAGGED = strawberry.enum_value("flagged", description="已推送,待核查 / flagged: to be handled")
+    VERIFIED = strawberry.enum_value("verified", description="民警核实身份 / the officer verified the guest")
+    CLEARED = strawberry.enum_value("cleared", description="民警解除(附理由) / cleared by the officer, with a reason")
+    ESCALATED = strawberry.enum_value("escalated", description="已上报处置 / escalated for further action")
+
+
+@strawberry.enum(description="入住核验异常处置 / what the officer does with a flagged check-in")
+class CheckInFlagDecision(Enum):
+    VERIFY = strawberry.enum_value("verify", description="核实身份 / the guest's identity is verified")
+    CLEAR = strawberry.enum_value("clear", description="解除(须附理由) / clear the flag, with a reason")
+    ESCALATE = strawberry.enum_value("escalate", description="上报(须附理由) / escalate, with a reason")
+
+
+@strawberry.input(description="入住登记筛选 / check-in filter")
+class GuestCheckInFilter:
+    area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
+    flag_status: list[CheckInFlagStatus] | None = strawberry.field(
+        default=None,
+        description="处置状态(任一) / any of these handling states",
+        metadata={TESTS: ["GuestCheckIn.flagStatus"]},
+    )
+    checked_in: DateRange | None = strawberry.field(
+        default=None, description="入住日期 / date checked in", metadata={TESTS: ["GuestCheckIn.checkedInAt"]}
+    )
+    staying: bool | None = strawberry.field(
+        default=None,
+        description="是否在住(未退房) / still staying (not checked out), or checked out",
+        metadata={TESTS: ["GuestCheckIn.checkedOutAt"]},
+    )
+
+
 @strawberry.enum(description="犬证申请状态 / dog licence status")
 class DogLicenceStatus(Enum):
     APPLIED = strawberry.enum_value("applied", description="已申请 / applied")
@@ -271,7 +305,21 @@ class GuestCheckIn(Node):
         description="核验结果(verified 一致/mismatch 不符/unverified 本市无档案/pending) / identity check result"
     )
     flagged: bool = strawberry.field(description="是否推送民警 / flagged for police attention")
+    flag_status: CheckInFlagStatus = strawberry.field(description="民警处置状态 / the police's handling of the flag")
+    flag_note: str | None = strawberry.field(description="处置说明 / the officer's note or reason")
+    flag_handled_at: datetime | None = strawberry.field(description="处置时间 / handled at")
     resident_id: strawberry.Private[int | None]
+    property_id: strawberry.Private[int]
+    flag_handled_by_staff_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="网约房 / the rental property")
+    async def property(self, info: Info) -> RentalProperty | None:
+        row = await load_one(info.context, t.RentalProperty, self.property_id)
+        return None if row is None else from_row(RentalProperty, row)
+
+    @strawberry.field(description="处置民警 / the officer who handled the flag")
+    async def flag_handled_by(self, info: Info) -> Staff | None:
+        return await staff_by_id(info.context, self.flag_handled_by_staff_id)
 
     @strawberry.field(description="匹配的居民档案 / matching resident record")
     async def resident(self, info: Info) -> Resident | None:
@@ -355,4 +403,17 @@ class DogLicencePayload:
 class CheckInReceipt:
     check_in_id: strawberry.ID = strawberry.field(description="入住登记标识 / check-in ID")
     recorded_at: datetime = strawberry.field(description="登记时间 / recorded at")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
+
+
+@strawberry.type(description="退房回执 / receipt for a check-out")
+class CheckOutReceipt:
+    check_in_id: strawberry.ID = strawberry.field(description="入住登记标识 / check-in ID")
+    checked_out_at: datetime = strawberry.field(description="退房时间 / checked out at")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
+
+
+@strawberry.type(description="入住登记变更结果 / the check-in after the change")
+class GuestCheckInPayload:
+    check_in: GuestCheckIn | None = strawberry.field(description="入住登记 / the check-in, as you may see it")
     client_mutation_id: str | None = echoed_client_mutation_id_field()

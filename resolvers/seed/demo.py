@@ -673,7 +673,10 @@ def _rental_rows() -> list[Row]:
 
 def _check_in_rows() -> list[Row]:
     grid_of_property = {row[0]: row[2] for row in RENTALS}
-    return [{**c._asdict(), "grid_id": grid_of_property[c.property_id]} for c in CHECK_INS]
+    return [
+        {**c._asdict(), "grid_id": grid_of_property[c.property_id], "flag_status": "flagged" if c.flagged else "none"}
+        for c in CHECK_INS
+    ]
 
 
 def _dog_licence_rows() -> list[Row]:

@@ -57,9 +57,25 @@ def upgrade_population() -> None:
         batch_op.create_index(
             batch_op.f("ix_resident_registration_collector_staff_id"), ["collector_staff_id"], unique=False
         )
+    # The police's handling of a flagged check-in; flags raised before stay to be handled.
+    with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("flag_status", sa.String(length=12), nullable=False, server_default="none"))
+        batch_op.add_column(sa.Column("flag_note", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("flag_handled_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("flag_handled_by_staff_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_guest_check_in_flag_status"), ["flag_status"], unique=False)
+    op.execute(sa.text("UPDATE guest_check_in SET flag_status = 'flagged' WHERE flagged"))
+    with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
+        batch_op.alter_column("flag_status", server_default=None)
 
 
 def downgrade_population() -> None:
+    with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_guest_check_in_flag_status"))
+        batch_op.drop_column("flag_handled_by_staff_id")
+        batch_op.drop_column("flag_handled_at")
+        batch_op.drop_column("flag_note")
+        batch_op.drop_column("flag_status")
     with op.batch_alter_table("resident_registration", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resident_registration_collector_staff_id"))
         batch_op.drop_column("collector_staff_id")

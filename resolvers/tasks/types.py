@@ -28,6 +28,9 @@ class TaskKind(Enum):
     CHECK_IN_FLAGGED = strawberry.enum_value(
         "check_in_flagged", description="网约房入住核验异常,待核查 / flagged rental check-in: verify the guest"
     )
+    DISPUTE_ESCALATED = strawberry.enum_value(
+        "dispute_escalated", description="移交司法所的纠纷,待调解 / dispute escalated to the judicial office to mediate"
+    )
     DISPUTE_REPORTED = strawberry.enum_value(
         "dispute_reported", description="新报纠纷,待受理 / reported dispute awaiting acceptance"
     )
@@ -36,6 +39,9 @@ class TaskKind(Enum):
     )
     REGISTRATION_RETURNED = strawberry.enum_value(
         "registration_returned", description="登记被退回,待补正 / returned registration to correct"
+    )
+    DISPUTE_TO_MEDIATE = strawberry.enum_value(
+        "dispute_to_mediate", description="已受理或调解中的纠纷,待调解 / accepted or ongoing dispute: mediate it"
     )
     DISPUTE_FOLLOW_UP = strawberry.enum_value(
         "dispute_follow_up", description="已达成协议或已移交的纠纷,待回访 / agreed or escalated dispute to follow up"

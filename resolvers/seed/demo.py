@@ -910,16 +910,16 @@ def _case_rows() -> list[Row]:
 def _party_rows() -> list[Row]:
     rows = []
     for n, (dispute_id, resident_id, role, name) in enumerate(PARTIES, start=1):
-        person = resident(resident_id) if resident_id is not None else None
+        # A resident party is a link to the record: no copy of the name, phone or ID number.
         rows.append(
             {
                 "id": n,
                 "dispute_id": dispute_id,
                 "resident_id": resident_id,
                 "role": role,
-                "name": person["name"] if person else name,
-                "phone": person["phone"] if person else None,
-                "id_number": person["id_number"] if person else None,
+                "name": None if resident_id is not None else name,
+                "phone": None,
+                "id_number": None,
             }
         )
     return rows

@@ -79,3 +79,19 @@ def downgrade_population() -> None:
     with op.batch_alter_table("resident_registration", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resident_registration_collector_staff_id"))
         batch_op.drop_column("collector_staff_id")
+
+
+def upgrade_dispute() -> None:
+    # A party who is a registered resident is a link to the record: the copied details go.
+    with op.batch_alter_table("dispute_party", schema=None) as batch_op:
+        batch_op.alter_column("name", existing_type=sa.String(length=40), nullable=True)
+    op.execute(
+        sa.text("UPDATE dispute_party SET name = NULL, phone = NULL, id_number = NULL WHERE resident_id IS NOT NULL")
+    )
+
+
+def downgrade_dispute() -> None:
+    # The copies are not restored (they live in the population domain's database); a name is needed.
+    op.execute(sa.text("UPDATE dispute_party SET name = '' WHERE name IS NULL"))
+    with op.batch_alter_table("dispute_party", schema=None) as batch_op:
+        batch_op.alter_column("name", existing_type=sa.String(length=40), nullable=False)

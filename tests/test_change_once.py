@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.data import encode_id
+from gateway.data import decode_pk, encode_id
 from resolvers.dispute import tables as dt
+from resolvers.population import tables as pt
+from resolvers.seed import demo
 from tests.harness import Gateway, database_url, running_gateway
 
 PARTIES = """
@@ -107,3 +109,35 @@ async def test_a_resident_party_is_named_by_id_alone(gw: Gateway) -> None:
     }
     errors = await gw.errors(REPORT, {"input": report}, role="committee_staff")
     assert errors[0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "input.parties[0].name"}
+
+
+async def test_a_guest_who_matched_a_resident_and_a_vehicle_owner_follow_the_record(gw: Gateway) -> None:
+    member = demo.resident(17)  # 陈燕, in police.demo's area
+    sent = {
+        "propertyId": encode_id("RentalProperty", 2),
+        "guestName": member["name"],
+        "guestIdNumber": member["id_number"],
+    }
+    check_in = "mutation($input: CheckInGuestInput!) { checkInGuest(input: $input) { checkInId } }"
+    ident = (await gw.query(check_in, {"input": sent}, role="rental_platform"))["checkInGuest"]["checkInId"]
+    async with gw.runtime.databases.session("population") as session:
+        row = await session.get(pt.GuestCheckIn, decode_pk(ident, "GuestCheckIn"))
+        assert row is not None and (row.guest_name, row.guest_id_number, row.resident_id) == (None, None, 17)
+    resident = encode_id("Resident", 17)
+    version = (await gw.query(VERSION, {"id": resident}, role="community_police"))["resident"]["version"]
+    rename = "mutation($input: UpdateResidentInput!) { updateResident(input: $input) { resident { name } } }"
+    await gw.query(rename, {"input": {"residentId": resident, "expectedVersion": version, "name": "陈燕燕"}},
+                   role="community_police")  # fmt: skip
+    read = "query($id: ID!) { node(id: $id) { ... on GuestCheckIn { guestName guestIdNumber } } }"
+    guest = (await gw.query(read, {"id": ident}, role="community_police"))["node"]
+    assert guest == {"guestName": "陈燕燕", "guestIdNumber": member["id_number"]}
+
+    # A vehicle's owner has always been a link: the new phone shows there too.
+    owner = "query($id: ID!) { node(id: $id) { ... on Vehicle { owner { phone } } } }"
+    version = (await gw.query(VERSION, {"id": encode_id("Resident", 16)}, role="community_police"))["resident"][
+        "version"
+    ]
+    change = {"residentId": encode_id("Resident", 16), "expectedVersion": version, "phone": "13699990002"}
+    await gw.query(UPDATE, {"input": change}, role="community_police")
+    vehicle = {"id": encode_id("Vehicle", 1)}
+    assert (await gw.query(owner, vehicle, role="community_police"))["node"]["owner"] == {"phone": "13699990002"}

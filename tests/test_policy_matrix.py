@@ -21,7 +21,13 @@ from gateway.schema import build_schema
 from tests.harness import Gateway
 
 # Fields whose value, on a resident party, is read through the link to the resident record.
-THROUGH_LINK = {("DisputeParty", "name"), ("DisputeParty", "phone"), ("DisputeParty", "idNumber")}
+THROUGH_LINK = {
+    ("DisputeParty", "name"),
+    ("DisputeParty", "phone"),
+    ("DisputeParty", "idNumber"),
+    ("GuestCheckIn", "guestName"),
+    ("GuestCheckIn", "guestIdNumber"),
+}
 
 A, M, D, OWN = "allowed", "masked", "denied", "own_area_only"
 Expect = dict[str, str]  # field → outcome; "*" for every field not named

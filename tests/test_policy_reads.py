@@ -33,7 +33,13 @@ from tests.harness import Gateway
 from tests.test_role_snapshots import ROOT, SUBJECTS
 
 # Fields whose value, on a resident party, is read through the link to the resident record.
-THROUGH_LINK = {("DisputeParty", "name"), ("DisputeParty", "phone"), ("DisputeParty", "idNumber")}
+THROUGH_LINK = {
+    ("DisputeParty", "name"),
+    ("DisputeParty", "phone"),
+    ("DisputeParty", "idNumber"),
+    ("GuestCheckIn", "guestName"),
+    ("GuestCheckIn", "guestIdNumber"),
+}
 
 DOMAINS = load_registry().domains
 ATTRIBUTES = Attributes.of(DOMAINS)

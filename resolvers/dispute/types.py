@@ -76,13 +76,6 @@ class DisputeFilter:
     )
 
 
-def _redacted(info: Info) -> str | None:
-    """Withhold a value on this row (None), and say so in the response's ``extensions.redacted``."""
-    redacted = info.context.extensions.setdefault("redacted", [])
-    redacted.append(".".join(str(p) for p in info.path.as_list()))
-    return None
-
-
 @strawberry.type(description="纠纷当事人 / party to a dispute")
 class DisputeParty(Node):
     """A party who is a registered resident is a link to the resident record: their name, phone and
@@ -97,20 +90,15 @@ class DisputeParty(Node):
     resident_id: strawberry.Private[int | None]
 
     async def _detail(self, info: Info, column: str, field: str) -> str | None:
+        from resolvers.population.contacts import through_link, withheld
+
         ctx = info.context
         access = "allowed" if ctx.policy is None or not ctx.policy.enforce else ctx.policy.access("DisputeParty", field)
         if access == "own_area_only" and self.__dict__.get(OUTSIDE, False):
-            return _redacted(info)  # only on disputes inside the reader's own area
+            return withheld(info)  # only on disputes inside the reader's own area
         if self.resident_id is None:
             return getattr(self, column)  # type: ignore[no-any-return]
-        if access == "masked" and ctx.policy is not None and ctx.policy.access("Resident", field) == "allowed":
-            return _redacted(info)  # the party's rule masks what the record's shows in clear: no mask applies
-        from resolvers.population.contacts import linked_details
-
-        linked = await linked_details(ctx, self.resident_id, "DisputeParty", {column: field})
-        value = None if linked is None else linked[column]
-        # A resident outside what the reader may read of the register: the detail is withheld.
-        return _redacted(info) if value is None and (linked is None or column not in linked.values) else value
+        return await through_link(info, self.resident_id, "DisputeParty", column, field)
 
     @strawberry.field(name="name", description="姓名(登记居民取自其档案) / full name; a resident's from their record")
     async def name_of(self, info: Info) -> str | None:

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, null, select
 
 from gateway.audit import note_row
 from gateway.data import load_one
-from gateway.kernel import Context, graphql_name
+from gateway.kernel import Context, Info, graphql_name
 from gateway.policy import MASKS
 from resolvers.population.tables import Resident
 
@@ -101,3 +101,25 @@ async def linked_details(ctx: Context, resident_id: int, linking_type: str, fiel
     if found is not None:
         note_row("Resident", resident_id)
     return found
+
+
+def withheld(info: Info) -> str | None:
+    """Withhold a value on this row (None), and say so in the response's ``extensions.redacted``."""
+    redacted = info.context.extensions.setdefault("redacted", [])
+    redacted.append(".".join(str(p) for p in info.path.as_list()))
+    return None
+
+
+async def through_link(info: Info, resident_id: int, linking_type: str, column: str, field: str) -> str | None:
+    """A detail of a linked resident for one field of a linking row: under the reader's Resident
+    rule, or its ``linking_type`` rule if it has none; withheld (and said so) where the resident
+    lies outside the reader's rows or the two rules would disagree on a mask."""
+    ctx = info.context
+    policy = ctx.policy
+    masked_here = policy is not None and policy.enforce and policy.access(linking_type, field) == "masked"
+    if masked_here and policy is not None and policy.access("Resident", graphql_name(column)) == "allowed":
+        return withheld(info)  # the linking rule masks what the record's shows in clear
+    linked = await linked_details(ctx, resident_id, linking_type, {column: field})
+    if linked is None or column not in linked.values:
+        return withheld(info)
+    return linked[column]

@@ -149,8 +149,10 @@ class GuestCheckIn(PopulationBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     property_id: Mapped[int] = mapped_column(ForeignKey("rental_property.id"))
     grid_id: Mapped[int] = mapped_column(Integer, index=True)
-    guest_name: Mapped[str] = mapped_column(String(40))
-    guest_id_number: Mapped[str] = mapped_column(String(18), index=True)
+    # As presented, for a guest the register does not hold under that name; a guest who matched a
+    # resident is a link (``resident_id``) and these stay empty: the record is read instead.
+    guest_name: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    guest_id_number: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), nullable=True, index=True)
     checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -16,6 +16,7 @@ from resolvers.grid.area import AreaFilter
 from resolvers.grid.lookups import grid_by_id, staff_by_id
 from resolvers.grid.types import Grid, Staff
 from resolvers.population import tables as t
+from resolvers.population.contacts import through_link
 
 if TYPE_CHECKING:
     from resolvers.dispute.types import Dispute
@@ -297,8 +298,9 @@ class DogLicence(Node):
 
 @strawberry.type(description="网约房入住登记 / guest check-in at a short-term rental")
 class GuestCheckIn(Node):
-    guest_name: str = strawberry.field(description="住客姓名 / guest's name")
-    guest_id_number: str = strawberry.field(description="住客身份证号 / guest's ID number")
+    # As presented, for a guest who matched no resident (None for a linked one).
+    guest_name: strawberry.Private[str | None]
+    guest_id_number: strawberry.Private[str | None]
     checked_in_at: datetime = strawberry.field(description="入住时间 / checked in at")
     checked_out_at: datetime | None = strawberry.field(description="退房时间 / checked out at")
     verification: str = strawberry.field(
@@ -311,6 +313,23 @@ class GuestCheckIn(Node):
     resident_id: strawberry.Private[int | None]
     property_id: strawberry.Private[int]
     flag_handled_by_staff_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        name="guestName", description="住客姓名(登记居民取自其档案) / guest's name; a resident's from their record"
+    )
+    async def guest_name_of(self, info: Info) -> str | None:
+        if self.resident_id is None:
+            return self.guest_name
+        return await through_link(info, self.resident_id, "GuestCheckIn", "name", "guestName")
+
+    @strawberry.field(
+        name="guestIdNumber",
+        description="住客身份证号(登记居民取自其档案) / guest's ID number; a resident's from their record",
+    )
+    async def guest_id_number_of(self, info: Info) -> str | None:
+        if self.resident_id is None:
+            return self.guest_id_number
+        return await through_link(info, self.resident_id, "GuestCheckIn", "id_number", "guestIdNumber")
 
     @strawberry.field(description="网约房 / the rental property")
     async def property(self, info: Info) -> RentalProperty | None:

@@ -674,7 +674,14 @@ def _rental_rows() -> list[Row]:
 def _check_in_rows() -> list[Row]:
     grid_of_property = {row[0]: row[2] for row in RENTALS}
     return [
-        {**c._asdict(), "grid_id": grid_of_property[c.property_id], "flag_status": "flagged" if c.flagged else "none"}
+        {
+            **c._asdict(),
+            "grid_id": grid_of_property[c.property_id],
+            "flag_status": "flagged" if c.flagged else "none",
+            # A guest who matched a resident is a link to the record, not a copy.
+            "guest_name": None if c.resident_id is not None else c.guest_name,
+            "guest_id_number": None if c.resident_id is not None else c.guest_id_number,
+        }
         for c in CHECK_INS
     ]
 

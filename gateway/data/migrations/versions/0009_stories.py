@@ -65,11 +65,24 @@ def upgrade_population() -> None:
         batch_op.add_column(sa.Column("flag_handled_by_staff_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_guest_check_in_flag_status"), ["flag_status"], unique=False)
     op.execute(sa.text("UPDATE guest_check_in SET flag_status = 'flagged' WHERE flagged"))
+    # A guest who matched a resident is a link to the record: the copied name and number go.
+    with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
+        batch_op.alter_column("guest_name", existing_type=sa.String(length=40), nullable=True)
+        batch_op.alter_column("guest_id_number", existing_type=sa.String(length=18), nullable=True)
+    op.execute(
+        sa.text("UPDATE guest_check_in SET guest_name = NULL, guest_id_number = NULL WHERE resident_id IS NOT NULL")
+    )
     with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
         batch_op.alter_column("flag_status", server_default=None)
 
 
 def downgrade_population() -> None:
+    # The copies are not restored; empty values stand in for them.
+    op.execute(sa.text("UPDATE guest_check_in SET guest_name = '' WHERE guest_name IS NULL"))
+    op.execute(sa.text("UPDATE guest_check_in SET guest_id_number = '' WHERE guest_id_number IS NULL"))
+    with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
+        batch_op.alter_column("guest_name", existing_type=sa.String(length=40), nullable=False)
+        batch_op.alter_column("guest_id_number", existing_type=sa.String(length=18), nullable=False)
     with op.batch_alter_table("guest_check_in", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_guest_check_in_flag_status"))
         batch_op.drop_column("flag_handled_by_staff_id")

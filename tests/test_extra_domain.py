@@ -226,10 +226,10 @@ def test_an_existing_database_upgrades_and_the_domain_migrates_on_its_own(backen
         # `heads` brings every history up.
         migrate.upgrade(settings, "heads", SIX)
         assert asyncio.run(_version(notice_url, NOTICE)) == "notice_0002"
-        assert {asyncio.run(_version(url, name)) for name in ("gateway", "population", "traffic")} == {"0008"}
+        assert {asyncio.run(_version(url, name)) for name in ("gateway", "population", "traffic")} == {"0009"}
         migrate.downgrade("notice_0001", settings, SIX)
         assert "contact" not in asyncio.run(_columns(notice_url, "notice"))
-        assert asyncio.run(_version(url, "traffic")) == "0008"
+        assert asyncio.run(_version(url, "traffic")) == "0009"
         migrate.downgrade("base", settings, SIX)
         assert "notice" not in asyncio.run(_tables(notice_url))
         assert asyncio.run(_version(url, "traffic")) is None

@@ -69,7 +69,7 @@ async def _collected(gw: Gateway) -> tuple[str, int]:
 
 async def test_a_returned_registration_is_corrected_and_resubmitted_by_its_collector(gw: Gateway) -> None:
     ident, pk = await _collected(gw)
-    assert await _tasks(gw, "community_police", pk) == ["REGISTRATION_PENDING"]
+    assert await _tasks(gw, "community_police", pk) == ["REGISTRATION_TO_REVIEW"]
 
     returned = await _mutate(
         gw, REVIEW, {"registrationId": ident, "decision": "RETURN", "reason": "门牌号有误"}, "community_police"
@@ -77,7 +77,7 @@ async def test_a_returned_registration_is_corrected_and_resubmitted_by_its_colle
     registration = returned["data"]["reviewRegistration"]["registration"]
     assert (registration["status"], registration["collector"]) == ("RETURNED", {"name": "刘婷"})
     assert await _tasks(gw, "community_police", pk) == []
-    assert await _tasks(gw, "grid_worker", pk) == ["REGISTRATION_RETURNED"]
+    assert await _tasks(gw, "grid_worker", pk) == ["REGISTRATION_TO_CORRECT"]
 
     # Only the collector corrects it; others in the area see it but may not resubmit it.
     version = registration["version"]
@@ -94,7 +94,7 @@ async def test_a_returned_registration_is_corrected_and_resubmitted_by_its_colle
     assert (registration["status"], registration["version"]) == ("PENDING_REVIEW", version + 1)
     assert registration["address"] == "津南区八里台镇品湖苑3号楼2门701"
     assert await _tasks(gw, "grid_worker", pk) == []
-    assert await _tasks(gw, "community_police", pk) == ["REGISTRATION_PENDING"]
+    assert await _tasks(gw, "community_police", pk) == ["REGISTRATION_TO_REVIEW"]
     again = await _mutate(gw, RESUBMIT, correction | {"expectedVersion": version + 1}, "grid_worker")
     assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
 

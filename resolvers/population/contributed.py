@@ -59,11 +59,11 @@ DOG_LICENCES = Source("DogLicence", DogLicence, "applied_at", ("population", "do
 TASK_KINDS = (
     Kind(TaskKind.CHECK_IN_FLAGGED, 80, CHECK_INS, still_flagged, "verify",
          ("核查网约房入住人员", "verify a flagged rental guest"), POLICE),
-    Kind(TaskKind.REGISTRATION_PENDING, 61, SUBMITTED, status(ResidentRegistration, "pending_review"), "review",
+    Kind(TaskKind.REGISTRATION_TO_REVIEW, 61, SUBMITTED, status(ResidentRegistration, "pending_review"), "review",
          ("审核人口登记", "review a registration"), POLICE),
     Kind(TaskKind.REGISTRATION_PENDING, 60, REGISTRATIONS, status(Resident, "pending_review"), "review",
          ("审核人口登记", "review a registration"), POLICE),
-    Kind(TaskKind.REGISTRATION_RETURNED, 51, RETURNED, returned_to_collector, "correct",
+    Kind(TaskKind.REGISTRATION_TO_CORRECT, 51, RETURNED, returned_to_collector, "correct",
          ("补正退回的登记", "correct a returned registration"), COLLECTORS | POLICE),
     Kind(TaskKind.REGISTRATION_RETURNED, 50, REGISTRATIONS, status(Resident, "returned"), "correct",
          ("补正退回的登记", "correct a returned registration"), COLLECTORS),

@@ -34,8 +34,14 @@ class TaskKind(Enum):
     DISPUTE_REPORTED = strawberry.enum_value(
         "dispute_reported", description="新报纠纷,待受理 / reported dispute awaiting acceptance"
     )
+    REGISTRATION_TO_REVIEW = strawberry.enum_value(
+        "registration_to_review", description="采集的人口登记,待审核 / collected registration awaiting police review"
+    )
     REGISTRATION_PENDING = strawberry.enum_value(
         "registration_pending", description="人口登记待审核 / registration awaiting police review"
+    )
+    REGISTRATION_TO_CORRECT = strawberry.enum_value(
+        "registration_to_correct", description="您采集的登记被退回,待补正重报 / your returned registration: correct it"
     )
     REGISTRATION_RETURNED = strawberry.enum_value(
         "registration_returned", description="登记被退回,待补正 / returned registration to correct"

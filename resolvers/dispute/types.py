@@ -76,6 +76,10 @@ class DisputeFilter:
     )
 
 
+# The resident detail behind each of a party's fields.
+PARTY_DETAILS = {"name": "name", "phone": "phone", "id_number": "idNumber"}
+
+
 @strawberry.type(description="纠纷当事人 / party to a dispute")
 class DisputeParty(Node):
     """A party who is a registered resident is a link to the resident record: their name, phone and
@@ -98,7 +102,7 @@ class DisputeParty(Node):
             return withheld(info)  # only on disputes inside the reader's own area
         if self.resident_id is None:
             return getattr(self, column)  # type: ignore[no-any-return]
-        return await through_link(info, self.resident_id, "DisputeParty", column, field)
+        return await through_link(info, self.resident_id, "DisputeParty", column, PARTY_DETAILS)
 
     @strawberry.field(name="name", description="姓名(登记居民取自其档案) / full name; a resident's from their record")
     async def name_of(self, info: Info) -> str | None:

@@ -110,16 +110,20 @@ def withheld(info: Info) -> str | None:
     return None
 
 
-async def through_link(info: Info, resident_id: int, linking_type: str, column: str, field: str) -> str | None:
-    """A detail of a linked resident for one field of a linking row: under the reader's Resident
-    rule, or its ``linking_type`` rule if it has none; withheld (and said so) where the resident
-    lies outside the reader's rows or the two rules would disagree on a mask."""
+async def through_link(
+    info: Info, resident_id: int, linking_type: str, column: str, fields: Mapping[str, str]
+) -> str | None:
+    """The ``column`` detail of a linked resident, for one field of a linking row (``fields`` maps
+    each detail the linking type shows to its field there, so one query serves them all): under the
+    reader's Resident rule, or its ``linking_type`` rule if it has none; withheld (and said so)
+    where the resident lies outside the reader's rows or the two rules would disagree on a mask."""
     ctx = info.context
     policy = ctx.policy
+    field = fields[column]
     masked_here = policy is not None and policy.enforce and policy.access(linking_type, field) == "masked"
     if masked_here and policy is not None and policy.access("Resident", graphql_name(column)) == "allowed":
         return withheld(info)  # the linking rule masks what the record's shows in clear
-    linked = await linked_details(ctx, resident_id, linking_type, {column: field})
+    linked = await linked_details(ctx, resident_id, linking_type, fields)
     if linked is None or column not in linked.values:
         return withheld(info)
     return linked[column]

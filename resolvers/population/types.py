@@ -296,6 +296,10 @@ class DogLicence(Node):
         return None if row is None else resident(row)
 
 
+# The resident detail behind each of a linked guest's fields.
+GUEST_DETAILS = {"name": "guestName", "id_number": "guestIdNumber"}
+
+
 @strawberry.type(description="网约房入住登记 / guest check-in at a short-term rental")
 class GuestCheckIn(Node):
     # As presented, for a guest who matched no resident (None for a linked one).
@@ -320,7 +324,7 @@ class GuestCheckIn(Node):
     async def guest_name_of(self, info: Info) -> str | None:
         if self.resident_id is None:
             return self.guest_name
-        return await through_link(info, self.resident_id, "GuestCheckIn", "name", "guestName")
+        return await through_link(info, self.resident_id, "GuestCheckIn", "name", GUEST_DETAILS)
 
     @strawberry.field(
         name="guestIdNumber",
@@ -329,7 +333,7 @@ class GuestCheckIn(Node):
     async def guest_id_number_of(self, info: Info) -> str | None:
         if self.resident_id is None:
             return self.guest_id_number
-        return await through_link(info, self.resident_id, "GuestCheckIn", "id_number", "guestIdNumber")
+        return await through_link(info, self.resident_id, "GuestCheckIn", "id_number", GUEST_DETAILS)
 
     @strawberry.field(description="网约房 / the rental property")
     async def property(self, info: Info) -> RentalProperty | None:

@@ -218,5 +218,8 @@ async def test_the_judicial_office_mediates_in_its_street(wf: Gateway) -> None:
     }
     done = await wf.query(SESSION, {"input": session}, role="judicial_office")
     assert done["recordMediationSession"]["dispute"]["status"] == "MEDIATING"
-    absent = await wf.errors(STEP % "acceptDispute", {"input": {"disputeId": ident}}, role="judicial_office")
+    # It may accept disputes, but not one already being mediated.
+    late = await wf.errors(STEP % "acceptDispute", {"input": {"disputeId": ident}}, role="judicial_office")
+    assert late[0]["extensions"]["code"] == "CONFLICT"
+    absent = await wf.errors(STEP % "escalateDispute", {"input": {"disputeId": ident}}, role="judicial_office")
     assert absent[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

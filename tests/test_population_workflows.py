@@ -601,7 +601,7 @@ async def test_the_rental_platform_sees_no_identity_check_in_its_schema(pw: Gate
     types = await pw.query("{ __schema { types { name } mutationType { fields { name } } } }", role="rental_platform")
     names = {t["name"] for t in types["__schema"]["types"]}
     assert "GuestCheckIn" not in names and "Resident" not in names
-    assert [f["name"] for f in types["__schema"]["mutationType"]["fields"]] == ["checkInGuest"]
+    assert [f["name"] for f in types["__schema"]["mutationType"]["fields"]] == ["checkInGuest", "checkOutGuest"]
 
 
 async def test_bad_and_foreign_check_ins_write_nothing(pw: Gateway) -> None:

@@ -81,12 +81,13 @@ async def test_the_burst_pipe_settled_for_9000_yuan_through_the_judicial_office(
 
 async def test_the_altered_plate_was_intercepted_with_its_penalty(gw: Gateway) -> None:
     data = await gw.query(
-        "{ plateAlerts(filter: {kind: ALTERED}) { nodes { status capture { location } "
+        "{ plateAlerts(filter: {kind: ALTERED}) { nodes { status interceptLocation capture { location } "
         "violations { fineYuan points detentionDays } } } }"
     )
     alerts = data["plateAlerts"]["nodes"]
     assert alerts
-    intercepted = [a for a in alerts if a["status"] == "INTERCEPTED"]
+    # Intercepted, then closed by its penalty.
+    intercepted = [a for a in alerts if a["status"] == "CLOSED" and a["interceptLocation"]]
     assert intercepted and "天津大道" in intercepted[0]["capture"]["location"]
     penalties = intercepted[0]["violations"]
     assert [(Decimal(str(v["fineYuan"])), v["points"], v["detentionDays"]) for v in penalties] == [

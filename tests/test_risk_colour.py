@@ -128,6 +128,7 @@ async def test_plate_alerts_and_flagged_check_ins_recolour_their_grids(rg: Gatew
                 checked_in_at=now,
                 verification="mismatch",
                 flagged=True,
+                flag_status="flagged",
             )
             session.add(check_in)
             await session.flush()

@@ -34,6 +34,7 @@ TASK_ASSIGNED = "subscription { taskAssigned { eventId subjectId task { id kind 
 OFFICER_TASKS = [
     "PlateAlert:2:dispatch",
     "Resident:11:review",
+    "Dispute:4:mediate",
     "Dispute:6:follow_up",
     "DogLicence:3:decide",
     "DogLicence:2:pre_review",
@@ -91,19 +92,20 @@ async def test_the_officer_sees_what_is_pending_in_its_area_most_urgent_first(tg
     assert nodes[0]["kind"] == "ALERT_RAISED" and nodes[0]["subjectId"] == encode_id("PlateAlert", 2)
     assert nodes[0]["title"] == "指派号牌预警(未登记号牌) / dispatch plate alert (plate not registered)"
     assert nodes[1]["title"] == "审核人口登记(户籍人口) / review a registration (registered resident)"
-    assert nodes[2]["title"] == "回访纠纷 MD2026000006(邻里纠纷) / follow up dispute MD2026000006 (between neighbours)"
+    assert nodes[2]["title"] == "调解纠纷 MD2026000004(租赁纠纷) / mediate dispute MD2026000004 (tenancy)"
+    assert nodes[3]["title"] == "回访纠纷 MD2026000006(邻里纠纷) / follow up dispute MD2026000006 (between neighbours)"
     # Ids and categories only: no resident's name reaches a title.
     assert not any("林雪" in n["title"] for n in nodes)
 
 
 async def test_committee_and_grid_worker_get_only_their_kinds_and_their_area(tg: Gateway) -> None:
-    # The committee's community holds grid 17, where a dispute awaits acceptance; the pending
-    # registration of grid 16 is the police's to review, not the committee's.
-    assert _ids(await _tasks(tg, "committee_staff")) == ["Dispute:5:accept"]
+    # The committee's community holds grid 17, where a dispute awaits acceptance, and grid 16, where
+    # one is being mediated; the pending registration of grid 16 is the police's to review.
+    assert _ids(await _tasks(tg, "committee_staff")) == ["Dispute:5:accept", "Dispute:4:mediate"]
     assert _ids(await _tasks(tg, "grid_worker")) == []
 
 
-@pytest.mark.parametrize("role", ["auditor", "traffic_camera", "judicial_office"])
+@pytest.mark.parametrize("role", ["auditor", "traffic_camera", "rental_platform"])
 async def test_roles_without_tasks_have_no_my_tasks(tg: Gateway, role: str) -> None:
     errors = await tg.errors("{ myTasks { edges { node { id } } } }", role=role)
     assert "Cannot query field 'myTasks'" in errors[0]["message"]
@@ -181,11 +183,15 @@ async def test_task_assigned_delivers_new_tasks_of_the_subscribers_area_only(tg:
 
 async def test_a_task_that_is_done_is_pushed_as_null(tg: Gateway) -> None:
     pk = await _report(tg, "grid_worker")
+    accept = "mutation($input: DisputeStepInput!) { acceptDispute(input: $input) { dispute { status } } }"
+    await tg.query(accept, {"input": {"disputeId": encode_id("Dispute", pk)}}, role="community_police")
+    assert f"Dispute:{pk}:mediate" in _ids(await _tasks(tg, "grid_worker"))
     worker = await _subscribe(tg, "grid_worker")
     received = asyncio.ensure_future(anext(worker))
     try:
         await asyncio.sleep(0.5)
-        step = "mutation($input: DisputeStepInput!) { acceptDispute(input: $input) { dispute { status } } }"
+        # Escalated beyond the grid: nothing is left for the grid worker.
+        step = "mutation($input: DisputeStepInput!) { escalateDispute(input: $input) { dispute { status } } }"
         await tg.query(step, {"input": {"disputeId": encode_id("Dispute", pk)}}, role="community_police")
         event = await asyncio.wait_for(received, 10)
         assert event.data["taskAssigned"] == {
@@ -193,7 +199,7 @@ async def test_a_task_that_is_done_is_pushed_as_null(tg: Gateway) -> None:
             "subjectId": encode_id("Dispute", pk),
             "task": None,
         }
-        assert f"Dispute:{pk}:accept" not in _ids(await _tasks(tg, "grid_worker"))
+        assert f"Dispute:{pk}:mediate" not in _ids(await _tasks(tg, "grid_worker"))
     finally:
         received.cancel()
         await worker.aclose()

@@ -32,12 +32,19 @@ from resolvers.grid.lookups import street_of_grid
 TOPIC = "dispute"
 
 
-@strawberry.input(description="纠纷当事人 / a party to a new dispute")
+@strawberry.input(
+    description="纠纷当事人:登记居民只填居民标识,其他人填姓名电话 / a party to a new dispute: a registered "
+    "resident by ID alone (details come from the record), anyone else by name and phone"
+)
 class PartyInput:
     role: PartyRole = strawberry.field(description="角色 / role")
-    name: str = strawberry.field(description="姓名 / full name")
-    phone: str | None = strawberry.field(default=None, description="联系电话 / mobile number")
-    resident_id: strawberry.ID | None = strawberry.field(default=None, description="居民标识 / resident ID, if known")
+    name: str | None = strawberry.field(default=None, description="姓名(非登记居民) / full name, if not a resident")
+    phone: str | None = strawberry.field(
+        default=None, description="联系电话(非登记居民) / mobile number, if not a resident"
+    )
+    resident_id: strawberry.ID | None = strawberry.field(
+        default=None, description="居民标识(登记居民) / resident ID, for a registered resident"
+    )
 
 
 @strawberry.input(description="上报纠纷 / report a dispute")
@@ -146,18 +153,23 @@ async def _grid_of(ctx: Context, given: str | None) -> tuple[int, int]:
 def _parties(given: list[PartyInput]) -> list[dict[str, Any]]:
     if not given or len(given) > 20:
         raise BadUserInput("input.parties: give 1 to 20 parties", argument="input.parties")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n, party in enumerate(given):
         at = f"input.parties[{n}]"
-        resident = (
-            None if party.resident_id is None else inputs.pk(str(party.resident_id), "Resident", f"{at}.residentId")
-        )
+        if party.resident_id is not None:
+            # A link to the record, not a copy: its details show wherever the record changes.
+            if party.name is not None or party.phone is not None:
+                message = f"{at}: a resident's name and phone come from their record; send residentId alone"
+                raise BadUserInput(message, argument=f"{at}.name")
+            resident = inputs.pk(str(party.resident_id), "Resident", f"{at}.residentId")
+            rows.append({"role": party.role.value, "name": None, "phone": None, "resident_id": resident})
+            continue
         rows.append(
             {
                 "role": party.role.value,
                 "name": inputs.required_text(party.name, f"{at}.name", 40),
                 "phone": inputs.phone(party.phone, f"{at}.phone"),
-                "resident_id": resident,
+                "resident_id": None,
             }
         )
     return rows

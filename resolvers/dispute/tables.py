@@ -43,7 +43,8 @@ class Dispute(DisputeBase):
 
 
 class DisputeParty(DisputeBase):
-    """当事人: a party to a dispute, linked to a resident record when the person is one."""
+    """当事人: a party to a dispute — a link to the resident record when the person is one (no copy
+    of their details), else the details given."""
 
     __tablename__ = "dispute_party"
     __sensitive__ = ("name", "phone", "id_number")
@@ -52,7 +53,8 @@ class DisputeParty(DisputeBase):
     dispute_id: Mapped[int] = mapped_column(ForeignKey("dispute.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     role: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(40))
+    # Given only for a party who is not a registered resident; a resident's come from the record.
+    name: Mapped[str | None] = mapped_column(String(40), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     id_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
 

@@ -12,6 +12,7 @@ import strawberry
 from gateway.compile import PLAN, Link, Many
 from gateway.data import DateRange, load_each, load_many, load_one
 from gateway.kernel import Info
+from gateway.policy import OUTSIDE
 from gateway.schema import TESTS, Node, from_row
 from resolvers.dispute import tables as t
 from resolvers.grid.area import AreaFilter
@@ -76,13 +77,49 @@ class DisputeFilter:
     )
 
 
+# The resident detail behind each of a party's fields.
+PARTY_DETAILS = {"name": "name", "phone": "phone", "id_number": "idNumber"}
+
+
 @strawberry.type(description="纠纷当事人 / party to a dispute")
 class DisputeParty(Node):
+    """A party who is a registered resident is a link to the resident record: their name, phone and
+    ID number are read from it (``resolvers.population.contacts``), so a change to the record
+    shows in every dispute they are party to. Anyone else is a party by the details given."""
+
     role: PartyRole = strawberry.field(description="角色 / role")
-    name: str = strawberry.field(description="姓名 / full name")
-    phone: str | None = strawberry.field(description="联系电话 / phone number")
-    id_number: str | None = strawberry.field(description="身份证号 / citizen ID number")
+    # The details given for a party who is not a registered resident (None for a linked one).
+    name: strawberry.Private[str | None]
+    phone: strawberry.Private[str | None]
+    id_number: strawberry.Private[str | None]
     resident_id: strawberry.Private[int | None]
+
+    async def _detail(self, info: Info, column: str, field: str) -> str | None:
+        from resolvers.population.contacts import through_link, withheld
+
+        ctx = info.context
+        access = "allowed" if ctx.policy is None or not ctx.policy.enforce else ctx.policy.access("DisputeParty", field)
+        if access == "own_area_only" and self.__dict__.get(OUTSIDE, False):
+            return withheld(info)  # only on disputes inside the reader's own area
+        if self.resident_id is None:
+            return getattr(self, column)  # type: ignore[no-any-return]
+        return await through_link(info, self.resident_id, "DisputeParty", column, PARTY_DETAILS)
+
+    @strawberry.field(name="name", description="姓名(登记居民取自其档案) / full name; a resident's from their record")
+    async def name_of(self, info: Info) -> str | None:
+        return await self._detail(info, "name", "name")
+
+    @strawberry.field(
+        name="phone", description="联系电话(登记居民取自其档案) / phone number; a resident's from their record"
+    )
+    async def phone_of(self, info: Info) -> str | None:
+        return await self._detail(info, "phone", "phone")
+
+    @strawberry.field(
+        name="idNumber", description="身份证号(登记居民取自其档案) / citizen ID number; a resident's from their record"
+    )
+    async def id_number_of(self, info: Info) -> str | None:
+        return await self._detail(info, "id_number", "idNumber")
 
     @strawberry.field(description="居民档案 / the party's resident record", metadata={PLAN: Link("resident_id")})
     async def resident(self, info: Info) -> ResidentT | None:

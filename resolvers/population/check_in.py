@@ -80,12 +80,14 @@ class CheckInMutation:
             row = t.GuestCheckIn(
                 property_id=pk,
                 grid_id=place.grid_id,
-                guest_name=name,
-                guest_id_number=number,
+                # A guest who matched a resident is a link to the record, not a copy of it.
+                guest_name=None if matched is not None else name,
+                guest_id_number=None if matched is not None else number,
                 resident_id=matched,
                 checked_in_at=checked_in_at,
                 verification=verification,
                 flagged=flagged,
+                flag_status="flagged" if flagged else "none",
             )
             session.add(row)
             await session.flush()

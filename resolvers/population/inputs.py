@@ -60,6 +60,30 @@ class ReviewRegistrationInput:
     client_mutation_id: str | None = client_mutation_id_field()
 
 
+@strawberry.input(
+    description="补正并重新提交被退回的登记(只改所填项,无需重填身份证号) / correct a returned registration "
+    "and submit it again; only what is given changes, the ID number need not be typed again"
+)
+class ResubmitRegistrationInput:
+    registration_id: strawberry.ID = strawberry.field(description="登记标识 / registration ID")
+    expected_version: int | None = expected_version_field()
+    id_number: str | None = strawberry.field(
+        default=None, description="更正的公民身份号码(仅号码有误时) / a corrected citizen ID number, if it was wrong"
+    )
+    name: str | None = strawberry.field(default=None, description="姓名 / full name")
+    gender: Gender | None = strawberry.field(default=None, description="性别 / gender")
+    birth_date: date | None = strawberry.field(default=None, description="出生日期 / birth date")
+    ethnicity: str | None = strawberry.field(default=None, description="民族 / ethnicity")
+    phone: str | None = strawberry.field(default=None, description="联系电话 / mobile number")
+    address: str | None = strawberry.field(default=None, description="居住地址 / home address")
+    building: str | None = strawberry.field(default=None, description="楼栋(地址到楼) / address down to the building")
+    registration_kind: RegistrationKind | None = strawberry.field(
+        default=None, description="户籍类别 / registration kind"
+    )
+    household_id: strawberry.ID | None = strawberry.field(default=None, description="所属户 / household")
+    client_mutation_id: str | None = client_mutation_id_field()
+
+
 @strawberry.input(description="修改居民信息(只改所填项) / change a resident's details; only what is given")
 class UpdateResidentInput:
     resident_id: strawberry.ID = strawberry.field(description="居民标识 / resident ID")
@@ -150,15 +174,13 @@ def reason_given(given: str | None, required: bool) -> str | None:
     return inputs.text(given, "input.reason", 500, required=required)
 
 
-def check_in_time(given: datetime | None, now: datetime) -> datetime:
+def check_in_time(given: datetime | None, now: datetime, argument: str = "input.checkedInAt") -> datetime:
     if given is None:
         return now
     # Landlords' phones send local time; Tianjin's is Beijing time.
     moment = given if given.tzinfo is not None else given.replace(tzinfo=BEIJING)
     if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
-        raise BadUserInput(
-            "input.checkedInAt must lie within the last 30 days, not in the future", argument="input.checkedInAt"
-        )
+        raise BadUserInput(f"{argument} must lie within the last 30 days, not in the future", argument=argument)
     return moment
 
 

@@ -30,6 +30,8 @@ from resolvers.population import tables as t
 from resolvers.population.types import (
     DogLicence,
     DogLicenceStatus,
+    GuestCheckIn,
+    GuestCheckInFilter,
     Household,
     RegistrationStatus,
     RentalProperty,
@@ -201,6 +203,28 @@ class PopulationQuery:
             stmt = stmt.where(condition)
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.RentalProperty, stmt, page, lambda r: from_row(RentalProperty, r))
+
+    @strawberry.field(description="网约房入住登记列表 / rental guest check-ins, by area, handling state and date")
+    async def guest_check_ins(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[GuestCheckInFilter | None, FilterArg] = None,
+    ) -> Connection[GuestCheckIn]:
+        stmt = select(t.GuestCheckIn)
+        if filter is not None:
+            area = await in_area(info.context, t.GuestCheckIn.grid_id, filter.area)
+            if area is not None:
+                stmt = stmt.where(area)
+            if filter.flag_status:
+                stmt = stmt.where(t.GuestCheckIn.flag_status.in_([s.value for s in filter.flag_status]))
+            if filter.staying is not None:
+                out = t.GuestCheckIn.checked_out_at
+                stmt = stmt.where(out.is_(None) if filter.staying else out.is_not(None))
+            stmt = within(stmt, t.GuestCheckIn.checked_in_at, filter.checked_in, "filter.checkedIn")
+        page = PageArgs.parse(info.context, first, after)
+        return await root_page(info.context, t.GuestCheckIn, stmt, page, lambda r: from_row(GuestCheckIn, r))
 
     @strawberry.field(description="犬证申请列表 / dog licence applications", metadata={PLAN: ROOT_LIST})
     async def dog_licences(

@@ -22,6 +22,7 @@ from resolvers.population.inputs import (
     MoveResidentToHouseholdInput,
     RegisterResidentInput,
     RegisterTemporaryStayInput,
+    ResubmitRegistrationInput,
     ReviewRegistrationInput,
     ReviewResidentInput,
     UpdateResidentInput,
@@ -31,6 +32,7 @@ from resolvers.population.inputs import (
 )
 from resolvers.population.queries import valid_id_number
 from resolvers.population.types import (
+    Gender,
     ResidentPayload,
     ResidentRegistration,
     ResidentRegistrationPayload,
@@ -75,7 +77,7 @@ async def _submit(ctx: Context, number: str, values: dict[str, Any]) -> int:
             status="pending_review",
             submitted_at=datetime.now(UTC),
             version=1,
-            collector_id=ctx.principal.id,
+            collector_staff_id=ctx.principal.record.staff_id,
             **values,
         )
         session.add(row)
@@ -140,7 +142,7 @@ def _inside(ctx: Context, grid_id: int) -> bool:
 
 
 # What a transfer for review copies of the registration it asks about.
-_COPIED = (*_APPLIED, "id_number", "collector_id")
+_COPIED = (*_APPLIED, "id_number", "collector_staff_id")
 
 
 async def _review_registration(
@@ -157,7 +159,8 @@ async def _review_registration(
             "input.registrationId",
         )
         pk = int(registration.id)
-        if registration.collector_id is not None and registration.collector_id == ctx.principal.id:
+        collector = registration.collector_staff_id
+        if collector is not None and collector == ctx.principal.record.staff_id:
             raise Forbidden("reviewRegistration: a registration is reviewed by someone other than its collector")
         if registration.status == "transfer_review" and registration.transfer_of is None:
             raise Conflict(
@@ -215,6 +218,52 @@ async def _review(ctx: Context, given: strawberry.ID, target: str, reason: str |
         return await _review_registration(ctx, given, target, reason, expected)
     except IntegrityError:
         return await _review_registration(ctx, given, target, reason, expected)
+
+
+def _corrections(given: ResubmitRegistrationInput) -> dict[str, Any]:
+    """The details a resubmission changes; the ID number only when it is given again."""
+    values: dict[str, Any] = {
+        "id_number": None if given.id_number is None else valid_id_number(given.id_number, "input.idNumber"),
+        "name": None if given.name is None else inputs.required_text(given.name, "input.name", 40),
+        "ethnicity": inputs.text(given.ethnicity, "input.ethnicity", 20, required=False),
+        "phone": inputs.phone(given.phone, "input.phone"),
+        "address": None if given.address is None else inputs.required_text(given.address, "input.address", 200),
+        "building": None if given.building is None else inputs.required_text(given.building, "input.building", 120),
+        "registration_kind": None if given.registration_kind is None else given.registration_kind.value,
+    }
+    return {key: value for key, value in values.items() if value is not None}
+
+
+async def _resubmit(ctx: Context, given: ResubmitRegistrationInput) -> int:
+    changes = _corrections(given)
+    async with transaction(ctx, DOMAIN) as session:
+        row = await row_to_change(
+            ctx,
+            session,
+            "resubmitRegistration",
+            t.ResidentRegistration,
+            "ResidentRegistration",
+            given.registration_id,
+            "input.registrationId",
+        )
+        if row.collector_staff_id is None or row.collector_staff_id != ctx.principal.record.staff_id:
+            raise Forbidden("resubmitRegistration: only the staff member who collected it may resubmit it")
+        REGISTRATION.check(row.status, "pending_review")
+        expect_version(row, given.expected_version, "ResidentRegistration")
+        if given.household_id is not None:
+            changes["household_id"] = await _household_in_grid(ctx, given.household_id, row.grid_id)
+        for key, value in changes.items():
+            setattr(row, key, value)
+        # The number (kept, or corrected), the gender and the birth date must still agree.
+        gender = Gender(row.gender) if given.gender is None else given.gender
+        row.birth_date = birth_date_of(row.id_number, gender, given.birth_date)
+        row.gender = gender.value
+        row.status = "pending_review"
+        row.submitted_at = datetime.now(UTC)
+        await emit(
+            session, t.PopulationOutbox, "registration", "ResidentRegistration", row.id, row.grid_id, "resubmitted"
+        )
+    return int(row.id)
 
 
 async def _new_household(session: AsyncSession, address: str, member: Any) -> Any:
@@ -284,6 +333,19 @@ class RegistrationMutation:
         target = "approved" if input.decision is ResidentReviewDecision.APPROVE else "returned"
         reason = reason_given(input.reason, required=target == "returned")
         pk = await _review(ctx, input.registration_id, target, reason, input.expected_version)
+        return await _registration_payload(ctx, pk, input.client_mutation_id)
+
+    @strawberry.mutation(
+        description="补正并重新提交被退回的登记(采集人,按登记标识) / the collector corrects a returned registration "
+        "by its ID and submits it again for review"
+    )
+    async def resubmit_registration(
+        self,
+        info: Info,
+        input: Annotated[ResubmitRegistrationInput, strawberry.argument(description="补正 / the corrections")],
+    ) -> ResidentRegistrationPayload:
+        ctx = info.context
+        pk = await _resubmit(ctx, input)
         return await _registration_payload(ctx, pk, input.client_mutation_id)
 
     @strawberry.mutation(description="审核导入的待审居民档案 / approve an imported record under review, or return it")

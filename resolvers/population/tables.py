@@ -101,12 +101,12 @@ class ResidentRegistration(PopulationBase):
     registration_kind: Mapped[str] = mapped_column(String(12))
     status: Mapped[str] = mapped_column(String(16), default="pending_review")
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Who collected it (a staff member): the one who corrects and resubmits it when returned.
+    collector_staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    # The principal who collected it: another officer reviews it (four eyes).
-    collector_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # A transfer for review: this row asks the area where the number is held to let the
     # registration ``transfer_of`` (collected elsewhere) take the record over.
     transfer_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
@@ -146,19 +146,27 @@ class RentalProperty(PopulationBase):
 
 class GuestCheckIn(PopulationBase):
     __tablename__ = "guest_check_in"
-    __sensitive__ = ("guest_name", "guest_id_number")
+    __sensitive__ = ("guest_name", "guest_id_number", "flag_note")
     __area__ = "grid_id"
     __table_args__ = (Index("ix_guest_check_in_property", "property_id", "checked_in_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     property_id: Mapped[int] = mapped_column(ForeignKey("rental_property.id"))
     grid_id: Mapped[int] = mapped_column(Integer, index=True)
-    guest_name: Mapped[str] = mapped_column(String(40))
-    guest_id_number: Mapped[str] = mapped_column(String(18), index=True)
+    # As presented, for a guest the register does not hold under that name; a guest who matched a
+    # resident is a link (``resident_id``) and these stay empty: the record is read instead.
+    guest_name: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    guest_id_number: Mapped[str | None] = mapped_column(String(18), nullable=True, index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id"), nullable=True, index=True)
     checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     verification: Mapped[str] = mapped_column(String(12), default="pending")
     flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The police's handling of a flag: none (never flagged), flagged (to handle), verified, cleared
+    # or escalated (``workflow.CHECK_IN_FLAG``), with the officer's note, when and by whom.
+    flag_status: Mapped[str] = mapped_column(String(12), default="none", index=True)
+    flag_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    flag_handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    flag_handled_by_staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DogLicence(PopulationBase):

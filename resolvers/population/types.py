@@ -14,9 +14,10 @@ from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from gateway.write import echoed_client_mutation_id_field
 from resolvers.grid.area import AreaFilter
-from resolvers.grid.lookups import grid_by_id
-from resolvers.grid.types import Grid
+from resolvers.grid.lookups import grid_by_id, staff_by_id
+from resolvers.grid.types import Grid, Staff
 from resolvers.population import tables as t
+from resolvers.population.contacts import through_link
 
 if TYPE_CHECKING:
     from resolvers.dispute.types import Dispute
@@ -57,6 +58,40 @@ class RegistrationStatus(Enum):
     TRANSFER_REVIEW = strawberry.enum_value(
         "transfer_review",
         description="待档案所在地民警审核迁入 / awaiting the police of the area that holds the record",
+    )
+
+
+@strawberry.enum(description="入住核验异常的处置状态 / the police's handling of a flagged check-in")
+class CheckInFlagStatus(Enum):
+    NONE = strawberry.enum_value("none", description="未推送民警 / never flagged")
+    FLAGGED = strawberry.enum_value("flagged", description="已推送,待核查 / flagged: to be handled")
+    VERIFIED = strawberry.enum_value("verified", description="民警核实身份 / the officer verified the guest")
+    CLEARED = strawberry.enum_value("cleared", description="民警解除(附理由) / cleared by the officer, with a reason")
+    ESCALATED = strawberry.enum_value("escalated", description="已上报处置 / escalated for further action")
+
+
+@strawberry.enum(description="入住核验异常处置 / what the officer does with a flagged check-in")
+class CheckInFlagDecision(Enum):
+    VERIFY = strawberry.enum_value("verify", description="核实身份 / the guest's identity is verified")
+    CLEAR = strawberry.enum_value("clear", description="解除(须附理由) / clear the flag, with a reason")
+    ESCALATE = strawberry.enum_value("escalate", description="上报(须附理由) / escalate, with a reason")
+
+
+@strawberry.input(description="入住登记筛选 / check-in filter")
+class GuestCheckInFilter:
+    area: AreaFilter | None = strawberry.field(default=None, description="辖区 / area")
+    flag_status: list[CheckInFlagStatus] | None = strawberry.field(
+        default=None,
+        description="处置状态(任一) / any of these handling states",
+        metadata={TESTS: ["GuestCheckIn.flagStatus"]},
+    )
+    checked_in: DateRange | None = strawberry.field(
+        default=None, description="入住日期 / date checked in", metadata={TESTS: ["GuestCheckIn.checkedInAt"]}
+    )
+    staying: bool | None = strawberry.field(
+        default=None,
+        description="是否在住(未退房) / still staying (not checked out), or checked out",
+        metadata={TESTS: ["GuestCheckIn.checkedOutAt"]},
     )
 
 
@@ -218,10 +253,15 @@ class ResidentRegistration(Node):
     grid_id: strawberry.Private[int]
     household_id: strawberry.Private[int | None]
     resident_id: strawberry.Private[int | None]
+    collector_staff_id: strawberry.Private[int | None]
 
     @strawberry.field(description="所在网格 / grid")
     async def grid(self, info: Info) -> Grid | None:
         return await grid_by_id(info.context, self.grid_id)
+
+    @strawberry.field(description="采集人 / the staff member who collected it, who corrects it when returned")
+    async def collector(self, info: Info) -> Staff | None:
+        return await staff_by_id(info.context, self.collector_staff_id)
 
     @strawberry.field(description="所属户 / household, if given", metadata={PLAN: Link("household_id")})
     async def household(self, info: Info) -> Household | None:
@@ -275,17 +315,53 @@ class DogLicence(Node):
         return None if row is None else resident(row)
 
 
+# The resident detail behind each of a linked guest's fields.
+GUEST_DETAILS = {"name": "guestName", "id_number": "guestIdNumber"}
+
+
 @strawberry.type(description="网约房入住登记 / guest check-in at a short-term rental")
 class GuestCheckIn(Node):
-    guest_name: str = strawberry.field(description="住客姓名 / guest's name")
-    guest_id_number: str = strawberry.field(description="住客身份证号 / guest's ID number")
+    # As presented, for a guest who matched no resident (None for a linked one).
+    guest_name: strawberry.Private[str | None]
+    guest_id_number: strawberry.Private[str | None]
     checked_in_at: datetime = strawberry.field(description="入住时间 / checked in at")
     checked_out_at: datetime | None = strawberry.field(description="退房时间 / checked out at")
     verification: str = strawberry.field(
         description="核验结果(verified 一致/mismatch 不符/unverified 本市无档案/pending) / identity check result"
     )
     flagged: bool = strawberry.field(description="是否推送民警 / flagged for police attention")
+    flag_status: CheckInFlagStatus = strawberry.field(description="民警处置状态 / the police's handling of the flag")
+    flag_note: str | None = strawberry.field(description="处置说明 / the officer's note or reason")
+    flag_handled_at: datetime | None = strawberry.field(description="处置时间 / handled at")
     resident_id: strawberry.Private[int | None]
+    property_id: strawberry.Private[int]
+    flag_handled_by_staff_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        name="guestName", description="住客姓名(登记居民取自其档案) / guest's name; a resident's from their record"
+    )
+    async def guest_name_of(self, info: Info) -> str | None:
+        if self.resident_id is None:
+            return self.guest_name
+        return await through_link(info, self.resident_id, "GuestCheckIn", "name", GUEST_DETAILS)
+
+    @strawberry.field(
+        name="guestIdNumber",
+        description="住客身份证号(登记居民取自其档案) / guest's ID number; a resident's from their record",
+    )
+    async def guest_id_number_of(self, info: Info) -> str | None:
+        if self.resident_id is None:
+            return self.guest_id_number
+        return await through_link(info, self.resident_id, "GuestCheckIn", "id_number", GUEST_DETAILS)
+
+    @strawberry.field(description="网约房 / the rental property")
+    async def property(self, info: Info) -> RentalProperty | None:
+        row = await load_one(info.context, t.RentalProperty, self.property_id)
+        return None if row is None else from_row(RentalProperty, row)
+
+    @strawberry.field(description="处置民警 / the officer who handled the flag")
+    async def flag_handled_by(self, info: Info) -> Staff | None:
+        return await staff_by_id(info.context, self.flag_handled_by_staff_id)
 
     @strawberry.field(description="匹配的居民档案 / matching resident record", metadata={PLAN: Link("resident_id")})
     async def resident(self, info: Info) -> Resident | None:
@@ -369,4 +445,17 @@ class DogLicencePayload:
 class CheckInReceipt:
     check_in_id: strawberry.ID = strawberry.field(description="入住登记标识 / check-in ID")
     recorded_at: datetime = strawberry.field(description="登记时间 / recorded at")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
+
+
+@strawberry.type(description="退房回执 / receipt for a check-out")
+class CheckOutReceipt:
+    check_in_id: strawberry.ID = strawberry.field(description="入住登记标识 / check-in ID")
+    checked_out_at: datetime = strawberry.field(description="退房时间 / checked out at")
+    client_mutation_id: str | None = echoed_client_mutation_id_field()
+
+
+@strawberry.type(description="入住登记变更结果 / the check-in after the change")
+class GuestCheckInPayload:
+    check_in: GuestCheckIn | None = strawberry.field(description="入住登记 / the check-in, as you may see it")
     client_mutation_id: str | None = echoed_client_mutation_id_field()

@@ -2,11 +2,11 @@
 
 Registration (登记): a grid worker or committee collects a record, kept apart from the residents
 as a registration (pending_review); the police review it: approved — it becomes a new resident, or
-is applied to the one resident of its ID number — or returned with a reason, after which the
-collector registers the corrected record again. A registration never changes a resident by itself.
-When its ID number is held by a resident outside the reviewing officer's area, approving it asks
-the area that holds the record (transfer_review): that area's officer approves the move or returns
-it. No one reviews a registration they collected.
+is applied to the one resident of its ID number — or returned with a reason, after which its
+collector corrects it and resubmits it (pending_review again). A registration never changes a
+resident by itself. When its ID number is held by a resident outside the reviewing officer's area,
+approving it asks the area that holds the record (transfer_review): that area's officer approves
+the move or returns it. No one reviews a registration they collected.
 
 Resident (居民): records the police imported while they were still under review
 (pending_review) are reviewed in place: active, or returned. An active resident moves out; one
@@ -37,7 +37,21 @@ REGISTRATION = machine(
         "pending_review": {"approved", "returned", "transfer_review"},
         "transfer_review": {"approved", "returned"},
         "approved": set(),
-        "returned": set(),
+        # Corrected and resubmitted by its collector, for another review.
+        "returned": {"pending_review"},
+    },
+)
+
+# A flagged check-in (网约房入住核验异常) until the police handle it: the officer verifies the guest,
+# clears the flag with a reason, or escalates it; an escalated one is verified or cleared later.
+CHECK_IN_FLAG = machine(
+    "check-in flag",
+    {
+        "none": set(),
+        "flagged": {"verified", "cleared", "escalated"},
+        "escalated": {"verified", "cleared"},
+        "verified": set(),
+        "cleared": set(),
     },
 )
 

@@ -319,8 +319,9 @@ class _Companions:
                 "dispute_id": dispute_id,
                 "resident_id": complainant["id"],
                 "role": "complainant",
-                "name": complainant["name"],
-                "phone": complainant["phone"],
+                # A link to the resident record, not a copy of its details.
+                "name": None,
+                "phone": None,
                 "id_number": None,
             },
             {

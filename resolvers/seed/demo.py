@@ -673,7 +673,17 @@ def _rental_rows() -> list[Row]:
 
 def _check_in_rows() -> list[Row]:
     grid_of_property = {row[0]: row[2] for row in RENTALS}
-    return [{**c._asdict(), "grid_id": grid_of_property[c.property_id]} for c in CHECK_INS]
+    return [
+        {
+            **c._asdict(),
+            "grid_id": grid_of_property[c.property_id],
+            "flag_status": "flagged" if c.flagged else "none",
+            # A guest who matched a resident is a link to the record, not a copy.
+            "guest_name": None if c.resident_id is not None else c.guest_name,
+            "guest_id_number": None if c.resident_id is not None else c.guest_id_number,
+        }
+        for c in CHECK_INS
+    ]
 
 
 def _dog_licence_rows() -> list[Row]:
@@ -907,16 +917,16 @@ def _case_rows() -> list[Row]:
 def _party_rows() -> list[Row]:
     rows = []
     for n, (dispute_id, resident_id, role, name) in enumerate(PARTIES, start=1):
-        person = resident(resident_id) if resident_id is not None else None
+        # A resident party is a link to the record: no copy of the name, phone or ID number.
         rows.append(
             {
                 "id": n,
                 "dispute_id": dispute_id,
                 "resident_id": resident_id,
                 "role": role,
-                "name": person["name"] if person else name,
-                "phone": person["phone"] if person else None,
-                "id_number": person["id_number"] if person else None,
+                "name": None if resident_id is not None else name,
+                "phone": None,
+                "id_number": None,
             }
         )
     return rows
@@ -1061,23 +1071,24 @@ class Alert(NamedTuple):
 
 # fmt: off
 ALERTS: list[Alert] = [
-    Alert(1, 1, 1, "altered", "intercepted", at(3, 12, 8, 52),
-          "号牌“津B06237”无登记记录,车型、颜色与津BE6237(重型半挂牵引车)一致。经核查,"
+    Alert(1, 1, 1, "altered", "closed", at(3, 12, 8, 51),
+          "号牌“津B06237”无登记记录,车型、颜色与津BE6237(红色重型半挂牵引车)一致,疑似变造号牌(“E”为“0”)。经核查,"
           "驾驶人用写有数字“0”的塑料牌贴在原号牌字母“E”上。",
           2, at(3, 12, 9, 36), "天津大道下行21.8公里处"),
-    Alert(2, 4, None, "unregistered", "raised", at(3, 13, 18, 21), "号牌“津D9X455”无登记记录。"),
-    Alert(3, 5, 6, "mismatch", "dispatched", at(3, 13, 11, 13),
+    Alert(2, 4, None, "unregistered", "raised", at(3, 13, 18, 20), "号牌“津D9X455”无登记记录。"),
+    Alert(3, 5, 6, "mismatch", "dispatched", at(3, 13, 11, 12),
           "津NP1907登记为白色小型轿车,抓拍为蓝色中型货车,疑似套用号牌。", 8),
-    Alert(4, 6, 7, "cloned", "closed", at(3, 9, 22, 48),
+    Alert(4, 6, 7, "cloned", "closed", at(3, 9, 22, 47),
           "津RT5532同日两地出现,疑似克隆号牌;经核查为夜间识别误差,与登记车辆一致,解除预警。", 16),
 ]
 # fmt: on
 
-# (id, alert_id, vehicle_id, description, fine, points, detention days, decided on)
+# (id, alert_id, vehicle_id, description, fine, points, detention days, decided on, driver resident_id)
 # fmt: off
-VIOLATIONS: list[tuple[int, int | None, int | None, str, Decimal, int, int, date]] = [
+VIOLATIONS: list[tuple[int, int | None, int | None, str, Decimal, int, int, date, int | None]] = [
+    # The driver 张某某 is the lorry's owner, 张国强 (resident 16): a link to his record.
     (1, 1, 1, "驾驶人张某某使用伪造、变造机动车号牌(用写有数字“0”的塑料牌遮挡号牌字母“E”)",
-     Decimal("5000.00"), 12, 15, on(3, 12)),
+     Decimal("5000.00"), 12, 15, on(3, 12), 16),
 ]
 # fmt: on
 
@@ -1137,17 +1148,23 @@ def traffic_rows() -> list[tuple[Table, list[Row]]]:
                     "points": points,
                     "detention_days": days,
                     "decided_on": decided,
+                    "driver_id": driver,
+                    "driver_name": None,
                 }
-                for i, alert, vehicle, text, fine, points, days, decided in VIOLATIONS
+                for i, alert, vehicle, text, fine, points, days, decided, driver in VIOLATIONS
             ],
         ),
     ]
 
 
 def _alert_rows() -> list[Row]:
+    """Each alert lies in its camera's grid, and its time is its capture's."""
     grid_of_camera = {row[0]: row[4] for row in CAMERAS}
-    camera_of_capture = {row[0]: row[1] for row in CAPTURES}
-    return [{**a._asdict(), "grid_id": grid_of_camera[camera_of_capture[a.capture_id]]} for a in ALERTS]
+    capture = {row[0]: row for row in CAPTURES}
+    return [
+        {**a._asdict(), "grid_id": grid_of_camera[capture[a.capture_id][1]], "raised_at": capture[a.capture_id][5]}
+        for a in ALERTS
+    ]
 
 
 def rows_by_domain() -> dict[str, list[tuple[Table, list[Row]]]]:

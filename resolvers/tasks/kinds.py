@@ -5,9 +5,10 @@ domain's ``contributions`` under ``TASKS``); here they are merged into one ranki
 first, and within a kind the oldest first (then the lowest record ID). Each kind has an urgency
 of its own, so a page can resume after (urgency, time, record ID).
 
-A kind reaches a principal only when its role is among the kind's roles and its policy grants
-the type the task is about, and only records of the principal's own area (``area.grid_ids``),
-read through its row scope, become its tasks.
+A kind reaches a principal only when its role is among the kind's roles (a partner agency: when
+its token holds one of the kind's scopes) and its policy grants the type the task is about, and
+only records of the principal's own area (``area.grid_ids``), read through its row scope, become
+its tasks.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ TASKS = "tasks.kinds"
 OFFICER, COMMITTEE, GRID_WORKER = "community_police", "committee_staff", "grid_worker"
 POLICE = frozenset({OFFICER})
 COLLECTORS = frozenset({COMMITTEE, GRID_WORKER})
+# Partner scopes a kind may reach (a judicial office mediating disputes).
+MEDIATE = frozenset({"dispute:mediate"})
 
 
 # Which of a table's rows are pending for a principal; None when none can be.
@@ -58,6 +61,7 @@ class Kind:
     action: str  # the verb in the task's ID: Dispute:12:accept
     label: tuple[str, str]  # (中文, English)
     roles: frozenset[str]
+    scopes: frozenset[str] = frozenset()  # partner scopes it reaches, besides the roles
 
 
 def status(model: type[Any], *values: str) -> Pending:
@@ -70,13 +74,14 @@ def all_kinds() -> tuple[Kind, ...]:
     return tuple(sorted((kind for _, kind in load_registry().contributed(TASKS)), key=lambda k: -k.urgency))
 
 
-def kinds_for(role: str | None, policy: Policy | None) -> tuple[Kind, ...]:
-    """The kinds addressed to ``role`` about types ``policy`` grants (all of them, unenforced)."""
+def kinds_for(role: str | None, policy: Policy | None, scopes: frozenset[str] = frozenset()) -> tuple[Kind, ...]:
+    """The kinds addressed to ``role`` (or to one of a partner's ``scopes``) about types ``policy``
+    grants (all of them, unenforced)."""
 
     def granted(kind: Kind) -> bool:
         return policy is None or not policy.enforce or policy.rule(kind.source.type_name) is not None
 
-    return tuple(k for k in all_kinds() if role in k.roles and granted(k))
+    return tuple(k for k in all_kinds() if (role in k.roles or k.scopes & scopes) and granted(k))
 
 
 def role_of(policy: Policy) -> str | None:
@@ -85,14 +90,21 @@ def role_of(policy: Policy) -> str | None:
     return name if kind == "role" else None
 
 
+def scopes_of(policy: Policy) -> frozenset[str]:
+    """``scopes:dispute:mediate+dispute:read`` → those scopes; a role's policy has none."""
+    kind, _, names = policy.name.partition(":")
+    return frozenset(names.split("+")) if kind == "scopes" and names else frozenset()
+
+
 def has_tasks(policy: Policy) -> bool:
-    return bool(kinds_for(role_of(policy), policy))
+    return bool(kinds_for(role_of(policy), policy, scopes_of(policy)))
 
 
 def kinds_of(ctx: Context) -> tuple[Kind, ...]:
     """The kinds of task the caller gets."""
-    role = ctx.principal.role if ctx.principal.record.kind == "staff" else None
-    return kinds_for(role, ctx.policy)
+    if ctx.principal.record.kind == "staff":
+        return kinds_for(ctx.principal.role, ctx.policy)
+    return kinds_for(None, ctx.policy, frozenset(ctx.principal.scopes))
 
 
 # myTasks and taskAssigned exist exactly for those who get some kind of task.

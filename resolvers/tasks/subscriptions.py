@@ -29,12 +29,17 @@ class TaskSubscription:
         topics = sorted({kind.source.feed for kind in kinds})
         async with aclosing(merge([ctx.feed.events(domain, topic) for domain, topic in topics])) as events:
             async for event in events:
-                source = next((k.source for k in kinds if k.source.feed == (event.domain, event.topic)), None)
+                # Every kind about this event's records (several kinds may read one feed and type).
+                about = [
+                    k
+                    for k in kinds
+                    if k.source.feed == (event.domain, event.topic) and k.source.type_name == event.type_name
+                ]
                 # The area as of this event: a live session may have moved the principal since.
                 grids = ctx.principal.area.grid_ids or frozenset()
-                if source is None or source.type_name != event.type_name or event.grid_id not in grids:
+                if not about or event.grid_id not in grids:
                     continue
-                about = [k for k in kinds if k.source is source]
+                source = about[0].source
                 # Each event is read afresh: nothing cached from an earlier one.
                 ctx.loaders.clear()
                 task = await task_for(ctx, about, event.row_id)

@@ -19,20 +19,35 @@ class TaskKind(Enum):
     ALERT_DISPATCHED = strawberry.enum_value(
         "alert_dispatched", description="指派给您的号牌预警,待拦截 / plate alert dispatched to you: intercept it"
     )
+    ALERT_INTERCEPTED = strawberry.enum_value(
+        "alert_intercepted", description="已拦截的预警车辆,待处罚 / intercepted vehicle: decide the violation"
+    )
     ALERT_RAISED = strawberry.enum_value(
         "alert_raised", description="辖区号牌预警,待指派 / plate alert raised in your area: dispatch it"
     )
     CHECK_IN_FLAGGED = strawberry.enum_value(
         "check_in_flagged", description="网约房入住核验异常,待核查 / flagged rental check-in: verify the guest"
     )
+    DISPUTE_ESCALATED = strawberry.enum_value(
+        "dispute_escalated", description="移交司法所的纠纷,待调解 / dispute escalated to the judicial office to mediate"
+    )
     DISPUTE_REPORTED = strawberry.enum_value(
         "dispute_reported", description="新报纠纷,待受理 / reported dispute awaiting acceptance"
+    )
+    REGISTRATION_TO_REVIEW = strawberry.enum_value(
+        "registration_to_review", description="采集的人口登记,待审核 / collected registration awaiting police review"
     )
     REGISTRATION_PENDING = strawberry.enum_value(
         "registration_pending", description="人口登记待审核 / registration awaiting police review"
     )
+    REGISTRATION_TO_CORRECT = strawberry.enum_value(
+        "registration_to_correct", description="您采集的登记被退回,待补正重报 / your returned registration: correct it"
+    )
     REGISTRATION_RETURNED = strawberry.enum_value(
         "registration_returned", description="登记被退回,待补正 / returned registration to correct"
+    )
+    DISPUTE_TO_MEDIATE = strawberry.enum_value(
+        "dispute_to_mediate", description="已受理或调解中的纠纷,待调解 / accepted or ongoing dispute: mediate it"
     )
     DISPUTE_FOLLOW_UP = strawberry.enum_value(
         "dispute_follow_up", description="已达成协议或已移交的纠纷,待回访 / agreed or escalated dispute to follow up"

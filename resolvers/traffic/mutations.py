@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -25,9 +25,10 @@ from gateway.write import (
 )
 from resolvers.grid.lookups import serving_staff
 from resolvers.traffic import tables as t
+from resolvers.traffic.plates import variants
 from resolvers.traffic.queries import valid_plate
 from resolvers.traffic.types import PlateAlert, plate_alert
-from resolvers.traffic.workflow import PLATE_ALERT, check_close, suspicion
+from resolvers.traffic.workflow import PLATE_ALERT, check_close, matches, suspicion
 
 CAPTURES = "capture"
 ALERTS = "plateAlert"
@@ -66,6 +67,15 @@ class ViolationInput:
     fine_yuan: Decimal = strawberry.field(description="罚款(元) / fine in yuan")
     points: int = strawberry.field(description="记分(0–12) / licence points, 0 to 12")
     detention_days: int = strawberry.field(description="拘留天数(0–15) / days of detention, 0 to 15")
+    vehicle_id: strawberry.ID | None = strawberry.field(
+        default=None, description="涉事车辆(默认为预警车辆) / the vehicle; by default the alert's"
+    )
+    driver_id: strawberry.ID | None = strawberry.field(
+        default=None, description="驾驶人(登记居民标识) / the driver, when a registered resident (Resident ID)"
+    )
+    driver_name: str | None = strawberry.field(
+        default=None, description="驾驶人姓名(非登记居民时) / the driver's name, when no registered resident"
+    )
     client_mutation_id: str | None = client_mutation_id_field()
 
 
@@ -108,12 +118,36 @@ async def _record(session: AsyncSession, row: Any, kind: str) -> None:
     await emit(session, t.TrafficOutbox, ALERTS, "PlateAlert", row.id, row.grid_id, kind)
 
 
+async def _altered_from(session: AsyncSession, plate: str, observed_type: str, observed_colour: str) -> Any | None:
+    """The registered vehicle an unregistered plate may hide: its plate differs only by characters a
+    sticker confuses, and its type and colour are what the camera saw. Fewest changes first, then
+    the oldest registration; None when no vehicle fits."""
+    changed = dict((variant, n) for n, variant in reversed(list(variants(plate))))
+    if not changed:
+        return None
+    found = (await session.scalars(select(t.Vehicle).where(t.Vehicle.plate.in_(sorted(changed))))).all()
+    fitting = [v for v in found if matches(observed_type, observed_colour, v)]
+    return min(fitting, key=lambda v: (changed[v.plate], v.id), default=None)
+
+
 async def _officer(ctx: Context, officer_id: strawberry.ID) -> int:
     pk = inputs.pk(str(officer_id), "Staff", "input.officerId")
     if not await serving_staff(ctx, pk, "community_police"):
         message = f"input.officerId: no serving community police officer {officer_id!r}"
         raise BadUserInput(message, argument="input.officerId")
     return pk
+
+
+def _driver(given: ViolationInput) -> tuple[int | None, str | None]:
+    """The driver named: a registered resident by ID (a link), or a name; one of them."""
+    name = inputs.text(given.driver_name, "input.driverName", 40, required=False)
+    if given.driver_id is not None and name:
+        raise BadUserInput("input.driverName: give the driver's ID or name, not both", argument="input.driverName")
+    if given.driver_id is not None:
+        return inputs.pk(str(given.driver_id), "Resident", "input.driverId"), None
+    if not name:
+        raise BadUserInput("input.driverId: name the driver (driverId or driverName)", argument="input.driverId")
+    return None, name
 
 
 @strawberry.type
@@ -139,6 +173,9 @@ class TrafficMutation:
             authorize(ctx, "recordCapture", camera.grid_id)
             # The register is read as the system, not as the camera, which may read none of it.
             registered = await session.scalar(select(t.Vehicle).where(t.Vehicle.plate == plate))
+            candidate = None
+            if registered is None:
+                candidate = await _altered_from(session, plate, observed_type, observed_colour)
             capture = t.Capture(
                 camera_id=camera.id,
                 plate=plate,
@@ -150,16 +187,18 @@ class TrafficMutation:
             session.add(capture)
             await session.flush()
             await emit(session, t.TrafficOutbox, CAPTURES, "Capture", capture.id, camera.grid_id, "recorded")
-            raised = suspicion(plate, observed_type, observed_colour, registered)
+            raised = suspicion(plate, observed_type, observed_colour, registered, candidate)
             if raised is not None:
                 kind, detail = raised
                 alert = t.PlateAlert(
                     capture_id=capture.id,
-                    vehicle_id=capture.vehicle_id,
+                    # The vehicle registered to the plate read, or the one an altered plate hides.
+                    vehicle_id=capture.vehicle_id if candidate is None else candidate.id,
                     grid_id=camera.grid_id,
                     kind=kind,
                     status="raised",
-                    raised_at=now,
+                    # The alert is about the moment the vehicle passed, not when the upload arrived.
+                    raised_at=captured_at,
                     detail=detail,
                 )
                 session.add(alert)
@@ -174,7 +213,9 @@ class TrafficMutation:
             client_mutation_id=input.client_mutation_id,
         )
 
-    @strawberry.mutation(description="指派预警给民警 / dispatch a raised plate alert to an officer")
+    @strawberry.mutation(
+        description="指派或改派预警给民警 / dispatch a raised plate alert to an officer, or re-dispatch it to another"
+    )
     async def dispatch_plate_alert(
         self, info: Info, input: Annotated[DispatchInput, strawberry.argument(description="指派 / the dispatch")]
     ) -> PlateAlertPayload:
@@ -183,9 +224,12 @@ class TrafficMutation:
         async with transaction(ctx, "traffic") as session:
             row = await _alert(ctx, session, "dispatchPlateAlert", input.alert_id)
             PLATE_ALERT.check(row.status, "dispatched")
+            if row.status == "dispatched" and row.dispatched_to_staff_id == officer:
+                raise Conflict("plate alert is already dispatched to this officer", argument="input.officerId")
+            again = row.status == "dispatched"
             row.status = "dispatched"
             row.dispatched_to_staff_id = officer
-            await _record(session, row, "dispatched")
+            await _record(session, row, "redispatched" if again else "dispatched")
         return await _payload(ctx, row.id, input.client_mutation_id)
 
     @strawberry.mutation(description="记录拦截 / record where and when the vehicle was stopped")
@@ -215,6 +259,8 @@ class TrafficMutation:
         fine = inputs.amount(input.fine_yuan, "input.fineYuan", Decimal("1000000"))
         points = inputs.whole(input.points, "input.points", 0, 12)
         days = inputs.whole(input.detention_days, "input.detentionDays", 0, 15)
+        driver_id, driver_name = _driver(input)
+        chosen = None if input.vehicle_id is None else inputs.pk(str(input.vehicle_id), "Vehicle", "input.vehicleId")
         async with transaction(ctx, "traffic") as session:
             row = await _alert(ctx, session, "recordViolation", input.alert_id)
             check_close("recordViolation", row.status)
@@ -222,7 +268,9 @@ class TrafficMutation:
             session.add(
                 t.Violation(
                     alert_id=row.id,
-                    vehicle_id=row.vehicle_id,
+                    vehicle_id=row.vehicle_id if chosen is None else chosen,
+                    driver_id=driver_id,
+                    driver_name=driver_name,
                     grid_id=row.grid_id,
                     description=description,
                     fine_yuan=fine,

@@ -18,7 +18,7 @@ from resolvers.traffic.types import PlateAlert, plate_alert
 @strawberry.type(description="号牌预警事件 / a plate alert raised or moved on")
 class PlateAlertEvent:
     event_id: str = strawberry.field(description="事件号(断线重连时传回) / event ID, to resume after it")
-    kind: str = strawberry.field(description="变更(raised/dispatched/intercepted/closed) / what happened")
+    kind: str = strawberry.field(description="变更(raised/dispatched/redispatched/intercepted/closed) / what happened")
     plate_alert: PlateAlert = strawberry.field(description="号牌预警(按您的权限) / the plate alert, as you may see it")
 
 

@@ -80,6 +80,7 @@ class PlateAlert(TrafficBase):
 
 class Violation(TrafficBase):
     __tablename__ = "violation"
+    __sensitive__ = ("driver_name",)
     # Where the vehicle was stopped (its alert's grid), so the officer who decided the penalty
     # sees it even when the plate was unregistered or the owner lives elsewhere.
     __area__ = "grid_id"
@@ -92,6 +93,9 @@ class Violation(TrafficBase):
     detention_days: Mapped[int] = mapped_column(Integer, default=0)
     decided_on: Mapped[date] = mapped_column(Date)
     grid_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The driver: a link to the resident record when the driver is registered, else the name given.
+    driver_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    driver_name: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 TrafficOutbox = outbox_model(TrafficBase, "traffic")

@@ -65,6 +65,22 @@ class Violation(Node):
     points: int = strawberry.field(description="记分 / licence points")
     detention_days: int = strawberry.field(description="拘留天数 / days of detention")
     decided_on: date = strawberry.field(description="决定日期 / decided on")
+    driver_name: str | None = strawberry.field(
+        description="驾驶人姓名(非登记居民时) / the driver's name, when the driver is no registered resident"
+    )
+    vehicle_id: strawberry.Private[int | None]
+    driver_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="涉事车辆 / the vehicle concerned")
+    async def vehicle(self, info: Info) -> Vehicle | None:
+        row = await load_one(info.context, t.Vehicle, self.vehicle_id)
+        return None if row is None else vehicle(row)
+
+    @strawberry.field(description="驾驶人(登记居民) / the driver, a registered resident, as you may see them")
+    async def driver(self, info: Info) -> ResidentT | None:
+        from resolvers.population.lookups import resident_by_id
+
+        return await resident_by_id(info.context, self.driver_id)
 
 
 @strawberry.type(description="机动车 / motor vehicle")

@@ -1,4 +1,4 @@
-"""who collected a registration, and transfers for review; a volunteer who leaves keeps the old profile
+"""transfers of registrations for review; a volunteer who leaves keeps the old profile
 
 Revision ID: 0009
 Revises: 0008
@@ -34,7 +34,6 @@ def _nothing() -> None:
 
 def upgrade_population() -> None:
     with op.batch_alter_table("resident_registration", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("collector_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("transfer_of", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_resident_registration_transfer_of"), ["transfer_of"], unique=False)
 
@@ -43,7 +42,6 @@ def downgrade_population() -> None:
     with op.batch_alter_table("resident_registration", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resident_registration_transfer_of"))
         batch_op.drop_column("transfer_of")
-        batch_op.drop_column("collector_id")
 
 
 def upgrade_volunteer() -> None:

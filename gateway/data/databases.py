@@ -7,6 +7,7 @@ across domains in SQL, so any mix of SQLite and PostgreSQL URLs works.
 from __future__ import annotations
 
 import contextvars
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,6 +52,36 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
+# A pooled connection idle this long is checked before use; a busy one never is.
+IDLE_SECONDS = 10.0
+_LAST_USED = "gateway_last_used"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Instead of a ping on every checkout (a round trip per statement under load), ping only a
+    connection that sat idle: a dead one (a restarted server, a dropped link) is then replaced
+    by the pool itself, which retries the checkout with a fresh connection."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        last = record.info.get(_LAST_USED)
+        if last is None or time.monotonic() - last < IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError("an idle connection was dead") from error
+        if not alive:
+            raise exc.DisconnectionError("an idle connection was dead")
+
+    event.listen(pool, "checkin", checkin)
+    event.listen(pool, "checkout", checkout)
+
+
 def create_engine(url: str, echo: bool = False, **pool: Any) -> AsyncEngine:
     """An engine for ``url``; ``pool`` sizes its connection pool (pool_size, max_overflow, pool_timeout)."""
     parsed = make_url(url)
@@ -59,9 +90,9 @@ def create_engine(url: str, echo: bool = False, **pool: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         pool = {}  # one connection, shared: no pool to size
     # hide_parameters: a failed statement's exception (and a log of it) never carries the values.
-    engine = create_async_engine(
-        url, echo=echo, pool_pre_ping=parsed.get_backend_name() != "sqlite", hide_parameters=True, **pool
-    )
+    engine = create_async_engine(url, echo=echo, hide_parameters=True, **pool)
+    if parsed.get_backend_name() != "sqlite":
+        _ping_when_idle(engine)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -24,7 +24,12 @@ async def _killed_and_replaced(url: str, monkeypatch: pytest.MonkeyPatch) -> Non
     pings: list[int] = []
     dialect = databases.engine("gateway").sync_engine.dialect
     real_ping = dialect.do_ping
-    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+
+    def counted_ping(connection: object) -> bool:
+        pings.append(1)
+        return bool(real_ping(connection))
+
+    monkeypatch.setattr(dialect, "do_ping", counted_ping)
     try:
         async with databases.session("gateway") as session:
             first = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()

@@ -4,6 +4,7 @@ checkout, without a ping on every checkout of a busy pool."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -25,7 +26,7 @@ async def _killed_and_replaced(url: str, monkeypatch: pytest.MonkeyPatch) -> Non
     dialect = databases.engine("gateway").sync_engine.dialect
     real_ping = dialect.do_ping
 
-    def counted_ping(connection: object) -> bool:
+    def counted_ping(connection: Any) -> bool:
         pings.append(1)
         return bool(real_ping(connection))
 

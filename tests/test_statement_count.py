@@ -20,7 +20,7 @@ query Nested($n: Int!) {
         totalCount
         nodes {
           name
-          disputes(first: $n) { totalCount nodes { title parties { name resident { name } } } }
+          disputes(first: $n) { totalCount nodes { title parties { role resident { name } } } }
         }
       }
     }

@@ -14,11 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # Any number every appender agrees on: ASCII "audit", the trail's key from before the outbox shared it.
 COMMIT_ORDER_KEY = 0x6175646974
+_HELD = "gateway_commit_order_held"
 
 
 async def hold_commit_order(session: AsyncSession) -> bool:
     """Take the commit-order lock until ``session``'s transaction ends; False where none is needed."""
     if session.bind is None or session.bind.dialect.name != "postgresql":
         return False
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_KEY})
+    # Held until the transaction ends: a second append in it (the outbox, then the audit) asks once.
+    held = session.info.get(_HELD)
+    transaction = session.get_transaction()
+    if held is None or held is not transaction:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_KEY})
+        session.info[_HELD] = session.get_transaction()
     return True

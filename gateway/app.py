@@ -19,6 +19,7 @@ from gateway.transport import (
     graphiql_routes,
     graphql_endpoint,
     keep_query_strings_out_of_server_logs,
+    page_routes,
     websocket_endpoint,
 )
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         Route("/healthz", healthz),
         Route("/", index),
         *graphiql_routes(),
+        *page_routes(),
     ]
     # The gateway writes its own access lines, free of personal data (uvicorn's are off).
     keep_query_strings_out_of_server_logs()

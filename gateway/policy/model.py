@@ -79,6 +79,8 @@ class TypeRule:
 
 
 WRITE_CHECKS = ("area", "none")
+# Pages a policy may open: /policies (the policy matrix) and /audit (who accessed a record).
+PAGES = ("policies", "audit")
 # Where a preset takes its value: the principal's own grid, or its staff record.
 PRESET_SOURCES = ("own_grid", "own_staff")
 
@@ -118,6 +120,8 @@ class Policy:
     mutations: Mapping[str, MutationRule] = field(default_factory=dict)
     # Root look-ups granted with a budget (by root field name), e.g. residentByIdNumber.
     lookups: Mapping[str, LookupRule] = field(default_factory=dict)
+    # The gateway's own pages this policy opens (``pages: [policies, audit]``), see PAGES.
+    pages: frozenset[str] = frozenset()
 
     def mutation(self, name: str) -> MutationRule | None:
         return self.mutations.get(name)
@@ -156,8 +160,14 @@ class PolicySet:
             for name, lookup in self.scopes[scope].lookups.items():
                 known = lookups.get(name)
                 lookups[name] = lookup if known is None or lookup.budget > known.budget else known
+        pages = frozenset(page for s in chosen for page in self.scopes[s].pages)
         return Policy(
-            name="scopes:" + "+".join(chosen), types=types, enforce=enforce, mutations=mutations, lookups=lookups
+            name="scopes:" + "+".join(chosen),
+            types=types,
+            enforce=enforce,
+            mutations=mutations,
+            lookups=lookups,
+            pages=pages,
         )
 
 
@@ -250,7 +260,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     if len(kinds) != 1:
         raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
     kind = kinds[0]
-    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations", "lookups"}
+    unknown = set(raw) - {"role", "scope", "description", "enforce", "types", "mutations", "lookups", "pages"}
     if unknown:
         key = sorted(unknown)[0]
         raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
@@ -268,6 +278,10 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     problems += mutation_problems
     lookups, lookup_problems = _lookup_rules(raw.get("lookups") or {}, file, lines)
     problems += lookup_problems
+    pages = raw.get("pages") or []
+    if not isinstance(pages, list) or not all(p in PAGES for p in pages):
+        problems.append(f"{file}:{lines.get(('pages',), 1)}: pages must list some of {', '.join(PAGES)}")
+        pages = []
     if problems:
         raise PolicyError(problems)
     key = str(raw[kind])
@@ -279,6 +293,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         source=Located(file, lines.get((kind,), 1)),
         mutations=mutations,
         lookups=lookups,
+        pages=frozenset(pages),
     )
     return kind, key, policy
 

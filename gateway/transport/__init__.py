@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.transport.access import AccessLog, keep_query_strings_out_of_server_logs
 from gateway.transport.graphiql import ASSET_DIR, ASSET_FILES, assets_installed, graphiql_page_html, graphiql_routes
 from gateway.transport.http import graphql_endpoint
+from gateway.transport.pages import page_routes
 from gateway.transport.websocket import websocket_endpoint
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "graphiql_routes",
     "graphql_endpoint",
     "keep_query_strings_out_of_server_logs",
+    "page_routes",
     "websocket_endpoint",
 ]

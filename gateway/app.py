@@ -16,6 +16,7 @@ from gateway.kernel import Registry, Settings, get_settings, load_registry
 from gateway.pipeline import PolicyWatcher, Runtime
 from gateway.transport import (
     AccessLog,
+    demo_routes,
     graphiql_routes,
     graphql_endpoint,
     keep_query_strings_out_of_server_logs,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         Route("/", index),
         *graphiql_routes(),
         *page_routes(),
+        *demo_routes(runtime.settings),
     ]
     # The gateway writes its own access lines, free of personal data (uvicorn's are off).
     keep_query_strings_out_of_server_logs()

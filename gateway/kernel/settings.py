@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     max_introspection_depth: int = Field(default=20, ge=1)
     max_tokens: int = Field(default=1000, ge=1)
     min_group_size: int = Field(default=5, ge=1)
+    # GATEWAY_DEMO=true (``make run``): GraphiQL's demo principal picker and /graphiql/demo-tokens.
+    demo: bool = False
 
     @classmethod
     def settings_customise_sources(
@@ -70,6 +72,11 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, DomainUrls(settings_cls), dotenv_settings, file_secret_settings
+
+    @property
+    def demo_mode(self) -> bool:
+        """Demo mode is on only where asked for, and never under GATEWAY_ENV=production."""
+        return self.demo and os.environ.get("GATEWAY_ENV", "").strip().lower() != "production"
 
     def db_url_for(self, domain: str) -> str:
         """The database URL of one domain: its own override, else the shared one."""

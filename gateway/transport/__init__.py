@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.transport.access import AccessLog, keep_query_strings_out_of_server_logs
+from gateway.transport.demo import demo_routes
 from gateway.transport.graphiql import ASSET_DIR, ASSET_FILES, assets_installed, graphiql_page_html, graphiql_routes
 from gateway.transport.http import graphql_endpoint
 from gateway.transport.pages import page_routes
@@ -13,6 +14,7 @@ __all__ = [
     "ASSET_FILES",
     "AccessLog",
     "assets_installed",
+    "demo_routes",
     "graphiql_page_html",
     "graphiql_routes",
     "graphql_endpoint",

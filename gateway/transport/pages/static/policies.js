@@ -26,19 +26,21 @@
       text, c.example ? el("div", {class: "muted"}, c.example.replace(/^mask [^:]+: [^;]*; /, "")) : null);
   }
 
-  function ruleCell(policy, typeName) {
+  function ruleCell(policy, typeName, spelled) {
     const rule = policy.types.find(t => t.name === typeName);
     if (!rule) return el("td", {class: "denied"}, "not granted");
     return el("td", {title: rule.rowCondition, "data-policy": policyKey(policy), "data-rows": typeName},
       "rows: " + rule.rows, el("br"), rule.aggregate ? "counts open" : "no counts",
-      rule.limit ? el("span", {}, el("br"), "≤ " + rule.limit + " a page") : null);
+      rule.limit ? el("span", {}, el("br"), "≤ " + rule.limit + " a page") : null,
+      spelled ? el("div", {class: "muted"}, rule.rowCondition) : null);
   }
 
   function typeTable(typeName, policies) {
     const needle = fieldFilter.value.trim().toLowerCase();
     const fields = data.matrix.types[typeName].filter(f => !needle || f.toLowerCase().includes(needle));
     const head = el("tr", {}, el("th", {}, typeName), policies.map(p => el("th", {}, p.name, el("div", {class: "muted"}, p.kind))));
-    const rows = [el("tr", {}, el("th", {}, "row condition"), policies.map(p => ruleCell(p, typeName)))];
+    const spelled = policies.length <= 3;
+    const rows = [el("tr", {}, el("th", {}, "row condition"), policies.map(p => ruleCell(p, typeName, spelled)))];
     for (const f of fields) rows.push(el("tr", {}, el("th", {}, f), policies.map(p => cell(p, typeName, f))));
     return el("section", {"data-type": typeName}, el("h2", {}, typeName),
       el("div", {class: "scroll"}, el("table", {class: "matrix"}, el("thead", {}, head), el("tbody", {}, rows))));
@@ -96,9 +98,9 @@
     }
     const chosenPolicy = policyFilter.value, chosenType = typeFilter.value;
     policyFilter.replaceChildren(el("option", {value: ""}, "all"),
-      data.matrix.policies.map(p => el("option", {value: policyKey(p)}, p.kind + " " + p.name)));
+      ...data.matrix.policies.map(p => el("option", {value: policyKey(p)}, p.kind + " " + p.name)));
     typeFilter.replaceChildren(el("option", {value: ""}, "all"),
-      Object.keys(data.matrix.types).map(t => el("option", {value: t}, t)));
+      ...Object.keys(data.matrix.types).map(t => el("option", {value: t}, t)));
     policyFilter.value = chosenPolicy; typeFilter.value = chosenType;
     render();
   }

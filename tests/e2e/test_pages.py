@@ -29,7 +29,7 @@ with contextlib.suppress(ImportError):  # without it, _require_browser skips (or
     from playwright.async_api import Page, Request, Route, async_playwright, expect
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP_WIDTH, LAPTOP_HEIGHT = 1366, 768
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ async def browser_page(base_url: str, path: str, watch: Watch) -> AsyncIterator[
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = await browser.new_context(viewport=LAPTOP, service_workers="block")
+            context = await browser.new_context(viewport={"width": LAPTOP_WIDTH, "height": LAPTOP_HEIGHT}, service_workers="block")
             await context.route("**/*", guard)
             page = await context.new_page()
             page.on("pageerror", lambda error: watch.problems.append(f"page error: {error}"))
@@ -94,7 +94,7 @@ async def browser_page(base_url: str, path: str, watch: Watch) -> AsyncIterator[
 
 async def _fits_the_laptop(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= LAPTOP["width"], f"the page is {width}px wide: it scrolls sideways at 1366 px"
+    assert width <= LAPTOP_WIDTH, f"the page is {width}px wide: it scrolls sideways at 1366 px"
 
 
 async def _docs_fields(page: Page, type_name: str) -> list[str]:

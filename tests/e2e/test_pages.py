@@ -77,7 +77,9 @@ async def browser_page(base_url: str, path: str, watch: Watch) -> AsyncIterator[
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = await browser.new_context(viewport={"width": LAPTOP_WIDTH, "height": LAPTOP_HEIGHT}, service_workers="block")
+            context = await browser.new_context(
+                viewport={"width": LAPTOP_WIDTH, "height": LAPTOP_HEIGHT}, service_workers="block"
+            )
             await context.route("**/*", guard)
             page = await context.new_page()
             page.on("pageerror", lambda error: watch.problems.append(f"page error: {error}"))

@@ -35,6 +35,8 @@ BACKENDS = ["sqlite", "postgres"]
 FIVE = load_registry()
 SIX = replace(FIVE, domains=(*FIVE.domains, extra_domain.DOMAIN))
 NOTICE = extra_domain.DOMAIN.name
+# The engine's own migration history: its newest revision is where `heads` brings the five domains.
+VERSIONS = Path(__file__).resolve().parents[1] / "gateway" / "data" / "migrations" / "versions"
 
 # One role sees every field of a notice and counts them; a grid worker sees only titles, in its grid.
 POLICY_LINES = {
@@ -226,10 +228,11 @@ def test_an_existing_database_upgrades_and_the_domain_migrates_on_its_own(backen
         # `heads` brings every history up.
         migrate.upgrade(settings, "heads", SIX)
         assert asyncio.run(_version(notice_url, NOTICE)) == "notice_0002"
-        assert {asyncio.run(_version(url, name)) for name in ("gateway", "population", "traffic")} == {"0008"}
+        latest = max(path.name[:4] for path in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+        assert {asyncio.run(_version(url, name)) for name in ("gateway", "population", "traffic")} == {latest}
         migrate.downgrade("notice_0001", settings, SIX)
         assert "contact" not in asyncio.run(_columns(notice_url, "notice"))
-        assert asyncio.run(_version(url, "traffic")) == "0008"
+        assert asyncio.run(_version(url, "traffic")) == latest
         migrate.downgrade("base", settings, SIX)
         assert "notice" not in asyncio.run(_tables(notice_url))
         assert asyncio.run(_version(url, "traffic")) is None

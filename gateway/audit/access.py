@@ -22,9 +22,14 @@ from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
 from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, decode_id, within
 from gateway.kernel import BadUserInput, GatewayError, Info
+from gateway.policy import TESTS
 
 # The field exists only for a policy that grants the audit trail (gateway.schema.per_policy REQUIRES).
 REQUIRES_TRAIL = {"requires": ["AuditRecord"]}
+# What naming a record tests: the rows each audit record names, and the IDs it asked for.
+TESTS_TRAIL = {TESTS: ["AuditRecord.rowIds", "AuditRecord.probes"]}
+RECORD_ID = "任意记录的全局标识 / any record's global ID"
+RESIDENT_ID = "居民的全局标识 / a resident's global ID"
 
 
 @strawberry.enum(description="对该记录做了什么 / what the operation did with the record")
@@ -133,10 +138,10 @@ class AccessQuery:
         self,
         info: Info,
         record_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="任意记录的全局标识 / any record's global ID")
+            strawberry.ID | None, strawberry.argument(description=RECORD_ID, metadata=TESTS_TRAIL)
         ] = None,
         resident_id: Annotated[
-            strawberry.ID | None, strawberry.argument(description="居民的全局标识 / a resident's global ID")
+            strawberry.ID | None, strawberry.argument(description=RESIDENT_ID, metadata=TESTS_TRAIL)
         ] = None,
         first: First = None,
         after: After = None,

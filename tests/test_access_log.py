@@ -126,3 +126,20 @@ async def test_the_answer_holds_no_citizen_data(gw: Gateway) -> None:
     response = await gw.post(ACCESS, {"resident": resident, "first": 100}, role="auditor")
     for value in person["resident"].values():
         assert value not in response.text
+
+
+def test_access_log_needs_the_audit_page_grant_as_well_as_the_trail() -> None:
+    from dataclasses import replace
+
+    from gateway.kernel import load_registry
+    from gateway.policy import load_policies
+    from gateway.schema import build_schema
+    from tests.test_role_snapshots import ROOT
+
+    domains = load_registry().domains
+    auditor = load_policies(ROOT / "policies").roles["auditor"]
+    fields = build_schema(domains, auditor)._schema.query_type.fields  # type: ignore[union-attr]
+    assert "accessLog" in fields and "auditLog" in fields
+    closed = replace(auditor, pages=frozenset({"policies"}))
+    fields = build_schema(domains, closed)._schema.query_type.fields  # type: ignore[union-attr]
+    assert "accessLog" not in fields and "auditLog" in fields

@@ -22,10 +22,16 @@ from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
 from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, decode_id, within
 from gateway.kernel import BadUserInput, GatewayError, Info
-from gateway.policy import TESTS
+from gateway.policy import TESTS, Policy
 
-# The field exists only for a policy that grants the audit trail (gateway.schema.per_policy REQUIRES).
-REQUIRES_TRAIL = {"requires": ["AuditRecord"]}
+
+def _opens_the_audit_page(policy: Policy) -> bool:
+    return "audit" in policy.pages
+
+
+# The field exists only for a policy that grants the audit trail and opens the /audit page
+# (``pages: [audit]``): gateway.schema.per_policy's REQUIRES and SHOWN_WHEN, which this layer cannot import.
+REQUIRES_TRAIL: dict[str, object] = {"requires": ["AuditRecord"], "shown_when": _opens_the_audit_page}
 # What naming a record tests: the rows each audit record names, and the IDs it asked for.
 TESTS_TRAIL = {TESTS: ["AuditRecord.rowIds", "AuditRecord.probes"]}
 RECORD_ID = "任意记录的全局标识 / any record's global ID"

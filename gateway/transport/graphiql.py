@@ -62,7 +62,6 @@ const TOKEN_KEY = "gateway:token";
 const tokenInput = document.getElementById("token");
 const picker = document.getElementById("demo-principal");
 const who = document.getElementById("who");
-let generation = 0;
 
 // The token bar: a token pasted here (or picked, in demo mode) is kept in this tab's sessionStorage
 // and sent as Authorization, over what the headers editor says; empty, the headers editor's is sent.
@@ -154,12 +153,11 @@ async function fetcher(params, options) {
   }
 }
 
-// A new key mounts GraphiQL afresh: it fetches the schema (and so the docs) as the new token sees it.
+// A new fetcher makes GraphiQL fetch the schema (and so the docs) again, as the new token sees it,
+// keeping its tabs and panes as they are.
 function render() {
-  generation += 1;
   root.render(React.createElement(GraphiQL, {
-    key: "g" + generation,
-    fetcher,
+    fetcher: (params, options) => fetcher(params, options),
     defaultQuery: DEFAULT_QUERY,
     defaultHeaders: DEFAULT_HEADERS,
     defaultTabs: [["Me", DEFAULT_QUERY, ""], ...EXAMPLES].map(([title, query, variables]) => (

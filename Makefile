@@ -25,7 +25,7 @@ run: setup
 	$(BIN)/gateway db upgrade
 	$(BIN)/gateway seed
 	$(BIN)/gateway token demo
-	$(BIN)/gateway serve
+	GATEWAY_DEMO=true $(BIN)/gateway serve
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

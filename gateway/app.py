@@ -22,11 +22,13 @@ from gateway.transport import (
     AccessLog,
     LastResort,
     SecurityHeaders,
+    demo_routes,
     graphiql_routes,
     graphql_endpoint,
     keep_query_strings_out_of_server_logs,
     metrics_endpoint,
     metrics_registry,
+    page_routes,
     readyz,
     serve_metrics,
     websocket_endpoint,
@@ -79,6 +81,8 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        *page_routes(),
+        *demo_routes(runtime.settings),
     ]
     if settings.graphiql_enabled:
         routes += [Route("/", index), *graphiql_routes()]

@@ -35,7 +35,7 @@ from gateway.kernel import Settings
 from tests.harness import SECRET, Gateway, database_url
 from tests.harness import test_settings as settings_for
 
-AUDIT_TABLES = ("gateway_audit", "gateway_audit_head")
+AUDIT_TABLES = ("gateway_audit", "gateway_audit_head", "gateway_audit_touch")
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,7 @@ async def _sql(url: str, statement: str, **params: Any) -> None:
 async def trail(audit_url: str) -> AsyncIterator[AuditTrail]:
     """An empty trail (emptied behind the triggers' back) on each backend."""
     await _sql(audit_url, "DELETE FROM gateway_audit")
+    await _sql(audit_url, "DELETE FROM gateway_audit_touch")
     await _sql(audit_url, "UPDATE gateway_audit_head SET seq = 0, hash = :genesis", genesis=GENESIS_HASH)
     databases = Databases(settings_for(audit_url), (AUDIT_DOMAIN,))
     try:

@@ -35,6 +35,8 @@ BACKENDS = ["sqlite", "postgres"]
 FIVE = load_registry()
 SIX = replace(FIVE, domains=(*FIVE.domains, extra_domain.DOMAIN))
 NOTICE = extra_domain.DOMAIN.name
+# The engine's own migration history: its newest revision is where `heads` brings the five domains.
+VERSIONS = Path(__file__).resolve().parents[1] / "gateway" / "data" / "migrations" / "versions"
 
 # One role sees every field of a notice and counts them; a grid worker sees only titles, in its grid.
 POLICY_LINES = {

@@ -50,8 +50,8 @@ POLICIES = load_policies(ROOT / "policies")
 # grants together with the rows (its fields name places, which every role may read).
 STRUCTURAL_NAMES = {"first", "after", "afterEvent"}
 STRUCTURAL_TYPES = {"AreaFilter"}
-# The audit trail's own filter (the engine's, read only by the auditor, who reads the trail in clear).
-EXEMPT_INPUTS = {"AuditFilter"}
+# The audit trail's own filters (the engine's, read only by the auditor, who reads the trail in clear).
+EXEMPT_INPUTS = {"AuditFilter", "AccessFilter"}
 
 
 def _tested(argument: Any) -> list[str] | None:

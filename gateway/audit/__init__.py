@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from gateway.audit.access import AccessEntry, AccessKind, AccessQuery
 from gateway.audit.anchor import Anchor, AnchorError, anchor_problem, read_anchor, sign_anchor
+from gateway.audit.index import AuditTouch
 from gateway.audit.keys import audit_key, keyed_hash
 from gateway.audit.probes import Probe, probes
 from gateway.audit.query import AuditQuery
@@ -31,11 +33,15 @@ __all__ = [
     "AUDIT_DOMAIN",
     "GENESIS_HASH",
     "OPERATION_TYPES",
+    "AccessEntry",
+    "AccessKind",
+    "AccessQuery",
     "Anchor",
     "AnchorError",
     "AuditEntry",
     "AuditQuery",
     "AuditRecord",
+    "AuditTouch",
     "AuditTrail",
     "GroupCommit",
     "Operation",

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, event, func, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.index import touches
 from gateway.audit.keys import audit_key
 from gateway.audit.probes import Probe
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
@@ -297,6 +298,8 @@ class AuditTrail:
             seq, prev_hash = record.seq, record.hash
             records.append(record)
         session.add_all(records)
+        # Who touched which row, searchable (gateway.audit.index): committed with the records.
+        session.add_all(touches(records))
         moves = records
         if head is None:
             session.add(AuditHead(id=HEAD_ID, seq=records[0].seq, hash=records[0].hash))

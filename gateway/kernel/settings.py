@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     # OpenTelemetry traces go to this OTLP/HTTP endpoint when set (else OTEL_EXPORTER_OTLP_ENDPOINT).
     otlp_endpoint: str | None = None
 
+    # GATEWAY_DEMO=true (``make run``): GraphiQL's demo principal picker and /graphiql/demo-tokens.
+    demo: bool = False
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -143,6 +146,11 @@ class Settings(BaseSettings):
     @property
     def allowed_origins(self) -> tuple[str, ...]:
         return tuple(origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip())
+
+    @property
+    def demo_mode(self) -> bool:
+        """Demo mode is on only where asked for, and never under the production switch."""
+        return self.demo and not self.production
 
     def db_url_for(self, domain: str) -> str:
         """The database URL of one domain: its own override, else the shared one."""

@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLSchema
+
 from gateway.audit import AuditTrail
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
 from gateway.compile import ReadCompiler
@@ -53,6 +55,8 @@ class Runtime:
         self._partner_policies: dict[tuple[str, ...], Policy] = {}
         self._reactions: list[asyncio.Task[None]] = []
         self.admission = Admission(settings.heavy_cost, settings.heavy_slots)
+        # The set in force before the last reload that changed it (for /policies' diff).
+        self.previous_policies: PolicySet | None = None
         self.policies = self.load(Path(settings.policy_dir))
         # Operations (README "Operations"): trusted documents, rate limits, traces.
         self.documents = DocumentStore(self.databases)
@@ -77,8 +81,18 @@ class Runtime:
     def install(self, policies: PolicySet) -> PolicySet:
         """Build every role's schema from ``policies``, then switch to them all at once."""
         executors = {name: self._executor(policy) for name, policy in policies.roles.items()}
+        before: PolicySet | None = getattr(self, "policies", None)
+        if before is not None and before.version != policies.version:
+            self.previous_policies = before
         self.policies, self._executors, self._partner_policies = policies, executors, {}
         return policies
+
+    def schema_of(self, policy: Policy | None) -> GraphQLSchema:
+        """The schema ``policy`` yields (the full one for None): a role's in force, or built now."""
+        if policy is None:
+            return self.full_schema._schema
+        executor = self._executors.get(policy.name)
+        return (executor or self._executor(policy)).schema
 
     def _executor(self, policy: Policy) -> Executor:
         schema = build_schema(self.registry.domains, None if not policy.enforce else policy)

@@ -14,14 +14,17 @@ from gateway.policy.attributes import (
 )
 from gateway.policy.budget import BUDGETS, LookupBudgets, RateLimited, current_budgets
 from gateway.policy.check import load_and_check
-from gateway.policy.describe import UnknownTarget, explain, explanation
+from gateway.policy.describe import VERDICTS, FieldVerdict, UnknownTarget, explain, explanation, field_verdict
 from gateway.policy.masks import MASKS
+from gateway.policy.matrix import matrix_diff, policy_matrix
 from gateway.policy.model import (
     DOCUMENT_MODES,
     ENGINE_GOVERNED,
+    PAGES,
     LookupRule,
     MutationRule,
     Policy,
+    PolicyError,
     PolicySet,
     RateLimit,
     RateLimits,
@@ -36,13 +39,17 @@ __all__ = [
     "ENGINE_GOVERNED",
     "MASKS",
     "OUTSIDE",
+    "PAGES",
     "READS",
     "TESTS",
+    "VERDICTS",
     "Attributes",
+    "FieldVerdict",
     "LookupBudgets",
     "LookupRule",
     "MutationRule",
     "Policy",
+    "PolicyError",
     "PolicyScope",
     "PolicySet",
     "RateLimit",
@@ -54,8 +61,11 @@ __all__ = [
     "explain",
     "explanation",
     "field_access",
+    "field_verdict",
     "load_and_check",
     "load_policies",
+    "matrix_diff",
     "named_type",
+    "policy_matrix",
     "reads_in_clear",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -91,19 +92,12 @@ def explanation(
     if field_name and not governed and schema_for is not None:
         lines += _from_schema(policy, type_name, field_name, schema_for, attributes)
     elif field_name:
-        home = attributes.home(type_name, field_name) if attributes is not None else (type_name, field_name)
-        access = field_access(policy, attributes, type_name, field_name)
+        verdict = field_verdict(policy, grants, attributes, type_name, field_name)
+        access = verdict.access
         lines.append(VERDICTS[access])
-        if home != (type_name, field_name):
-            lines.append(f"  reads {home[0]}.{home[1]}: the rule written for {home[0]}.{home[1]} governs it")
-            if policy.rule(type_name) is None:
-                lines.append(f"  {type_name} itself is not granted")
-        for grant in grants:
-            why = _why(grant, *home)
-            lines.append(f"  why: {why}" if len(grants) == 1 else f"  {grant.name}: {why}")
-        home_rule = policy.rule(home[0])
-        if access == "masked" and home_rule is not None:
-            lines.append(f"  {_example(home_rule.masked[home[1]])}")
+        lines += [f"  {line}" for line in verdict.why]
+        if verdict.example is not None:
+            lines.append(f"  {verdict.example}")
         if schema_for is not None and access != "denied":
             lines += _arguments(policy, type_name, field_name, schema_for)
     else:
@@ -113,6 +107,40 @@ def explanation(
     if not policy.enforce:
         lines.append("log-only (enforce: false): nothing is hidden or masked; what the policy denies is only audited")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FieldVerdict:
+    """What one policy grants of one field, and why: ``gateway policy explain`` prints it, /policies shows it."""
+
+    access: Access
+    why: tuple[str, ...]
+    mask: str | None = None
+    example: str | None = None
+
+
+def field_verdict(
+    policy: Policy, grants: Sequence[Policy], attributes: Attributes | None, type_name: str, field_name: str
+) -> FieldVerdict:
+    """The verdict on ``type_name.field_name`` under ``policy`` (made of ``grants``: one role's file, or scopes)."""
+    home = attributes.home(type_name, field_name) if attributes is not None else (type_name, field_name)
+    access = field_access(policy, attributes, type_name, field_name)
+    why: list[str] = []
+    if home != (type_name, field_name):
+        why.append(f"reads {home[0]}.{home[1]}: the rule written for {home[0]}.{home[1]} governs it")
+        if policy.rule(type_name) is None:
+            why.append(f"{type_name} itself is not granted")
+    for grant in grants:
+        reason = _why(grant, *home)
+        why.append(f"why: {reason}" if len(grants) == 1 else f"{grant.name}: {reason}")
+    home_rule = policy.rule(home[0])
+    mask = home_rule.masked.get(home[1]) if access == "masked" and home_rule is not None else None
+    return FieldVerdict(access, tuple(why), mask, _example(mask) if mask is not None else None)
+
+
+def chosen(policies: PolicySet, role: str | None, scopes: Sequence[str]) -> tuple[Policy, list[Policy], str]:
+    """The policy in force for a role or a set of scopes, the files it comes from, and whose it is."""
+    return _chosen(policies, role, scopes)
 
 
 def policies_types(policies: PolicySet) -> set[str]:

@@ -82,6 +82,8 @@ class TypeRule:
 
 
 WRITE_CHECKS = ("area", "none")
+# Pages a policy may open: /policies (the policy matrix) and /audit (who accessed a record).
+PAGES = ("policies", "audit")
 # Where a preset takes its value: the principal's own grid, or its staff record.
 PRESET_SOURCES = ("own_grid", "own_staff")
 
@@ -167,6 +169,9 @@ class Policy:
         """Whether this is a partner's policy (the union of its token's scopes)."""
         return self.name.startswith("scopes:")
 
+    # The gateway's own pages this policy opens (``pages: [policies, audit]``), see PAGES.
+    pages: frozenset[str] = frozenset()
+
     def mutation(self, name: str) -> MutationRule | None:
         return self.mutations.get(name)
 
@@ -214,6 +219,7 @@ class PolicySet:
         for scope in chosen:
             for name, value in self.scopes[scope].limits.items():
                 document_limits[name] = max(value, document_limits.get(name, value))
+        pages = frozenset(page for s in chosen for page in self.scopes[s].pages)
         return Policy(
             name="scopes:" + "+".join(chosen),
             types=types,
@@ -223,6 +229,7 @@ class PolicySet:
             documents=documents,
             rate_limits=rates,
             limits=document_limits,
+            pages=pages,
         )
 
 
@@ -316,7 +323,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         raise PolicyError([f"{file}:1: name exactly one of `role:` or `scope:`"])
     kind = kinds[0]
     known = {"role", "scope", "description", "enforce", "types", "mutations", "lookups", "documents", "rate_limits"}
-    unknown = set(raw) - known - {"limits"}
+    unknown = set(raw) - known - {"limits", "pages"}
     if unknown:
         key = sorted(unknown)[0]
         raise PolicyError([f"{file}:{lines.get((key,), 1)}: unknown key {key!r}"])
@@ -342,6 +349,10 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
     problems += rate_problems
     limits, limit_problems = _limits(raw.get("limits") or {}, file, lines)
     problems += limit_problems
+    pages = raw.get("pages") or []
+    if not isinstance(pages, list) or not all(p in PAGES for p in pages):
+        problems.append(f"{file}:{lines.get(('pages',), 1)}: pages must list some of {', '.join(PAGES)}")
+        pages = []
     if problems:
         raise PolicyError(problems)
     key = str(raw[kind])
@@ -356,6 +367,7 @@ def read_policy(path: Path) -> tuple[str, str, Policy]:
         documents=str(documents),
         rate_limits=rate_limits,
         limits=limits,
+        pages=frozenset(pages),
     )
     return kind, key, policy
 

@@ -11,7 +11,7 @@ from graphql import GraphQLResolveInfo
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
-from gateway.audit import AuditQuery, note_lookup
+from gateway.audit import AccessQuery, AuditQuery, note_lookup
 from gateway.data import decode_id
 from gateway.kernel import Domain, Info
 from gateway.policy import (
@@ -62,7 +62,7 @@ DESCRIPTIONS = {
 
 def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
     """The whole schema, or (given a policy) only what the policy grants."""
-    query: Any = merge_types("Query", (EngineQuery, AuditQuery, *(d.query for d in domains)))
+    query: Any = merge_types("Query", (EngineQuery, AuditQuery, AccessQuery, *(d.query for d in domains)))
     roots: dict[str, Any] = {}
     for kind, name in (("mutation", "Mutation"), ("subscription", "Subscription")):
         parts = tuple(getattr(d, kind) for d in domains if getattr(d, kind) is not None)

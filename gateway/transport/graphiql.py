@@ -21,6 +21,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gateway.transport.examples import EXAMPLE_TABS
+
 __all__ = [
     "ASSET_DIR",
     "ASSET_FILES",
@@ -51,21 +53,94 @@ MISSING_ASSETS_TEXT = (
 
 DEFAULT_QUERY = "{ me { id name role } }\n"
 DEFAULT_HEADERS = '{"Authorization": "Bearer <paste a token from make run>"}'
+# Exists only in demo mode (gateway.transport.demo).
+DEMO_TOKENS_PATH = "/graphiql/demo-tokens"
 
 _SCRIPT = """
 const root = ReactDOM.createRoot(document.getElementById("graphiql"));
+const TOKEN_KEY = "gateway:token";
+const tokenInput = document.getElementById("token");
+const picker = document.getElementById("demo-principal");
+const who = document.getElementById("who");
+
+// The token bar: a token pasted here (or picked, in demo mode) is kept in this tab's sessionStorage
+// and sent as Authorization, over what the headers editor says; empty, the headers editor's is sent.
+function barToken() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
+
+function authorization(headers) {
+  const token = barToken();
+  if (token) return "Bearer " + token;
+  const typed = String(headers.Authorization || headers.authorization || "");
+  return typed.includes("<paste") ? "" : typed;
+}
+
+function isSubscription(params) {
+  const text = String(params.query || "");
+  if (params.operationName) return new RegExp("subscription\\\\s+" + params.operationName + "\\\\b").test(text);
+  return /^\\s*(#[^\\n]*\\n\\s*)*subscription\\b/.test(text);
+}
+
+// graphql-transport-ws, as the gateway speaks it: one socket per subscription.
+function subscribe(params, auth) {
+  const url = new URL(ENDPOINT, location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const queue = [];
+  let wake = null;
+  const push = (item) => { queue.push(item); if (wake) { wake(); wake = null; } };
+  const socket = new WebSocket(url, "graphql-transport-ws");
+  socket.onopen = () => {
+    socket.send(JSON.stringify({type: "connection_init", payload: auth ? {Authorization: auth} : {}}));
+  };
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "connection_ack") {
+      socket.send(JSON.stringify({id: "1", type: "subscribe", payload: params}));
+    } else if (message.type === "next") {
+      push({value: message.payload});
+    } else if (message.type === "error") {
+      push({value: {errors: message.payload}}); push({done: true});
+    } else if (message.type === "complete") {
+      push({done: true});
+    } else if (message.type === "ping") {
+      socket.send(JSON.stringify({type: "pong"}));
+    }
+  };
+  socket.onclose = (event) => {
+    const reason = event.code + (event.reason ? ": " + event.reason : "");
+    push({value: {errors: [{message: "connection closed (" + reason + ")"}]}});
+    push({done: true});
+  };
+  return {
+    [Symbol.asyncIterator]() { return this; },
+    async next() {
+      while (!queue.length) await new Promise((resolve) => { wake = resolve; });
+      const item = queue.shift();
+      if (item.done) { socket.close(); return {done: true, value: undefined}; }
+      return {done: false, value: item.value};
+    },
+    async return() {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({id: "1", type: "complete"}));
+      socket.close();
+      return {done: true, value: undefined};
+    },
+  };
+}
+
 async function fetcher(params, options) {
   const headers = (options && options.headers) || {};
-  if (String(headers.Authorization || headers.authorization || "").includes("<paste")) {
-    // Nothing is sent until a real token replaces the placeholder.
-    return {errors: [{message: "Paste a token printed by `make run` into the Headers pane, " +
-      "then press the re-fetch schema button (or reload) to load the documentation."}]};
+  const auth = authorization(headers);
+  if (!auth) {
+    // Nothing is sent until there is a token.
+    return {errors: [{message: "Paste a token into the Token field above (or into the Headers pane); " +
+      "the schema and its documentation load as soon as there is one."}]};
   }
+  if (isSubscription(params)) return subscribe(params, auth);
   const response = await fetch(ENDPOINT, {
     method: "POST",
     headers: {
       "Accept": "application/graphql-response+json, application/json",
-      ...((options && options.headers) || {}),
+      ...headers,
+      "Authorization": auth,
       "Content-Type": "application/json",
     },
     body: JSON.stringify(params),
@@ -77,14 +152,51 @@ async function fetcher(params, options) {
     return {errors: [{message: "HTTP " + response.status + ": " + text}]};
   }
 }
-root.render(React.createElement(GraphiQL, {
-  fetcher,
-  defaultQuery: DEFAULT_QUERY,
-  defaultHeaders: DEFAULT_HEADERS,
-  isHeadersEditorEnabled: true,
-  shouldPersistHeaders: true,
-  defaultEditorToolsVisibility: "headers",
-}));
+
+// A new fetcher makes GraphiQL fetch the schema (and so the docs) again, as the new token sees it,
+// keeping its tabs and panes as they are.
+function render() {
+  root.render(React.createElement(GraphiQL, {
+    fetcher: (params, options) => fetcher(params, options),
+    defaultQuery: DEFAULT_QUERY,
+    defaultHeaders: DEFAULT_HEADERS,
+    defaultTabs: [["Me", DEFAULT_QUERY, ""], ...EXAMPLES].map(([title, query, variables]) => (
+      {query, variables, headers: DEFAULT_HEADERS})),
+    isHeadersEditorEnabled: true,
+    shouldPersistHeaders: true,
+    defaultEditorToolsVisibility: "headers",
+  }));
+}
+
+function useToken(token, label) {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token.trim()); else sessionStorage.removeItem(TOKEN_KEY);
+  who.textContent = token ? (label || "token from the field above") : "";
+  render();
+}
+
+tokenInput.value = barToken();
+if (barToken()) who.textContent = "token from the field above";
+tokenInput.addEventListener("input", () => { picker.value = ""; useToken(tokenInput.value.trim()); });
+// Demo mode only (GATEWAY_DEMO): the endpoint exists nowhere else, and the picker stays hidden.
+fetch(DEMO_TOKENS, {headers: {"Accept": "application/json"}})
+  .then((response) => response.ok ? response.json() : null)
+  .then((demo) => {
+    if (!demo) return;
+    for (const p of demo.principals) {
+      const option = document.createElement("option");
+      option.value = p.role;
+      option.textContent = p.role + " — " + p.principal;
+      picker.append(option);
+    }
+    picker.hidden = false;
+    picker.addEventListener("change", () => {
+      const chosen = demo.principals.find((p) => p.role === picker.value);
+      tokenInput.value = chosen ? chosen.token : "";
+      useToken(chosen ? chosen.token : "", chosen ? chosen.role + " (" + chosen.principal + ")" : "");
+    });
+  })
+  .catch(() => {});
+render();
 """
 
 
@@ -102,7 +214,9 @@ def _script(endpoint: str) -> str:
     return (
         f"const ENDPOINT = {_js_literal(endpoint)};\n"
         f"const DEFAULT_QUERY = {_js_literal(DEFAULT_QUERY)};\n"
-        f"const DEFAULT_HEADERS = {_js_literal(DEFAULT_HEADERS)};" + _SCRIPT
+        f"const DEFAULT_HEADERS = {_js_literal(DEFAULT_HEADERS)};\n"
+        f"const DEMO_TOKENS = {_js_literal(DEMO_TOKENS_PATH)};\n"
+        f"const EXAMPLES = {json.dumps(EXAMPLE_TABS).replace('<', chr(92) + 'u003c')};" + _SCRIPT
     )
 
 
@@ -131,9 +245,24 @@ def graphiql_page_html(endpoint: str = "/graphql") -> str:
 <meta http-equiv="Content-Security-Policy" content="{csp}">
 <title>Grassroots gateway – GraphiQL</title>
 <link rel="stylesheet" href="{asset["graphiql_css"]}">
-<style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
+<style>
+html, body {{ height: 100%; margin: 0; }}
+body {{ display: flex; flex-direction: column; font-family: system-ui, sans-serif; }}
+#gateway-bar {{ display: flex; gap: 1rem; align-items: center; padding: 4px 12px; background: #1d2430; color: #fff; }}
+#gateway-bar a {{ color: #cfd8e3; }}
+#gateway-bar input {{ width: 22rem; }}
+#who {{ color: #9fe0a0; }}
+#graphiql {{ flex: 1; min-height: 0; }}
+</style>
 </head>
 <body>
+<div id="gateway-bar">
+<label>Token <input id="token" type="password" autocomplete="off"
+ placeholder="paste a bearer token (make run prints them)"></label>
+<select id="demo-principal" aria-label="demo principal" hidden><option value="">demo principal…</option></select>
+<span id="who"></span>
+<span><a href="/policies">Policies</a> · <a href="/audit">Audit</a></span>
+</div>
 <div id="graphiql">Loading GraphiQL…</div>
 <script src="{asset["react"]}"></script>
 <script src="{asset["react_dom"]}"></script>

@@ -6,6 +6,7 @@ Each cell is :func:`gateway.policy.describe.field_verdict`, the very function be
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,6 +27,19 @@ def _policies(policies: PolicySet) -> Iterable[tuple[str, str, Policy, list[Poli
         yield "role", role, policy, [policy]
     for scope, policy in sorted(policies.scopes.items()):
         yield "scope", scope, policy, [policy]
+
+
+def _plain(value: Any) -> Any:
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
+
+
+def _limits(policy: Policy) -> dict[str, Any]:
+    """Per-request rate limits and the document mode, where the policy model has them (``rate_limits:``,
+    ``documents:``); read by name so that a model without them shows none."""
+    return {
+        "rateLimits": _plain(getattr(policy, "rate_limits", None)),
+        "documents": getattr(policy, "documents", None),
+    }
 
 
 def _root_fields(policy: Policy, schema_for: SchemaFor) -> list[dict[str, Any]]:
@@ -89,6 +103,7 @@ def policy_matrix(
                 for name, grant in sorted(policy.mutations.items())
             },
             "types": granted,
+            **_limits(policy),
         }
         if schema_for is not None:
             entry["rootFields"] = _root_fields(policy, schema_for)
@@ -141,6 +156,9 @@ def matrix_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dic
                 was, now = _cell(a, type_name, field_name), _cell(b, type_name, field_name)
                 if was != now:
                     note(who, f"{type_name}.{field_name}", was, now)
+        for key in ("rateLimits", "documents"):
+            if a.get(key) != b.get(key):
+                note(who, key, str(a.get(key) or "-"), str(b.get(key) or "-"))
         for key in ("mutations", "lookups"):
             for name in sorted(a[key].keys() | b[key].keys()):
                 was, now = a[key].get(name), b[key].get(name)

@@ -46,6 +46,18 @@
       el("div", {class: "scroll"}, el("table", {class: "matrix"}, el("thead", {}, head), el("tbody", {}, rows))));
   }
 
+  // {token: {requests_per_minute, cost_per_minute}, agency: {...}} where the gateway has rate limits.
+  function rateLimits(limits) {
+    if (!limits) return "none";
+    const parts = [];
+    for (const [who, limit] of Object.entries(limits)) {
+      const said = Object.entries(limit || {}).filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => v + " " + k.replace(/_/g, " "));
+      if (said.length) parts.push("per " + who + ": " + said.join(", "));
+    }
+    return parts.join("; ") || "none";
+  }
+
   function details(policy) {
     const mutations = Object.entries(policy.mutations);
     const lookups = Object.entries(policy.lookups);
@@ -53,7 +65,10 @@
       el("h2", {}, policy.kind + " " + policy.name), el("p", {}, policy.description),
       el("p", {class: "muted"}, "file ", policy.source || "-", policy.enforce ? "" : " · LOG-ONLY (enforce: false)",
         " · pages: ", policy.pages.join(", ") || "-"),
-      el("h3", {}, "Rate limits (budgeted look-ups)"),
+      el("h3", {}, "Rate limits"),
+      el("p", {id: "rate-limits"}, rateLimits(policy.rateLimits)),
+      policy.documents ? el("p", {}, "documents: " + policy.documents) : null,
+      el("h3", {}, "Budgeted look-ups"),
       lookups.length ? el("ul", {}, lookups.map(([n, l]) => el("li", {}, n + ": " + l.budgetPerHour + " probes an hour per principal")))
         : el("p", {class: "muted"}, "none"),
       el("h3", {}, "Mutations"),

@@ -39,6 +39,11 @@ async def test_demo_tokens_work_and_only_on_this_machine(gw: Gateway, monkeypatc
         refused = await client.get("/graphiql/demo-tokens")
         assert refused.status_code == 403 and refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     async with _client(app, "127.0.0.1") as client:
+        # A page elsewhere whose host name was pointed at 127.0.0.1 (DNS rebinding), or a cross-site fetch.
+        rebound = await client.get("/graphiql/demo-tokens", headers={"Host": "evil.rebind.example:8000"})
+        assert rebound.status_code == 403
+        cross = await client.get("/graphiql/demo-tokens", headers={"Sec-Fetch-Site": "cross-site"})
+        assert cross.status_code == 403
         principals = (await client.get("/graphiql/demo-tokens")).json()["principals"]
         again = (await client.get("/graphiql/demo-tokens")).json()["principals"]
     assert again == principals, "tokens are issued once, not on every page load"

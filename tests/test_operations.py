@@ -176,3 +176,11 @@ def test_tracing_is_on_only_with_an_endpoint(monkeypatch: pytest.MonkeyPatch) ->
     configured.provider.shutdown()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
     assert Tracing.configured(Settings()) is not None
+
+
+def test_an_operation_name_holding_a_number_keeps_none_of_its_digits_as_a_label() -> None:
+    from gateway.ops import operation_label
+
+    assert operation_label("Find120112197805149014") == "Find" + "#" * 18
+    assert operation_label("a139_2030_8583") == "a###_####_####"
+    assert operation_label("Residents2") == "Residents2"

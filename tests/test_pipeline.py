@@ -227,7 +227,9 @@ async def test_a_replay_names_its_rows_in_the_audit_and_is_refused_once_a_row_le
 
 
 async def test_an_http_purpose_with_invisible_characters_is_refused_before_anything_runs(gw: Gateway) -> None:
-    for purpose in ("%E2%80%AE%E5%85%A5%E6%88%B7", "a%E2%80%A8b", "x%E2%80%8Bz"):
+    # bidi override, line separator, zero-width space, Hangul filler, Braille blank, no-break space, em space
+    for purpose in ("%E2%80%AE%E5%85%A5%E6%88%B7", "a%E2%80%A8b", "x%E2%80%8Bz", "a%E3%85%A4b", "a%E2%A0%80b",
+                    "a%C2%A0b", "a%E2%80%83b"):  # fmt: skip
         response = await gw.client.post(
             "/graphql",
             json={"query": "{ me { id } }"},

@@ -48,7 +48,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
         **TRAFFIC_DENIED,
         "Resident": {"*": A, "idNumber": M, "birthDate": D, "watchFlag": D, "criminalFlag": D, "vehicles": D},
         # heldBy compares with the record holding the number: the reviewing police's alone.
-        "ResidentRegistration": {"*": A, "idNumber": M, "birthDate": D, "heldBy": D},
+        "ResidentRegistration": {"*": A, "idNumber": M, "birthDate": D, "heldBy": D, "awaitsHolderReview": D},
         "RentalProperty": {"*": A, "checkIns": D},
         "GuestCheckIn": {"*": D},
         "Staff": {"*": A, "phone": M},
@@ -80,6 +80,7 @@ EXPECTED: dict[str, dict[str, Expect]] = {
             "idNumber": D,
             "birthDate": D,
             "heldBy": D,
+            "awaitsHolderReview": D,
             "ethnicity": D,
             "phone": M,
         },

@@ -707,7 +707,19 @@ async def test_a_number_held_in_another_police_area_is_moved_only_when_that_area
     [asked] = await registrations_of(pw, number)
 
     first = await review(pw, ident["id"])
-    assert first["status"] == "TRANSFER_REVIEW" and first["resident"] is None
+    assert first["status"] == "PENDING_REVIEW" and first["resident"] is None
+    seen = await pw.query(
+        "query($id: ID!) { node(id: $id) { ... on ResidentRegistration { status awaitsHolderReview } } }",
+        {"id": ident["id"]},
+        role="community_police",
+    )
+    assert seen["node"] == {"status": "PENDING_REVIEW", "awaitsHolderReview": True}
+    collected = await pw.query(
+        "query($id: ID!) { node(id: $id) { ... on ResidentRegistration { status } } }",
+        {"id": ident["id"]},
+        role="grid_worker",
+    )
+    assert collected["node"] == {"status": "PENDING_REVIEW"}, "the collector cannot tell the number is held elsewhere"
     after = await stored(pw, number)
     assert (after.name, after.grid_id, after.version) == (before.name, before.grid_id, before.version), (
         "a record outside the reviewer's area is not taken over by its approval"

@@ -63,6 +63,15 @@ Reason = Literal["unauthenticated", "purpose", "header", "invalid", "operation",
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Format characters (bidi overrides, zero-width joiners), line and paragraph separators, private use.
 _HIDDEN = frozenset({"Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+# Letters and symbols that print as nothing (Hangul fillers, the blank Braille cell).
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _hidden(ch: str) -> bool:
+    """A character a reader of the trail would not see, or would take for another: spaces other
+    than the ordinary and the ideographic one count too (two purposes that look alike must be alike)."""
+    category = unicodedata.category(ch)
+    return category in _HIDDEN or ch in _BLANK or (category == "Zs" and ch not in " \u3000")
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,7 @@ class AuditFailure(Exception):
 def header_value(name: str, raw: str | None) -> str | None:
     """A header's value, refused before anything runs when it holds a control character, or (once
     decoded) an invisible one: bidi overrides and line separators would disguise it in the trail."""
-    if raw is not None and (_CONTROL.search(raw) or any(unicodedata.category(ch) in _HIDDEN for ch in raw)):
+    if raw is not None and (_CONTROL.search(raw) or any(_hidden(ch) for ch in raw)):
         raise Refused.one("header", f"The {name} header holds a control character", "BAD_USER_INPUT", argument=name)
     return raw
 

@@ -2,7 +2,9 @@
 ``GET /graphiql/demo-tokens`` hands the pages a token per demo principal, so GraphiQL's picker can
 switch roles without anyone copying a token. Outside demo mode the route does not exist.
 
-Only a client on the loopback interface is answered: the demo runs on the developer's machine.
+Only a client on the loopback interface is answered, and only when it asked for this machine by
+a loopback name (a page elsewhere that points its own host name at 127.0.0.1 — DNS rebinding —
+is refused), and only from the gateway's own pages (``Sec-Fetch-Site``, where the browser sends it).
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ def demo_routes(settings: Settings) -> list[BaseRoute]:
 
     async def demo_tokens(request: Request) -> Response:
         client = request.client.host if request.client is not None else ""
-        if client not in LOOPBACK:
+        host = request.url.hostname or ""
+        site = request.headers.get("sec-fetch-site")
+        if client not in LOOPBACK or host not in LOOPBACK or site not in (None, "same-origin", "none"):
             refusal = error_dict("Demo tokens are handed out on this machine only", "FORBIDDEN")
             return JSONResponse({"errors": [refusal]}, 403)
         runtime: Runtime = request.app.state.runtime

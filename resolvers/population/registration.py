@@ -162,7 +162,7 @@ async def _review_registration(
         collector = registration.collector_staff_id
         if collector is not None and collector == ctx.principal.record.staff_id:
             raise Forbidden("reviewRegistration: a registration is reviewed by someone other than its collector")
-        if registration.status == "transfer_review" and registration.transfer_of is None:
+        if registration.awaits_holder:
             raise Conflict(
                 "This registration awaits the police of the area that holds the record",
                 argument="input.registrationId",
@@ -174,25 +174,12 @@ async def _review_registration(
         if registration.transfer_of is not None:
             asked = await session.get(t.ResidentRegistration, registration.transfer_of, with_for_update=True)
             assert asked is not None
+            asked.awaits_holder = False
         elif target == "approved":
             holder_grid = await _holder_grid(session, registration.id_number)
             if holder_grid is not None and not _inside(ctx, holder_grid):
-                target = "transfer_review"
-                REGISTRATION.check(registration.status, target)
-                transfer = t.ResidentRegistration(
-                    **{key: getattr(registration, key) for key in _COPIED},
-                    status="transfer_review",
-                    submitted_at=datetime.now(UTC),
-                    version=1,
-                    transfer_of=pk,
-                )
-                transfer.grid_id = holder_grid
-                session.add(transfer)
-                await session.flush()
-                await emit(
-                    session, t.PopulationOutbox, "registration", "ResidentRegistration", transfer.id, holder_grid,
-                    "transfer_review",
-                )  # fmt: skip
+                await _ask_the_holder(session, registration, holder_grid)
+                return pk
         now = datetime.now(UTC)
         for row in {registration, asked}:
             row.status, row.review_note, row.reviewed_at = target, reason, now
@@ -203,6 +190,27 @@ async def _review_registration(
         for row in {registration, asked}:
             await emit(session, t.PopulationOutbox, "registration", "ResidentRegistration", row.id, row.grid_id, target)
     return pk
+
+
+async def _ask_the_holder(session: AsyncSession, registration: Any, holder_grid: int) -> None:
+    """Ask the area holding the number, by a transfer row in its grid for its officer. The
+    registration itself stays pending: its collector, who may not even read the number, must not
+    learn from its state that the number is held elsewhere; the reviewing officer sees
+    ``awaitsHolderReview``."""
+    transfer = t.ResidentRegistration(
+        **{key: getattr(registration, key) for key in _COPIED},
+        status="transfer_review",
+        submitted_at=datetime.now(UTC),
+        version=1,
+        transfer_of=registration.id,
+    )
+    transfer.grid_id = holder_grid
+    registration.awaits_holder = True
+    session.add(transfer)
+    await session.flush()
+    await emit(
+        session, t.PopulationOutbox, "registration", "ResidentRegistration", transfer.id, holder_grid, "transfer_review"
+    )
 
 
 async def _holder_grid(session: AsyncSession, number: str) -> int | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.feed import outbox_model
@@ -110,6 +110,8 @@ class ResidentRegistration(PopulationBase):
     # A transfer for review: this row asks the area where the number is held to let the
     # registration ``transfer_of`` (collected elsewhere) take the record over.
     transfer_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # This registration's number is held in another area, whose officer has been asked.
+    awaits_holder: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TemporaryStay(PopulationBase):

@@ -34,7 +34,7 @@ RESIDENT = machine(
 REGISTRATION = machine(
     "registration",
     {
-        "pending_review": {"approved", "returned", "transfer_review"},
+        "pending_review": {"approved", "returned"},
         "transfer_review": {"approved", "returned"},
         "approved": set(),
         # Corrected and resubmitted by its collector, for another review.

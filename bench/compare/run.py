@@ -46,6 +46,9 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--city", action="store_true", help="seed the whole city (gateway seed --city) instead")
     parser.add_argument("--scale", type=float, default=1.0, help="with --city: this fraction of it")
+    parser.add_argument(
+        "--database", default=None, help="use this database, prepared before (upgraded and seeded), and keep it"
+    )
     parser.add_argument("--seconds", type=int, default=10, help="load per page per server")
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/compare-DATE.md")
     args = parser.parse_args()
@@ -53,7 +56,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupted)
     try:
         population = Population(args.residents, args.scale if args.city else 0.0)
-        text = compare(os.environ.get("GATEWAY_BENCH_POSTGRES_URL", DEFAULT_URL), population, args.seconds)
+        url = os.environ.get("GATEWAY_BENCH_POSTGRES_URL", DEFAULT_URL)
+        text = compare(url, population, args.seconds, args.database)
     except BenchError as error:
         print(f"bench-compare: {error}", file=sys.stderr)
         return 1
@@ -82,13 +86,13 @@ def require_tools() -> None:
         )
 
 
-def compare(url: str, population: Population, seconds: int) -> str:
+def compare(url: str, population: Population, seconds: int, existing: str | None = None) -> str:
     require_tools()
     logs = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     load_before = os.getloadavg()[0]
     say(f"logs in {logs}; preparing a database with {population} …")
     with contextlib.ExitStack() as stack:
-        database = stack.enter_context(prepared(url, population, logs / "prepare.log"))
+        database = stack.enter_context(prepared(url, population, logs / "prepare.log", existing))
         who = identities(database, logs / "prepare.log")
         bases = {
             GATEWAY: stack.enter_context(start_gateway(database, logs)),

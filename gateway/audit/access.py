@@ -17,10 +17,10 @@ import strawberry
 from sqlalchemy import Select, select
 
 from gateway.audit.index import AuditTouch, asked_by_id_key, row_key
-from gateway.audit.query import AuditFieldRead, AuditOutcome, FieldRead
+from gateway.audit.query import AuditFieldRead, AuditOutcome, FieldRead, filtered_records
 from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
-from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, decode_id, within
+from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, decode_id
 from gateway.kernel import BadUserInput, GatewayError, Info
 from gateway.policy import TESTS, Policy
 
@@ -80,16 +80,17 @@ class AccessFilter:
 def _filtered(stmt: Select[Any], filter: AccessFilter | None) -> Select[Any]:
     if filter is None:
         return stmt
-    for column, value in (
-        (AuditRecord.principal_id, filter.principal_id),
-        (AuditRecord.role, filter.role),
-        (AuditRecord.agency, filter.agency),
-        (AuditRecord.purpose, filter.purpose),
-        (AuditRecord.outcome, filter.outcome.value if filter.outcome is not None else None),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    return within(stmt, AuditRecord.recorded_at, filter.recorded, "filter.recorded")
+    return filtered_records(
+        stmt,
+        (
+            (AuditRecord.principal_id, filter.principal_id),
+            (AuditRecord.role, filter.role),
+            (AuditRecord.agency, filter.agency),
+            (AuditRecord.purpose, filter.purpose),
+            (AuditRecord.outcome, filter.outcome.value if filter.outcome is not None else None),
+        ),
+        filter.recorded,
+    )
 
 
 def access_entry(row: AuditRecord, type_name: str, pk: int) -> AccessEntry:

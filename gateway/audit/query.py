@@ -7,6 +7,7 @@ reading it reveals who looked at what, not what they saw.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -143,20 +144,29 @@ class AuditFilter:
     outcome: AuditOutcome | None = strawberry.field(default=None, description="结果 / outcome")
 
 
+def filtered_records(stmt: Select[Any], equal: Iterable[tuple[Any, Any]], recorded: DateRange | None) -> Select[Any]:
+    """Records of ``stmt`` whose columns equal the values given (None: not filtered on), within
+    ``recorded``; what the trail's filters (``auditLog``, ``accessLog``) have in common."""
+    for column, value in equal:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return within(stmt, AuditRecord.recorded_at, recorded, "filter.recorded")
+
+
 def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
     if filter is None:
         return stmt
-    if filter.principal_id is not None:
-        stmt = stmt.where(AuditRecord.principal_id == filter.principal_id)
-    if filter.token_id is not None:
-        stmt = stmt.where(AuditRecord.token_id == filter.token_id)
-    if filter.role is not None:
-        stmt = stmt.where(AuditRecord.role == filter.role)
-    if filter.operation_name is not None:
-        stmt = stmt.where(AuditRecord.operation_name == filter.operation_name)
-    if filter.outcome is not None:
-        stmt = stmt.where(AuditRecord.outcome == filter.outcome.value)
-    return within(stmt, AuditRecord.recorded_at, filter.recorded, "filter.recorded")
+    return filtered_records(
+        stmt,
+        (
+            (AuditRecord.principal_id, filter.principal_id),
+            (AuditRecord.token_id, filter.token_id),
+            (AuditRecord.role, filter.role),
+            (AuditRecord.operation_name, filter.operation_name),
+            (AuditRecord.outcome, filter.outcome.value if filter.outcome is not None else None),
+        ),
+        filter.recorded,
+    )
 
 
 @strawberry.type

@@ -162,7 +162,7 @@ async def _review_registration(
         collector = registration.collector_staff_id
         if collector is not None and collector == ctx.principal.record.staff_id:
             raise Forbidden("reviewRegistration: a registration is reviewed by someone other than its collector")
-        if registration.awaits_holder:
+        if registration.awaits_holder_review:
             raise Conflict(
                 "This registration awaits the police of the area that holds the record",
                 argument="input.registrationId",
@@ -174,7 +174,7 @@ async def _review_registration(
         if registration.transfer_of is not None:
             asked = await session.get(t.ResidentRegistration, registration.transfer_of, with_for_update=True)
             assert asked is not None
-            asked.awaits_holder = False
+            asked.awaits_holder_review = False
         elif target == "approved":
             holder_grid = await _holder_grid(session, registration.id_number)
             if holder_grid is not None and not _inside(ctx, holder_grid):
@@ -205,7 +205,7 @@ async def _ask_the_holder(session: AsyncSession, registration: Any, holder_grid:
         transfer_of=registration.id,
     )
     transfer.grid_id = holder_grid
-    registration.awaits_holder = True
+    registration.awaits_holder_review = True
     session.add(transfer)
     await session.flush()
     await emit(

@@ -111,7 +111,7 @@ class ResidentRegistration(PopulationBase):
     # registration ``transfer_of`` (collected elsewhere) take the record over.
     transfer_of: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     # This registration's number is held in another area, whose officer has been asked.
-    awaits_holder: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    awaits_holder_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class TemporaryStay(PopulationBase):

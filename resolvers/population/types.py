@@ -250,8 +250,7 @@ class ResidentRegistration(Node):
         description="民警审核意见(退回理由) / the police's reason for returning it"
     )
     version: int = strawberry.field(description="版本号(乐观锁) / version, for a safe review")
-    awaits_holder: bool = strawberry.field(
-        name="awaitsHolderReview",
+    awaits_holder_review: bool = strawberry.field(
         description="同号档案在他区,待其民警审核迁入 / the number is held in another area, whose police decide",
     )
     grid_id: strawberry.Private[int]

@@ -35,14 +35,14 @@ def _nothing() -> None:
 def upgrade_population() -> None:
     with op.batch_alter_table("resident_registration", schema=None) as batch_op:
         batch_op.add_column(sa.Column("transfer_of", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("awaits_holder", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("awaits_holder_review", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.create_index(batch_op.f("ix_resident_registration_transfer_of"), ["transfer_of"], unique=False)
 
 
 def downgrade_population() -> None:
     with op.batch_alter_table("resident_registration", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_resident_registration_transfer_of"))
-        batch_op.drop_column("awaits_holder")
+        batch_op.drop_column("awaits_holder_review")
         batch_op.drop_column("transfer_of")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -27,3 +28,19 @@ async def gw(backend_url: tuple[str, str]) -> AsyncIterator[Gateway]:
 @pytest.fixture
 def tmp_sqlite(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
+
+
+@pytest.fixture
+def access_lines() -> Iterator[list[str]]:
+    """The lines the gateway's access log writes during a test."""
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    logger = logging.getLogger("gateway.access")
+    keep = Keep()
+    logger.addHandler(keep)
+    yield lines
+    logger.removeHandler(keep)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 from urllib.parse import quote
 
@@ -130,28 +129,20 @@ async def test_a_purpose_in_chinese_still_passes(gw: Gateway) -> None:
     assert records[0].purpose == "入户走访 2026"
 
 
-async def test_the_access_log_holds_no_query_string_or_variables(gw: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_access_log_holds_no_query_string_or_variables(
+    gw: Gateway, caplog: pytest.LogCaptureFixture, access_lines: list[str]
+) -> None:
     (number,) = await _id_numbers(gw, 1)
-    lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
-
-    logger = logging.getLogger("gateway.access")
-    keep = Keep()
-    logger.addHandler(keep)
-    try:
-        query = "query Lookup($n: String!) { residentByIdNumber(idNumber: $n) { name } }"
-        get = await gw.client.get(
-            "/graphql",
-            params={"query": query, "variables": json.dumps({"n": number})},
-            headers={"Authorization": f"Bearer {gw.tokens['committee_staff']}"},
-        )
-        assert get.status_code == 200 and "errors" not in get.json()
-        await gw.post(query, {"n": number}, role="committee_staff")
-    finally:
-        logger.removeHandler(keep)
+    access_lines.clear()  # only the two requests below
+    query = "query Lookup($n: String!) { residentByIdNumber(idNumber: $n) { name } }"
+    get = await gw.client.get(
+        "/graphql",
+        params={"query": query, "variables": json.dumps({"n": number})},
+        headers={"Authorization": f"Bearer {gw.tokens['committee_staff']}"},
+    )
+    assert get.status_code == 200 and "errors" not in get.json()
+    await gw.post(query, {"n": number}, role="committee_staff")
+    lines = access_lines
     assert len(lines) == 2
     logged = [json.loads(line) for line in lines]
     assert [(e["method"], e["path"], e["status"]) for e in logged] == [
@@ -164,24 +155,15 @@ async def test_the_access_log_holds_no_query_string_or_variables(gw: Gateway, ca
         assert number not in line and "query" not in line and "?" not in line
 
 
-async def test_a_path_or_operation_name_cannot_forge_a_log_line_or_carry_a_number(gw: Gateway) -> None:
-    lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
-
-    logger = logging.getLogger("gateway.access")
-    keep = Keep()
-    logger.addHandler(keep)
-    try:
-        await gw.client.get("/graphql%0A2026-12-02 GET /graphql 200 1.0ms principal=auditor.city")
-        await gw.client.get("/graphql/12011_21978_0514_9014")
-        await gw.client.get("/x\u202egnp.exe")
-        named = "query a139_2030_8583 { me { id } }"
-        await gw.post(named, {}, role="committee_staff")
-    finally:
-        logger.removeHandler(keep)
+async def test_a_path_or_operation_name_cannot_forge_a_log_line_or_carry_a_number(
+    gw: Gateway, access_lines: list[str]
+) -> None:
+    await gw.client.get("/graphql%0A2026-12-02 GET /graphql 200 1.0ms principal=auditor.city")
+    await gw.client.get("/graphql/12011_21978_0514_9014")
+    await gw.client.get("/x\u202egnp.exe")
+    named = "query a139_2030_8583 { me { id } }"
+    await gw.post(named, {}, role="committee_staff")
+    lines = access_lines
     assert len(lines) == 4
     entries = [json.loads(line) for line in lines]  # one line each, whatever the path held
     for line, entry in zip(lines, entries, strict=True):

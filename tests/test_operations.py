@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import socket
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -101,21 +100,6 @@ async def test_readyz_fails_when_a_database_does_not_answer(tmp_path: Path) -> N
         await gateway.runtime.databases.dispose()
         response = await gateway.client.get("/readyz")
         assert response.status_code == 503 and response.json()["checks"]["database:0"].startswith("failed")
-
-
-@pytest.fixture
-def access_lines() -> Iterator[list[str]]:
-    lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
-
-    logger = logging.getLogger("gateway.access")
-    keep = Keep()
-    logger.addHandler(keep)
-    yield lines
-    logger.removeHandler(keep)
 
 
 async def test_every_response_carries_the_request_id_of_its_log_line(gw: Gateway, access_lines: list[str]) -> None:

@@ -20,7 +20,15 @@ from gateway.write.payloads import (
     written,
 )
 from gateway.write.references import check_references, mutation_references
-from gateway.write.transactions import authorize, expect_version, preset, rule, transaction, visible_row
+from gateway.write.transactions import (
+    authorize,
+    expect_version,
+    in_own_area,
+    preset,
+    rule,
+    transaction,
+    visible_row,
+)
 from gateway.write.workflow import machine
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "echoed_client_mutation_id_field",
     "expect_version",
     "expected_version_field",
+    "in_own_area",
     "key_of",
     "machine",
     "mutation_references",

@@ -41,12 +41,15 @@ def rule(ctx: Context, mutation: str) -> MutationRule:
     return granted
 
 
+def in_own_area(ctx: Context, grid_id: int | None) -> bool:
+    """Whether a row in ``grid_id`` lies in the principal's area (the whole city covers every grid)."""
+    own = ctx.principal.area.grid_ids
+    return own is None or grid_id in own
+
+
 def authorize(ctx: Context, mutation: str, grid_id: int | None) -> None:
     """Refuse a write to a row outside the principal's area when the grant says ``check: area``."""
-    if rule(ctx, mutation).check != "area":
-        return
-    own = ctx.principal.area.grid_ids
-    if own is not None and grid_id not in own:
+    if rule(ctx, mutation).check == "area" and not in_own_area(ctx, grid_id):
         raise Forbidden(f"{mutation}: the record lies outside your area ({ctx.principal.area.name})")
 
 

@@ -15,7 +15,16 @@ from gateway.data import load_one
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info
 from gateway.schema import from_row
-from gateway.write import authorize, expect_version, inputs, row_to_change, transaction, visible_row, written
+from gateway.write import (
+    authorize,
+    expect_version,
+    in_own_area,
+    inputs,
+    row_to_change,
+    transaction,
+    visible_row,
+    written,
+)
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
     DOMAIN,
@@ -136,11 +145,6 @@ async def _apply(session: AsyncSession, registration: Any) -> tuple[int, str]:
     return int(row.id), "updated"
 
 
-def _inside(ctx: Context, grid_id: int) -> bool:
-    own = ctx.principal.area.grid_ids
-    return own is None or grid_id in own
-
-
 # What a transfer for review copies of the registration it asks about.
 _COPIED = (*_APPLIED, "id_number", "collector_staff_id")
 
@@ -177,7 +181,7 @@ async def _review_registration(
             asked.awaits_holder_review = False
         elif target == "approved":
             holder_grid = await _holder_grid(session, registration.id_number)
-            if holder_grid is not None and not _inside(ctx, holder_grid):
+            if holder_grid is not None and not in_own_area(ctx, holder_grid):
                 await _ask_the_holder(session, registration, holder_grid)
                 return pk
         now = datetime.now(UTC)

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     token_ttl: str = "8h"
     token_issuer: str = "grassroots-gateway"
     principal_cache_seconds: float = 1.0
+    # Live tokens are held in memory; each worker reads the revocation count on this beat (and at
+    # once when Redis carries a revocation): the longest a revocation in another process can take
+    # to reach a worker without Redis.
+    revocation_poll_seconds: float = Field(default=0.25, gt=0)
 
     policy_dir: Path = Path("policies")
     require_purpose_for_partners: bool = False

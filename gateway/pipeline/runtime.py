@@ -139,6 +139,7 @@ class Runtime:
     async def start(self) -> None:
         """Start the change feed and every domain's reactions to it (the app's lifespan calls this)."""
         await self.feed.start()
+        await self.tokens.live.start()
         for domain in self.registry.domains:
             for (source, topic), react in domain.reactions.items():
                 self._reactions.append(asyncio.create_task(self._react(source, topic, react)))
@@ -153,6 +154,7 @@ class Runtime:
     async def close(self) -> None:
         for task in self._reactions:
             task.cancel()
+        await self.tokens.live.stop()
         await self.feed.stop()
         if self.tracing is not None:
             self.tracing.close()

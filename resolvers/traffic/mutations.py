@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info, NotFound
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -23,7 +23,7 @@ from gateway.write import (
     transaction,
     written,
 )
-from resolvers.grid.lookups import serving_staff
+from resolvers.grid.lookups import officer_covers, serving_staff
 from resolvers.traffic import tables as t
 from resolvers.traffic.plates import variants
 from resolvers.traffic.queries import valid_plate
@@ -223,6 +223,10 @@ class TrafficMutation:
         officer = await _officer(ctx, input.officer_id)
         async with transaction(ctx, "traffic") as session:
             row = await _alert(ctx, session, "dispatchPlateAlert", input.alert_id)
+            # An officer who cannot see the alert could not act on it, and no one else would get it:
+            # to the dispatcher that officer is as missing as any row outside the alert's area.
+            if not await officer_covers(ctx, officer, row.grid_id):
+                raise NotFound(f"No Staff with ID {encode_id('Staff', officer)}", argument="input.officerId")
             PLATE_ALERT.check(row.status, "dispatched")
             if row.status == "dispatched" and row.dispatched_to_staff_id == officer:
                 raise Conflict("plate alert is already dispatched to this officer", argument="input.officerId")

@@ -48,7 +48,7 @@ class Runtime:
         }
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
         self.models: dict[str, type[Any]] = {n: m for m, n in self.type_names.items()}
-        self.full_schema = build_schema(registry.domains)
+        self.full_schema = build_schema(registry.domains, zone=settings.zone)
         self.full_executor = Executor(self.full_schema._schema, Limits.of(settings))
         self.attributes = Attributes.of(registry.domains)
         self.compiler = ReadCompiler(self.models, self.attributes)
@@ -99,7 +99,7 @@ class Runtime:
         return (executor or self._executor(policy)).schema
 
     def _executor(self, policy: Policy) -> Executor:
-        schema = build_schema(self.registry.domains, None if not policy.enforce else policy)
+        schema = build_schema(self.registry.domains, None if not policy.enforce else policy, self.settings.zone)
         # Introspection is for everyone, for staff (not partner tokens), or for nobody (production).
         introspection = self.settings.introspection_for
         allowed = introspection == "all" or (introspection == "staff" and not policy.partner)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import strawberry
 
 from gateway.kernel import BadUserInput, Context
+from gateway.kernel.times import utc
 from gateway.write import client_mutation_id_field, expected_version_field, inputs, preset
 from resolvers.grid.lookups import grid_exists
 from resolvers.population.types import (
@@ -17,7 +18,6 @@ from resolvers.population.types import (
 )
 
 DOMAIN = "population"
-BEIJING = timezone(timedelta(hours=8))
 
 
 @strawberry.input(
@@ -177,8 +177,8 @@ def reason_given(given: str | None, required: bool) -> str | None:
 def check_in_time(given: datetime | None, now: datetime, argument: str = "input.checkedInAt") -> datetime:
     if given is None:
         return now
-    # Landlords' phones send local time; Tianjin's is Beijing time.
-    moment = given if given.tzinfo is not None else given.replace(tzinfo=BEIJING)
+    # Landlords' phones send local time: the DateTime scalar has read one without an offset as such.
+    moment = utc(given)
     if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
         raise BadUserInput(f"{argument} must lie within the last 30 days, not in the future", argument=argument)
     return moment

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Conflict, Context, Info, NotFound
+from gateway.kernel.times import today
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -32,7 +33,6 @@ from resolvers.traffic.workflow import PLATE_ALERT, check_close, matches, suspic
 
 CAPTURES = "capture"
 ALERTS = "plateAlert"
-BEIJING = timezone(timedelta(hours=8))
 
 
 @strawberry.input(description="卡口抓拍 / a camera capture")
@@ -280,7 +280,7 @@ class TrafficMutation:
                     fine_yuan=fine,
                     points=points,
                     detention_days=days,
-                    decided_on=datetime.now(BEIJING).date(),
+                    decided_on=today(ctx.settings.zone),
                 )
             )
             await _record(session, row, "closed")

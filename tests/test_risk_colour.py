@@ -4,15 +4,16 @@ disputes, plate alerts and flagged check-ins as they happen."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
 
 from gateway.data import Databases, encode_id
-from gateway.feed import emit
+from gateway.feed import Event, emit
 from gateway.kernel import load_registry
 from resolvers.grid.risk import KIND, TOPIC, WINDOW, colour, recompute, scores, sweep
 from resolvers.grid.tables import Grid, GridOutbox
@@ -195,15 +196,13 @@ async def test_a_grid_turns_back_to_blue_when_its_window_passes(rg: Gateway) -> 
         assert await _stored(rg) == await _rule(rg, now + WINDOW + timedelta(days=1))
     finally:
         first.cancel()
-        await live.aclose()
+        await cast(AsyncGenerator[Event, None], live).aclose()
         runtime.clock = lambda: datetime.now(UTC)
         await runtime.run_schedules()
     assert (await _stored(rg))[17] == "red"
 
 
-async def test_two_workers_sweeping_at_once_write_one_event_per_change(
-    rg: Gateway, risk_url: tuple[str, str]
-) -> None:
+async def test_two_workers_sweeping_at_once_write_one_event_per_change(rg: Gateway) -> None:
     # Another worker: its own engines on the same databases (the process lock does not join them).
     other = Databases(rg.settings, load_registry().names)
     later = datetime.now(UTC) + WINDOW + timedelta(days=1)

@@ -75,13 +75,13 @@ async def _alerts(gw: Gateway, plate: str, raised: dict[str, str] | None = None)
     return list(data["plateAlerts"]["nodes"])
 
 
-async def test_inputs_with_an_offset_are_converted_and_without_one_read_as_local(tg: Gateway) -> None:
+async def test_inputs_with_an_offset_are_converted_and_without_one_refused(tg: Gateway) -> None:
     # Yesterday (local) at 07:00 in Tianjin: 23:00 UTC the day before, a day apart in UTC.
     day = datetime.now(ZONE).date() - timedelta(days=1)
     local = datetime(day.year, day.month, day.day, 7, 0, tzinfo=ZONE)
     receipt = await _capture(tg, "津X7T001", local.astimezone(UTC).isoformat().replace("+00:00", "Z"))
     assert with_offset(receipt["recordedAt"])
-    await _capture(tg, "津X7T002", local.replace(tzinfo=None).isoformat())  # no offset: local time
+    await _capture(tg, "津X7T002", local.isoformat())
     for plate in ("津X7T001", "津X7T002"):
         (alert,) = await _alerts(tg, plate)
         assert alert["raisedAt"] == alert["capture"]["capturedAt"] == local.isoformat()
@@ -89,10 +89,13 @@ async def test_inputs_with_an_offset_are_converted_and_without_one_read_as_local
         assert await _alerts(tg, plate, {"since": day.isoformat(), "until": day.isoformat()}) == [alert]
         before = (day - timedelta(days=1)).isoformat()
         assert await _alerts(tg, plate, {"since": before, "until": before}) == []
-    # Not a time at all: refused as bad input, never a stack trace.
+    # Without an offset, or not a time at all: refused as bad input, naming the field where it can.
     given = {"cameraCode": CAMERA, "plate": "津X7T003", "observedType": "小型轿车", "observedColour": "白色"}
-    body = (await tg.post(CAPTURE, {"input": {**given, "capturedAt": "yesterday"}}, "traffic_camera")).json()
-    assert body["errors"][0]["extensions"]["code"] in {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"}, body
+    for sent, argument in ((local.replace(tzinfo=None).isoformat(), "input.capturedAt"), ("yesterday", None)):
+        body = (await tg.post(CAPTURE, {"input": {**given, "capturedAt": sent}}, "traffic_camera")).json()
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"].get("argument") == argument
+    assert await _alerts(tg, "津X7T003") == []
 
 
 async def test_live_events_carry_the_offset(tg: Gateway) -> None:

@@ -32,11 +32,6 @@ def local(moment: datetime, zone: tzinfo) -> datetime:
     return utc(moment).astimezone(zone)
 
 
-def given(moment: datetime, zone: tzinfo) -> datetime:
-    """A time sent by a caller, in UTC: with an offset as it says, without one as local time."""
-    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)).astimezone(UTC)
-
-
 def day_start(day: date, zone: tzinfo) -> datetime:
     """The moment (UTC) the local ``day`` begins."""
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)

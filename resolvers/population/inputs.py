@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 import strawberry
 
 from gateway.kernel import BadUserInput, Context
-from gateway.kernel.times import utc
 from gateway.write import client_mutation_id_field, expected_version_field, inputs, preset
 from resolvers.grid.lookups import grid_exists
 from resolvers.population.types import (
@@ -177,8 +176,8 @@ def reason_given(given: str | None, required: bool) -> str | None:
 def check_in_time(given: datetime | None, now: datetime, argument: str = "input.checkedInAt") -> datetime:
     if given is None:
         return now
-    # Landlords' phones send local time: the DateTime scalar has read one without an offset as such.
-    moment = utc(given)
+    # A time without its offset is refused, as everywhere (the DateTime scalar's description).
+    moment = inputs.moment(given, argument)
     if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
         raise BadUserInput(f"{argument} must lie within the last 30 days, not in the future", argument=argument)
     return moment

@@ -7,10 +7,13 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.kernel.times import DEFAULT_ZONE, zone_named
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///var/gateway.db"
 
@@ -66,6 +69,8 @@ class Settings(BaseSettings):
     # Queries the read compiler can plan run as one JSON-building statement per source and link
     # level (``gateway.compile``); off: every operation runs through the resolvers.
     compiled_reads: bool = True
+    # The zone times are shown in (ISO 8601 with its offset) and local dates are days of (IANA name).
+    timezone: str = DEFAULT_ZONE
 
     # Limits on every document (GraphQL Armor's defaults); a policy's `limits:` overrides them per role.
     max_aliases: int = Field(default=15, ge=0)
@@ -128,6 +133,16 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, DomainUrls(settings_cls), dotenv_settings, file_secret_settings
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        zone_named(name)
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_named(self.timezone)
 
     @property
     def production(self) -> bool:

@@ -10,8 +10,11 @@ from sqlalchemy import Select, or_, select
 from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
+    Before,
     Connection,
     First,
+    Last,
+    OrderArg,
     PageArgs,
     contains,
     decode_pk,
@@ -24,6 +27,7 @@ from gateway.data import (
 from gateway.kernel import Context, Info
 from gateway.schema import from_row
 from resolvers.dispute import tables as t
+from resolvers.dispute.orders import DisputeOrder, MediatorOrder
 from resolvers.dispute.types import Dispute, DisputeFilter, Mediator, dispute
 from resolvers.grid.area import in_area
 
@@ -65,10 +69,15 @@ class DisputeQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[DisputeOrder | None, OrderArg] = None,
         filter: Annotated[DisputeFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[Dispute]:
         stmt = await _dispute_select(info.context, filter, select(t.Dispute))
-        return await root_page(info.context, t.Dispute, stmt, PageArgs.parse(info.context, first, after), dispute)
+        return await root_page(
+            info.context, t.Dispute, stmt, PageArgs.parse(info.context, first, after, last, before, order_by), dispute
+        )
 
     @strawberry.field(description="按标识查纠纷 / one dispute by ID")
     async def dispute(
@@ -80,6 +89,14 @@ class DisputeQuery:
         return None if row is None else dispute(row)
 
     @strawberry.field(description="调解员列表 / mediators", metadata={PLAN: ROOT_LIST})
-    async def mediators(self, info: Info, first: First = None, after: After = None) -> Connection[Mediator]:
-        page = PageArgs.parse(info.context, first, after)
+    async def mediators(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[MediatorOrder | None, OrderArg] = None,
+    ) -> Connection[Mediator]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.Mediator, select(t.Mediator), page, lambda r: from_row(Mediator, r))

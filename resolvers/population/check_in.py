@@ -22,9 +22,7 @@ from resolvers.population.inputs import (
     check_in_time,
 )
 from resolvers.population.queries import valid_id_number
-from resolvers.population.types import (
-    CheckInReceipt,
-)
+from resolvers.population.types import CheckInReceipt
 
 
 async def _property(ctx: Context, session: AsyncSession, pk: int) -> Any:

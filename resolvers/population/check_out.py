@@ -28,12 +28,7 @@ from gateway.write import (
 )
 from resolvers.population import tables as t
 from resolvers.population.inputs import DOMAIN, check_in_time
-from resolvers.population.types import (
-    CheckInFlagDecision,
-    CheckOutReceipt,
-    GuestCheckIn,
-    GuestCheckInPayload,
-)
+from resolvers.population.types import CheckInFlagDecision, CheckOutReceipt, GuestCheckIn, GuestCheckInPayload
 from resolvers.population.workflow import CHECK_IN_FLAG
 
 TOPIC = "checkIn"

@@ -9,12 +9,7 @@ import strawberry
 from gateway.kernel import BadUserInput, Context
 from gateway.write import client_mutation_id_field, expected_version_field, inputs, preset
 from resolvers.grid.lookups import grid_exists
-from resolvers.population.types import (
-    DogLicenceDecision,
-    Gender,
-    RegistrationKind,
-    ResidentReviewDecision,
-)
+from resolvers.population.types import DogLicenceDecision, Gender, RegistrationKind, ResidentReviewDecision
 
 DOMAIN = "population"
 BEIJING = timezone(timedelta(hours=8))

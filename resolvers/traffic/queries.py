@@ -9,11 +9,12 @@ import strawberry
 from sqlalchemy import select
 
 from gateway.compile import PLAN, ROOT_LIST
-from gateway.data import After, Connection, First, PageArgs, load_many, root_page, within
+from gateway.data import After, Before, Connection, First, Last, OrderArg, PageArgs, load_many, root_page, within
 from gateway.kernel import BadUserInput, Context, Info
 from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.traffic import tables as t
+from resolvers.traffic.orders import PlateAlertOrder, VehicleOrder
 from resolvers.traffic.types import PlateAlert, PlateAlertFilter, Vehicle, vehicle
 
 _PLATE = re.compile(r"^[\u4e00-\u9fff][A-Z][A-Z0-9]{5,6}$")
@@ -54,6 +55,9 @@ class TrafficQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[VehicleOrder | None, OrderArg] = None,
         filter: Annotated[VehicleFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[Vehicle]:
         stmt = select(t.Vehicle)
@@ -65,7 +69,9 @@ class TrafficQuery:
                 stmt = stmt.where(t.Vehicle.plate == valid_plate(filter.plate, "filter.plate"))
             if filter.vehicle_type is not None:
                 stmt = stmt.where(t.Vehicle.vehicle_type == filter.vehicle_type)
-        return await root_page(info.context, t.Vehicle, stmt, PageArgs.parse(info.context, first, after), vehicle)
+        return await root_page(
+            info.context, t.Vehicle, stmt, PageArgs.parse(info.context, first, after, last, before, order_by), vehicle
+        )
 
     @strawberry.field(description="号牌预警列表 / plate alerts", metadata={PLAN: ROOT_LIST})
     async def plate_alerts(
@@ -73,6 +79,9 @@ class TrafficQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[PlateAlertOrder | None, OrderArg] = None,
         filter: Annotated[PlateAlertFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[PlateAlert]:
         stmt = select(t.PlateAlert)
@@ -88,5 +97,5 @@ class TrafficQuery:
                 plate = valid_plate(filter.plate, "filter.plate")
                 stmt = stmt.where(t.PlateAlert.capture_id.in_(select(t.Capture.id).where(t.Capture.plate == plate)))
             stmt = within(stmt, t.PlateAlert.raised_at, filter.raised, "filter.raised")
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.PlateAlert, stmt, page, lambda r: from_row(PlateAlert, r))

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
+    Before,
     Connection,
     First,
+    Last,
+    OrderArg,
     PageArgs,
     contains,
     decode_pk,
@@ -24,6 +27,7 @@ from gateway.kernel import Context, Info
 from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.volunteer import tables as t
+from resolvers.volunteer.orders import VolunteerOrder, VolunteerTeamOrder
 from resolvers.volunteer.types import Volunteer, VolunteerTeam, volunteer
 
 
@@ -58,6 +62,9 @@ class VolunteerQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[VolunteerOrder | None, OrderArg] = None,
         filter: Annotated[VolunteerFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[Volunteer]:
         stmt = select(t.Volunteer)
@@ -72,7 +79,7 @@ class VolunteerQuery:
             skill = search_text(filter.skill, "filter.skill")
             if skill:
                 stmt = stmt.where(contains(t.Volunteer.skills, skill))
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.Volunteer, stmt, page, volunteer)
 
     @strawberry.field(description="志愿者队伍列表 / volunteer teams", metadata={PLAN: ROOT_LIST})
@@ -81,6 +88,9 @@ class VolunteerQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[VolunteerTeamOrder | None, OrderArg] = None,
         search: Annotated[
             str | None,
             strawberry.argument(
@@ -93,5 +103,5 @@ class VolunteerQuery:
         text = search_text(search, "search")
         if text:
             stmt = stmt.where(contains(t.VolunteerTeam.name, text) | contains(t.VolunteerTeam.brand, text))
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.VolunteerTeam, stmt, page, lambda r: from_row(VolunteerTeam, r))

@@ -17,7 +17,19 @@ from sqlalchemy import Select
 
 from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
-from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, within
+from gateway.data import (
+    After,
+    Before,
+    Connection,
+    DateRange,
+    First,
+    Last,
+    OrderArg,
+    PageArgs,
+    SortDirection,
+    build_connection,
+    within,
+)
 from gateway.kernel import GatewayError, Info
 
 
@@ -177,16 +189,26 @@ class AuditQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[AuditOrder | None, OrderArg] = None,
         filter: Annotated[AuditFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[AuditRecordType]:
         trail = info.context.audit
         if trail is None:
             raise GatewayError("The audit trail is not enabled on this gateway")
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         stmt = _filtered(trail.select(), filter)
-        rows = await trail.page(stmt, page.first, page.after) if page.first else []
+        rows = await trail.page(stmt, page) if page.first else []
 
         async def total() -> int:
             return await trail.count(stmt)
 
         return build_connection(rows, page, audit_record, total)
+
+
+@strawberry.input(description="审计记录排序 / order of the records: by the order recorded")
+class AuditOrder:
+    id: SortDirection | None = strawberry.field(
+        default=None, description="按记录先后 / in the order recorded (DESC = newest first)"
+    )

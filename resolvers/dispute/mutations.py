@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info, not_found
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -146,7 +146,7 @@ async def _grid_of(ctx: Context, given: str | None) -> tuple[int, int]:
         raise BadUserInput("input.gridId is required", argument="input.gridId")
     street_id = await street_of_grid(ctx, int(grid_id))
     if street_id is None:
-        raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
+        raise not_found("Grid", "input.gridId")
     return int(grid_id), street_id
 
 
@@ -227,7 +227,7 @@ class DisputeMutation:
             row = await _step(ctx, "recordMediationSession", input, "mediating", session)
             known = set((await session.scalars(select(t.Mediator.id).where(t.Mediator.id.in_(mediators)))).all())
             if known != set(mediators):
-                raise BadUserInput("input.mediatorIds: unknown mediator", argument="input.mediatorIds")
+                raise not_found("Mediator", "input.mediatorIds")
             meeting = t.MediationSession(
                 dispute_id=row.id, held_at=input.held_at, mode=input.mode.value, location=location, notes=notes
             )

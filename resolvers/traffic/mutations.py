@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info, not_found
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -169,7 +169,7 @@ class TrafficMutation:
         async with transaction(ctx, "traffic") as session:
             camera = await session.scalar(select(t.Camera).where(t.Camera.code == code))
             if camera is None:
-                raise BadUserInput(f"input.cameraCode: no camera {code!r}", argument="input.cameraCode")
+                raise not_found("Camera", "input.cameraCode", key="code")
             authorize(ctx, "recordCapture", camera.grid_id)
             # The register is read as the system, not as the camera, which may read none of it.
             registered = await session.scalar(select(t.Vehicle).where(t.Vehicle.plate == plate))

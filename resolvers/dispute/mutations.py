@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from uuid import uuid4
 
 import strawberry
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from gateway.write import (
     written,
 )
 from resolvers.dispute import tables as t
+from resolvers.dispute.codes import dispute_code
 from resolvers.dispute.types import Dispute, DisputeCategory, MediationMode, PartyRole, dispute
 from resolvers.dispute.workflow import DISPUTE
 from resolvers.grid.lookups import street_of_grid
@@ -190,7 +192,8 @@ class DisputeMutation:
         now = datetime.now(UTC)
         async with transaction(ctx, "dispute") as session:
             row = t.Dispute(
-                code=f"JF{now:%Y%m%d%H%M%S%f}"[:24],
+                # Numbered by its ID, known once inserted: a placeholder unique until then.
+                code=f"new-{uuid4().hex[:20]}",
                 title=title,
                 category=input.category.value,
                 description=description,
@@ -203,6 +206,7 @@ class DisputeMutation:
             )
             session.add(row)
             await session.flush()
+            row.code = dispute_code(now.year, row.id)
             session.add_all(t.DisputeParty(dispute_id=row.id, **party) for party in parties)
             await _record(session, row, "reported")
         return await _payload(ctx, row.id, input.client_mutation_id)

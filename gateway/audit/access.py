@@ -35,6 +35,7 @@ from gateway.data import (
 )
 from gateway.kernel import BadUserInput, GatewayError, Info
 from gateway.policy import TESTS, Policy
+from gateway.policy.ordering import newest_key
 
 
 def _opens_the_audit_page(policy: Policy) -> bool:
@@ -146,6 +147,11 @@ def _target(info: Info, record_id: strawberry.ID | None, resident_id: strawberry
     return type_name, pk
 
 
+@strawberry.input(description="访问记录排序 / order of the records: by the order recorded")
+class AccessOrder:
+    id: SortDirection | None = newest_key()
+
+
 @strawberry.type
 class AccessQuery:
     @strawberry.field(
@@ -183,10 +189,3 @@ class AccessQuery:
             return await trail.count(stmt)
 
         return build_connection(rows, page, lambda row: access_entry(row, type_name, pk), total)
-
-
-@strawberry.input(description="访问记录排序 / order of the records: by the order recorded")
-class AccessOrder:
-    id: SortDirection | None = strawberry.field(
-        default=None, description="按记录先后 / in the order recorded (DESC = newest first)"
-    )

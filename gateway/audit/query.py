@@ -31,6 +31,7 @@ from gateway.data import (
     within,
 )
 from gateway.kernel import GatewayError, Info
+from gateway.policy.ordering import newest_key
 
 
 @strawberry.enum(description="操作结果 / outcome of an audited operation")
@@ -181,6 +182,11 @@ def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
     )
 
 
+@strawberry.input(description="审计记录排序 / order of the records: by the order recorded")
+class AuditOrder:
+    id: SortDirection | None = newest_key()
+
+
 @strawberry.type
 class AuditQuery:
     @strawberry.field(description="审计日志(按记录先后) / the audit trail, in the order recorded")
@@ -205,10 +211,3 @@ class AuditQuery:
             return await trail.count(stmt)
 
         return build_connection(rows, page, audit_record, total)
-
-
-@strawberry.input(description="审计记录排序 / order of the records: by the order recorded")
-class AuditOrder:
-    id: SortDirection | None = strawberry.field(
-        default=None, description="按记录先后 / in the order recorded (DESC = newest first)"
-    )

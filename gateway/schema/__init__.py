@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gateway.policy import COMPUTED_FROM, READS, TESTS
+from gateway.policy.ordering import newest_key, sort_key
 from gateway.schema.assembly import build_schema, export_sdl
 from gateway.schema.node import Node, from_row, node_fetcher
-from gateway.schema.ordering import newest_key, sort_key
 from gateway.schema.per_policy import COUNTS, REQUIRES, SHOWN_WHEN, visible_fields
 
 __all__ = [

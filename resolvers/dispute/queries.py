@@ -25,7 +25,7 @@ from gateway.data import (
     within,
 )
 from gateway.kernel import Context, Info
-from gateway.schema import from_row
+from gateway.schema import TESTS, from_row
 from resolvers.dispute import tables as t
 from resolvers.dispute.orders import DisputeOrder, MediatorOrder
 from resolvers.dispute.types import Dispute, DisputeFilter, Mediator, dispute
@@ -59,6 +59,19 @@ async def disputes_of_resident(ctx: Context, resident_id: int, page: PageArgs) -
     base = select(t.Dispute).join(t.DisputeParty, t.DisputeParty.dispute_id == t.Dispute.id)
     key = t.DisputeParty.resident_id
     return await nested_page(ctx, t.Dispute, key, resident_id, page, dispute, base, name="by-party")
+
+
+@strawberry.input(description="调解员筛选 / mediator filter")
+class MediatorFilter:
+    kind: str | None = strawberry.field(
+        default=None, description="类型(精确) / exact kind", metadata={TESTS: ["Mediator.kind"]}
+    )
+    organisation: str | None = strawberry.field(
+        default=None, description="所属组织包含 / organisation contains", metadata={TESTS: ["Mediator.organisation"]}
+    )
+    search: str | None = strawberry.field(
+        default=None, description="姓名包含 / name contains", metadata={TESTS: ["Mediator.name"]}
+    )
 
 
 @strawberry.type
@@ -97,6 +110,17 @@ class DisputeQuery:
         last: Last = None,
         before: Before = None,
         order_by: Annotated[MediatorOrder | None, OrderArg] = None,
+        filter: Annotated[MediatorFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[Mediator]:
+        stmt = select(t.Mediator)
+        if filter is not None:
+            if filter.kind is not None:
+                stmt = stmt.where(t.Mediator.kind == filter.kind)
+            organisation = search_text(filter.organisation, "filter.organisation")
+            if organisation:
+                stmt = stmt.where(contains(t.Mediator.organisation, organisation))
+            name = search_text(filter.search, "filter.search")
+            if name:
+                stmt = stmt.where(contains(t.Mediator.name, name))
         page = PageArgs.parse(info.context, first, after, last, before, order_by)
-        return await root_page(info.context, t.Mediator, select(t.Mediator), page, lambda r: from_row(Mediator, r))
+        return await root_page(info.context, t.Mediator, stmt, page, lambda r: from_row(Mediator, r))

@@ -42,3 +42,10 @@ class PoliceGridOrder:
     id: SortDirection | None = newest_key()
     name: SortDirection | None = sort_key("PoliceGrid.name", "按名称 / by name")
     code: SortDirection | None = sort_key("PoliceGrid.code", "按代码 / by code")
+
+
+@strawberry.input(description="排序(一个键,同值按标识) / order of staff: one key, ties by ID")
+class StaffOrder:
+    id: SortDirection | None = newest_key()
+    name: SortDirection | None = sort_key("Staff.name", "按姓名 / by name")
+    role: SortDirection | None = sort_key("Staff.role", "按角色 / by role")

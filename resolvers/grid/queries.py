@@ -23,16 +23,17 @@ from gateway.data import (
     search_text,
 )
 from gateway.kernel import Context, Info
-from gateway.schema import TESTS
+from gateway.schema import TESTS, from_row
 from resolvers.grid import tables as t
 from resolvers.grid.area import AreaFilter, grids_in_area
-from resolvers.grid.orders import CommunityOrder, DistrictOrder, GridOrder, PoliceGridOrder, StreetOrder
+from resolvers.grid.orders import CommunityOrder, DistrictOrder, GridOrder, PoliceGridOrder, StaffOrder, StreetOrder
 from resolvers.grid.types import (
     Community,
     District,
     Grid,
     PoliceGrid,
     RiskColour,
+    Staff,
     Street,
     community,
     district,
@@ -62,6 +63,16 @@ class PoliceGridFilter:
         default=None,
         description="名称或编码包含 / name or code contains",
         metadata={TESTS: ["PoliceGrid.name", "PoliceGrid.code"]},
+    )
+
+
+@strawberry.input(description="工作人员筛选 / staff filter")
+class StaffFilter:
+    role: str | None = strawberry.field(
+        default=None, description="角色(精确) / exact role", metadata={TESTS: ["Staff.role"]}
+    )
+    search: str | None = strawberry.field(
+        default=None, description="姓名包含 / name contains", metadata={TESTS: ["Staff.name"]}
     )
 
 
@@ -185,3 +196,26 @@ class GridQuery:
                 stmt = stmt.where(or_(contains(t.PoliceGrid.name, text), contains(t.PoliceGrid.code, text)))
         page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.PoliceGrid, stmt, page, police_grid)
+
+    @strawberry.field(
+        description="工作人员列表 / staff: officers, committee staff, grid workers", metadata={PLAN: ROOT_LIST}
+    )
+    async def staff(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[StaffOrder | None, OrderArg] = None,
+        filter: Annotated[StaffFilter | None, strawberry.argument(description="筛选 / filter")] = None,
+    ) -> Connection[Staff]:
+        stmt = select(t.Staff)
+        if filter is not None:
+            if filter.role is not None:
+                stmt = stmt.where(t.Staff.role == filter.role)
+            text = search_text(filter.search, "filter.search")
+            if text:
+                stmt = stmt.where(contains(t.Staff.name, text))
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
+        return await root_page(info.context, t.Staff, stmt, page, lambda row: from_row(Staff, row))

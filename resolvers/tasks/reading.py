@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.data import Connection, Edge, PageArgs, PageInfo, SortDirection, count, encode_id, fetch_rows
 from gateway.kernel import BadUserInput, Context, graphql_name
+from gateway.schema import TESTS
 from resolvers.tasks import cursor
 from resolvers.tasks.cursor import Position
 from resolvers.tasks.kinds import Kind, kinds_of
@@ -82,10 +83,12 @@ def _task(ctx: Context, kind: Kind, row: Row) -> tuple[Position, Task]:
 @strawberry.input(description="待办排序 / order of tasks (DESC reverses the whole order)")
 class TaskOrder:
     urgency: SortDirection | None = strawberry.field(
-        default=None, description="急者在前,先到先办(默认) / most urgent first, then oldest (the default: DESC)"
+        default=None,
+        description="急者在前,先到先办(默认) / most urgent first, then oldest (the default: DESC)",
+        metadata={TESTS: []},
     )
     created_at: SortDirection | None = strawberry.field(
-        default=None, description="按产生时间 / by the time the work arose (DESC = newest first)"
+        default=None, description="按产生时间 / by the time the work arose (DESC = newest first)", metadata={TESTS: []}
     )
 
 

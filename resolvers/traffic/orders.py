@@ -21,3 +21,10 @@ class PlateAlertOrder:
     raised_at: SortDirection | None = sort_key("PlateAlert.raisedAt", "按预警时间 / by time raised")
     status: SortDirection | None = sort_key("PlateAlert.status", "按状态 / by status")
     kind: SortDirection | None = sort_key("PlateAlert.kind", "按类型 / by kind")
+
+
+@strawberry.input(description="排序(一个键,同值按标识) / order of captures: one key, ties by ID")
+class CaptureOrder:
+    id: SortDirection | None = newest_key()
+    captured_at: SortDirection | None = sort_key("Capture.capturedAt", "按抓拍时间 / by capture time")
+    plate: SortDirection | None = sort_key("Capture.plate", "按号牌 / by plate")

@@ -18,13 +18,15 @@ from gateway.data import (
     PageArgs,
     contains,
     decode_pk,
+    fetch_rows,
     load_one,
     nested_page,
     root_page,
+    scoped,
     search_text,
     within,
 )
-from gateway.kernel import Context, Info
+from gateway.kernel import BadUserInput, Context, Info
 from gateway.schema import TESTS, from_row
 from resolvers.dispute import tables as t
 from resolvers.dispute.orders import DisputeOrder, MediatorOrder
@@ -45,7 +47,39 @@ async def _dispute_select(ctx: Context, filter: DisputeFilter | None, stmt: Sele
     text = search_text(filter.search, "filter.search")
     if text:
         stmt = stmt.where(or_(contains(t.Dispute.title, text), contains(t.Dispute.code, text)))
+    party = search_text(filter.party_name, "filter.partyName")
+    if party:
+        stmt = stmt.where(t.Dispute.id.in_(await _with_party_named(ctx, stmt, party)))
     return within(stmt, t.Dispute.reported_at, filter.reported, "filter.reported")
+
+
+# Linked parties whose names one search may test; past this, the search asks for another filter.
+MOST_LINKED_PARTIES = 20_000
+
+
+async def _with_party_named(ctx: Context, stmt: Select[Any], text: str) -> Select[Any]:
+    """The disputes (of those ``stmt`` selects) with a party whose name, as the caller reads it,
+    contains ``text``: a party by the details given, or a resident whose record's name the caller
+    reads in clear through the link (asked of the population domain, never joined)."""
+    from resolvers.population.lookups import residents_named
+
+    disputes = stmt.with_only_columns(t.Dispute.id).order_by(None)
+    parties = select(t.DisputeParty.resident_id).where(
+        t.DisputeParty.dispute_id.in_(disputes), t.DisputeParty.resident_id.is_not(None)
+    )
+    linked = [
+        row.resident_id
+        for row in await fetch_rows(ctx, t.DisputeParty, parties.distinct().limit(MOST_LINKED_PARTIES + 1))
+    ]
+    if len(linked) > MOST_LINKED_PARTIES:
+        raise BadUserInput(
+            "filter.partyName: narrow the search with another filter (area, status, dates) first",
+            argument="filter.partyName",
+        )
+    named = await residents_named(ctx, linked, text)
+    by_details = contains(t.DisputeParty.name, text) & t.DisputeParty.resident_id.is_(None)
+    matching = or_(by_details, t.DisputeParty.resident_id.in_(sorted(named))) if named else by_details
+    return scoped(select(t.DisputeParty.dispute_id).where(matching), t.DisputeParty, ctx)
 
 
 async def disputes_of_grid(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
@@ -18,12 +18,14 @@ from gateway.data import (
     PageArgs,
     contains,
     decode_pk,
+    fetch_rows,
     load_one,
     nested_page,
     root_page,
+    scoped,
     search_text,
 )
-from gateway.kernel import Context, Info
+from gateway.kernel import BadUserInput, Context, Info
 from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.volunteer import tables as t
@@ -52,6 +54,29 @@ class VolunteerFilter:
     skill: str | None = strawberry.field(
         default=None, description="技能包含 / skills contain", metadata={TESTS: ["Volunteer.skills"]}
     )
+    name: str | None = strawberry.field(
+        default=None,
+        description="姓名包含(居民档案中可明文读取的姓名) / name contains (as read in clear on the resident record)",
+        metadata={TESTS: ["Resident.name"]},
+    )
+
+
+# Volunteers whose names one search may test; past this, the search asks for another filter.
+MOST_NAMED = 20_000
+
+
+async def _named(ctx: Context, stmt: Select[Any], text: str) -> list[int]:
+    """The residents behind the volunteers ``stmt`` selects whose name, as the caller reads it on
+    the resident record (its row scope, in clear), contains ``text``: asked of the population domain."""
+    from resolvers.population.lookups import residents_named
+
+    ids = scoped(stmt.with_only_columns(t.Volunteer.resident_id).distinct().limit(MOST_NAMED + 1), t.Volunteer, ctx)
+    linked = [row.resident_id for row in await fetch_rows(ctx, t.Volunteer, ids)]
+    if len(linked) > MOST_NAMED:
+        raise BadUserInput(
+            "filter.name: narrow the search with another filter (area, team) first", argument="filter.name"
+        )
+    return sorted(await residents_named(ctx, linked, text))
 
 
 @strawberry.type
@@ -79,6 +104,9 @@ class VolunteerQuery:
             skill = search_text(filter.skill, "filter.skill")
             if skill:
                 stmt = stmt.where(contains(t.Volunteer.skills, skill))
+            name = search_text(filter.name, "filter.name")
+            if name:
+                stmt = stmt.where(t.Volunteer.resident_id.in_(await _named(info.context, stmt, name)))
         page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.Volunteer, stmt, page, volunteer)
 

@@ -83,13 +83,17 @@ async def test_mediators_filter_by_kind_organisation_and_name(gw: Gateway) -> No
     everything = (await gw.query(query))["mediators"]["nodes"]
     assert everything
     first = everything[0]
-    for key, value, test in [
-        ("kind", first["kind"], lambda m: m["kind"] == first["kind"]),
-        ("organisation", first["organisation"][:2], lambda m: first["organisation"][:2] in m["organisation"]),
-        ("search", first["name"][:1], lambda m: first["name"][:1] in m["name"]),
-    ]:
+    expected: dict[str, tuple[str, list[Any]]] = {
+        "kind": (first["kind"], [m for m in everything if m["kind"] == first["kind"]]),
+        "organisation": (
+            first["organisation"][:2],
+            [m for m in everything if first["organisation"][:2] in m["organisation"]],
+        ),
+        "search": (first["name"][:1], [m for m in everything if first["name"][:1] in m["name"]]),
+    }
+    for key, (value, matching) in expected.items():
         found = (await gw.query(query, {"f": {key: value}}))["mediators"]["nodes"]
-        assert found == [m for m in everything if test(m)], key
+        assert found == matching, key
 
 
 async def test_root_lists_of_captures_and_staff_page_and_order(gw: Gateway) -> None:

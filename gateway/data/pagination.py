@@ -82,8 +82,9 @@ class Ordering:
         The cursor holds only the row's ID; its sort value is read here, through the reader's row
         scope, so a cursor carries no value and a forged one naming a hidden row finds nothing.
         """
+        key: ColumnElement[Any] = model.id
         if self.column is None:
-            return model.id > pk if later != self.descending else model.id < pk
+            return key > pk if later != self.descending else key < pk
         column = getattr(model, self.column)
         boundary = scoped(select(column).where(model.id == pk), model, ctx).scalar_subquery().correlate(None)
         if later != self.descending:

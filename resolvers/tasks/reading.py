@@ -120,7 +120,7 @@ def _beyond(parts: Sequence[tuple[Any, Any]], later: bool) -> ColumnElement[bool
         if value == bound:
             return _beyond(rest, later) if rest else false()
         return true() if (value > bound) == later else false()
-    beyond = value > bound if later else value < bound
+    beyond: ColumnElement[bool] = value > bound if later else value < bound
     if not rest:
         return beyond
     return or_(beyond, and_(value == bound, _beyond(rest, later)))

@@ -24,6 +24,9 @@ EXTRA = [
     '{ residents(first: 2, after: "Y3Vyc29yOjM") { totalCount pageInfo { hasPreviousPage startCursor } nodes { id } } }',
     "{ a: residents(first: 1) { nodes { id } } b: residents(first: 2) { totalCount } }",
     "{ residents(first: 2) { nodes { n: name name2: name } } }",
+    "{ residents(first: 3, orderBy: {id: ASC}) { pageInfo { endCursor } nodes { id } } }",
+    "{ grids(first: 2) { nodes { residents(last: 2, orderBy: {registeredAt: DESC}) { totalCount nodes { id } } } } }",
+    '{ residents(last: 2, before: "Y3Vyc29yOjM") { pageInfo { hasNextPage hasPreviousPage } nodes { id } } }',
 ]
 
 

@@ -154,6 +154,8 @@ def cost_of(gw: Gateway, query: str, variables: dict[str, Any] | None = None, li
         ("{ grids { nodes { residents { nodes { id } } } } }", None, 1 + 20 * (1 + 1 + 20 * 2)),
         # never more than the largest page
         ("{ grids(first: 100000) { nodes { id } } }", None, 1 + 100 * 2),
+        # a backward page costs as a forward one
+        ("{ grids(last: 10) { nodes { residents(last: 20) { nodes { id } } } } }", None, 1 + 10 * (2 + 20 * 2)),
         # a fragment costs where it is spread
         ("{ grids(first: 10) { ...C } } fragment C on GridConnection { nodes { id name } }", None, 1 + 10 * 3),
         ("{ grids(first: 10) { edges { node { id } } } }", None, 1 + 10 * (1 + 2)),

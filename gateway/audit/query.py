@@ -17,8 +17,21 @@ from sqlalchemy import Select
 
 from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
-from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, within
+from gateway.data import (
+    After,
+    Before,
+    Connection,
+    DateRange,
+    First,
+    Last,
+    OrderArg,
+    PageArgs,
+    SortDirection,
+    build_connection,
+    within,
+)
 from gateway.kernel import GatewayError, Info
+from gateway.policy.ordering import newest_key
 
 
 @strawberry.enum(description="操作结果 / outcome of an audited operation")
@@ -172,6 +185,11 @@ def _filtered(stmt: Select[Any], filter: AuditFilter | None, zone: tzinfo) -> Se
     )
 
 
+@strawberry.input(description="审计记录排序 / order of the records: by the order recorded")
+class AuditOrder:
+    id: SortDirection | None = newest_key()
+
+
 @strawberry.type
 class AuditQuery:
     @strawberry.field(description="审计日志(按记录先后) / the audit trail, in the order recorded")
@@ -180,14 +198,17 @@ class AuditQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[AuditOrder | None, OrderArg] = None,
         filter: Annotated[AuditFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[AuditRecordType]:
         trail = info.context.audit
         if trail is None:
             raise GatewayError("The audit trail is not enabled on this gateway")
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         stmt = _filtered(trail.select(), filter, info.context.settings.zone)
-        rows = await trail.page(stmt, page.first, page.after) if page.first else []
+        rows = await trail.page(stmt, page) if page.first else []
 
         async def total() -> int:
             return await trail.count(stmt)

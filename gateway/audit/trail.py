@@ -30,7 +30,7 @@ from gateway.audit.probes import Probe
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
 from gateway.audit.touched import current
 from gateway.auth import TOKEN_DOMAIN
-from gateway.data import COMMIT_ORDER_KEY, Databases, commit_order_held, commit_order_taken
+from gateway.data import COMMIT_ORDER_KEY, Databases, PageArgs, commit_order_held, commit_order_taken
 from gateway.kernel import Settings
 from gateway.ops import AUDIT_APPEND_SECONDS
 
@@ -400,13 +400,21 @@ class AuditTrail:
         """Every record; narrow it with ``where`` and pass it to :meth:`page` and :meth:`count`."""
         return select(AuditRecord)
 
-    async def page(self, stmt: Select[Any], first: int, after: int | None) -> Sequence[AuditRecord]:
-        """Up to ``first + 1`` records of ``stmt`` after record ``after``, in ``seq`` order."""
-        paged = stmt.order_by(AuditRecord.seq).limit(first + 1)
-        if after is not None:
-            paged = paged.where(AuditRecord.seq > after)
+    async def page(self, stmt: Select[Any], page: PageArgs) -> Sequence[AuditRecord]:
+        """Up to ``first + 1`` records of ``stmt`` between the page's cursors, in ``seq`` order (or its
+        reverse), read from the end for a backward page."""
+        descending = page.ordering.descending
+
+        def beyond(seq: int, later: bool) -> Any:
+            return AuditRecord.seq > seq if later != descending else AuditRecord.seq < seq
+
+        if page.after is not None:
+            stmt = stmt.where(beyond(page.after, later=True))
+        if page.before is not None:
+            stmt = stmt.where(beyond(page.before, later=False))
+        order = AuditRecord.seq.desc() if descending != page.backward else AuditRecord.seq.asc()
         async with self._databases.session(AUDIT_DOMAIN) as session:
-            return (await session.scalars(paged)).all()
+            return (await session.scalars(stmt.order_by(order).limit(page.first + 1))).all()
 
     async def count(self, stmt: Select[Any]) -> int:
         counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)

@@ -11,6 +11,7 @@ from gateway.kernel.errors import (
     NotFound,
     QueryTooComplex,
     Unauthenticated,
+    not_found,
 )
 from gateway.kernel.names import graphql_name
 from gateway.kernel.registry import Domain, Reaction, Registry, Schedule, load_registry
@@ -37,5 +38,6 @@ __all__ = [
     "get_settings",
     "graphql_name",
     "load_registry",
+    "not_found",
     "plain_columns",
 ]

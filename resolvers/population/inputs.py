@@ -6,15 +6,10 @@ from datetime import date, datetime, timedelta
 
 import strawberry
 
-from gateway.kernel import BadUserInput, Context
+from gateway.kernel import BadUserInput, Context, not_found
 from gateway.write import client_mutation_id_field, expected_version_field, inputs, preset
 from resolvers.grid.lookups import grid_exists
-from resolvers.population.types import (
-    DogLicenceDecision,
-    Gender,
-    RegistrationKind,
-    ResidentReviewDecision,
-)
+from resolvers.population.types import DogLicenceDecision, Gender, RegistrationKind, ResidentReviewDecision
 
 DOMAIN = "population"
 
@@ -190,5 +185,5 @@ async def grid_for(ctx: Context, mutation: str, given: strawberry.ID | None) -> 
     if grid_id is None:
         raise BadUserInput("input.gridId is required", argument="input.gridId")
     if not await grid_exists(ctx, int(grid_id)):
-        raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
+        raise not_found("Grid", "input.gridId")
     return int(grid_id)

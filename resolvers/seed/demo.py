@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Table
 
+from resolvers.dispute.codes import dispute_code
 from resolvers.dispute.tables import (
     Agreement,
     Dispute,
@@ -855,10 +856,6 @@ FOLLOW_UPS: list[tuple[int, int, datetime, str, int | None]] = [
 # fmt: on
 
 
-def dispute_code(dispute_id: int) -> str:
-    return f"MD2026{dispute_id:06d}"
-
-
 def dispute_rows() -> list[tuple[Table, list[Row]]]:
     return [
         (table_of(Dispute), _case_rows()),
@@ -911,7 +908,12 @@ def dispute_rows() -> list[tuple[Table, list[Row]]]:
 
 def _case_rows() -> list[Row]:
     return [
-        {**case._asdict(), "code": dispute_code(case.id), "street_id": street_of_grid(case.grid_id), "version": 1}
+        {
+            **case._asdict(),
+            "code": dispute_code(case.reported_at.year, case.id),
+            "street_id": street_of_grid(case.grid_id),
+            "version": 1,
+        }
         for case in DISPUTES
     ]
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info, NotFound
+from gateway.kernel import BadUserInput, Conflict, Context, Info, not_found
 from gateway.kernel.times import today
 from gateway.write import (
     authorize,
@@ -169,7 +169,7 @@ class TrafficMutation:
         async with transaction(ctx, "traffic") as session:
             camera = await session.scalar(select(t.Camera).where(t.Camera.code == code))
             if camera is None:
-                raise BadUserInput(f"input.cameraCode: no camera {code!r}", argument="input.cameraCode")
+                raise not_found("Camera", "input.cameraCode", key="code")
             authorize(ctx, "recordCapture", camera.grid_id)
             # The register is read as the system, not as the camera, which may read none of it.
             registered = await session.scalar(select(t.Vehicle).where(t.Vehicle.plate == plate))
@@ -226,7 +226,7 @@ class TrafficMutation:
             # An officer who cannot see the alert could not act on it, and no one else would get it:
             # to the dispatcher that officer is as missing as any row outside the alert's area.
             if not await officer_covers(ctx, officer, row.grid_id):
-                raise NotFound(f"No Staff with ID {encode_id('Staff', officer)}", argument="input.officerId")
+                raise not_found("Staff", "input.officerId")
             PLATE_ALERT.check(row.status, "dispatched")
             if row.status == "dispatched" and row.dispatched_to_staff_id == officer:
                 raise Conflict("plate alert is already dispatched to this officer", argument="input.officerId")

@@ -133,3 +133,19 @@ async def test_counts_are_plain_counts_of_the_scoped_rows(populous: Gateway, com
     query = "{ residents(first: 5) { nodes { disputes(first: 1) { totalCount } } } }"
     log = await statements_of(populous, query, "city_analyst", compiled=compiled)
     assert any("count(distinct" in s.lower() for s in log)
+
+
+TASK_LIST = "{ myTasks(first: 20) { totalCount nodes { kind title urgency createdAt subjectId } } }"
+
+
+@pytest.mark.parametrize("role", ["community_police", "committee_staff", "grid_worker"])
+async def test_a_task_list_is_one_page_and_one_count_per_database(populous: Gateway, role: str) -> None:
+    """Every kind of task a role gets is read in one UNION ALL, and counted in one statement."""
+    await statements_of(populous, "{ __typename }", role)
+    page = await statements_of(populous, TASK_LIST, role)
+    authentication = await statements_of(populous, "{ __typename }", role)
+    data = [s for s in page if s not in authentication and not is_audit(s)]
+    assert len(data) == 2, data
+    pages, counts = data
+    assert pages.lower().count("union all") >= 1, pages  # the role gets more than one kind of task
+    assert counts.lower().count("count(") >= 2, counts

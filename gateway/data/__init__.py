@@ -24,7 +24,7 @@ from gateway.data.pagination import (
     nested_page,
     root_page,
 )
-from gateway.data.reads import ColumnLike, count, fetch_rows, scoped
+from gateway.data.reads import ColumnLike, count, counting, domain_of, execute, fetch_rows, scoped
 from gateway.data.stats import Bucket, grouped, shown_total, total
 
 __all__ = [
@@ -51,10 +51,13 @@ __all__ = [
     "commit_order_taken",
     "contains",
     "count",
+    "counting",
     "create_engine",
     "decode_id",
     "decode_pk",
+    "domain_of",
     "encode_id",
+    "execute",
     "fetch_rows",
     "grouped",
     "hold_commit_order",

@@ -93,3 +93,13 @@ async def test_a_staff_token_cannot_carry_partner_scopes(gw: Gateway) -> None:
     assert "partner scopes" in response.json()["errors"][0]["message"]
     plain = await gw.query("{ me { role scopes } }", role="grid_worker")
     assert plain["me"]["role"] == "grid_worker" and plain["me"]["scopes"] == []
+
+
+async def test_a_partner_names_the_staff_its_records_link_to_but_lists_no_staff(gw: Gateway) -> None:
+    """Staff became a root list: an outside agency may read the reporter or mediator of its
+    disputes, not enumerate the city's officers, analysts and auditors."""
+    errors = await gw.errors("{ staff(first: 100) { nodes { id role } } }", role="judicial_office")
+    assert errors[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    linked = await gw.query("{ disputes(first: 5) { nodes { reporter { name } } } }", role="judicial_office")
+    assert any(node["reporter"] for node in linked["disputes"]["nodes"])
+    assert (await gw.query("{ staff(first: 1) { nodes { id } } }", role="grid_worker"))["staff"]["nodes"]

@@ -23,6 +23,8 @@ REGISTRATION = "{ id status version address reviewNote collector { name } reside
 REVIEW = f"""
 mutation($input: ReviewRegistrationInput!) {{ reviewRegistration(input: $input) {{ registration {REGISTRATION} }} }}
 """
+# The registration's own birth date (of its ID number) and another.
+DAYS = ("1951-03-02", "1900-01-01")
 RESUBMIT = f"""
 mutation($input: ResubmitRegistrationInput!) {{ resubmitRegistration(input: $input) {{ registration {REGISTRATION} }} }}
 """
@@ -88,6 +90,11 @@ async def test_a_returned_registration_is_corrected_and_resubmitted_by_its_colle
     assert stale["errors"][0]["extensions"]["code"] == "CONFLICT"
     wrong = await _mutate(gw, RESUBMIT, correction | {"gender": "FEMALE"}, "grid_worker")
     assert wrong["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", wrong
+    # A birth date alone would be a yes-or-no question about the stored number the collector no
+    # longer reads: refused whatever the date, the same words for the right date and a wrong one.
+    guesses = [await _mutate(gw, RESUBMIT, correction | {"birthDate": day}, "grid_worker") for day in DAYS]
+    assert len({str(g["errors"][0]) for g in guesses}) == 1, guesses
+    assert guesses[0]["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "input.birthDate"}
 
     resubmitted = (await _mutate(gw, RESUBMIT, correction, "grid_worker"))["data"]["resubmitRegistration"]
     registration = resubmitted["registration"]

@@ -75,20 +75,32 @@ class LiveTokens:
         self._held.clear()
         self.generation += 1
 
-    async def revoked(self) -> None:
+    async def announcer(self) -> Any:
+        """A Redis client made ready before a revocation commits (None without Redis), so that the
+        announcement goes out as soon as it has: connecting afterwards took longer than a beat."""
+        if not self._redis_url:
+            return None
+        import redis.asyncio as redis
+
+        client = redis.from_url(self._redis_url)
+        try:
+            await client.ping()
+        except Exception:
+            log.warning("Redis is unreachable; other workers see the revocation on their beat")
+            await client.aclose()
+            return None
+        return client
+
+    async def revoked(self, announcer: Any = None) -> None:
         """After a revocation committed here: drop what is held now, and wake the other workers."""
         self.drop()
         self._wake.set()
-        if self._redis_url:
-            import redis.asyncio as redis
-
-            client = redis.from_url(self._redis_url)
-            try:
-                await client.publish(CHANNEL, "1")
-            except Exception:
-                log.warning("could not publish a revocation on Redis; other workers see it on their beat")
-            finally:
-                await client.aclose()
+        if announcer is None:
+            return
+        try:
+            await announcer.publish(CHANNEL, "1")
+        except Exception:
+            log.warning("could not publish a revocation on Redis; other workers see it on their beat")
 
     async def start(self) -> None:
         if self._tasks:

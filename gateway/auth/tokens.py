@@ -13,6 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from sqlalchemy import select, update
@@ -158,6 +159,14 @@ class TokenService:
         return live
 
     async def revoke(self, token_id: str) -> bool:
+        announcer = await self.live.announcer()
+        try:
+            return await self._revoke(token_id, announcer)
+        finally:
+            if announcer is not None:
+                await announcer.aclose()
+
+    async def _revoke(self, token_id: str, announcer: Any) -> bool:
         async with self._databases.session(TOKEN_DOMAIN) as session, session.begin():
             result = await session.execute(
                 update(IssuedToken)
@@ -172,7 +181,7 @@ class TokenService:
                     .values(count=RevocationCount.count + 1)
                 )
         if revoked:
-            await self.live.revoked()
+            await self.live.revoked(announcer)
         return revoked
 
     async def live_tokens(self) -> list[IssuedToken]:

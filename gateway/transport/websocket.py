@@ -48,7 +48,9 @@ class Connection:
         await self.socket.accept(subprotocol=PROTOCOL)
         try:
             init = await asyncio.wait_for(self.socket.receive_text(), timeout=10)
-        except (TimeoutError, WebSocketDisconnect):
+        except WebSocketDisconnect:
+            return  # the client went away before saying anything: nothing to close, nothing to log
+        except TimeoutError:
             await self.socket.close(code=4408, reason="Connection initialisation timeout")
             return
         if not await self._initialise(init):

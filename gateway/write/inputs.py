@@ -34,7 +34,7 @@ def phone(value: str | None, field: str) -> str | None:
         return None
     cleaned = value.strip().replace(" ", "").replace("-", "")
     if not _MOBILE.match(cleaned):
-        raise BadUserInput(f"{field} must be an 11-digit mobile number starting 13–19, got {value!r}", argument=field)
+        raise BadUserInput(f"{field} must be an 11-digit mobile number starting 13–19", argument=field)
     return cleaned
 
 
@@ -69,4 +69,4 @@ def pk(global_id: str, type_name: str, field: str) -> int:
     try:
         return decode_pk(global_id, type_name)
     except BadUserInput:
-        raise BadUserInput(f"{field} is not a {type_name} ID: {global_id!r}", argument=field) from None
+        raise BadUserInput(f"{field} is not a {type_name} ID", argument=field) from None

@@ -23,7 +23,8 @@ from gateway.data import (
     search_text,
 )
 from gateway.kernel import Context, Info
-from gateway.schema import TESTS, from_row
+from gateway.policy import Policy
+from gateway.schema import SHOWN_WHEN, TESTS, from_row
 from resolvers.grid import tables as t
 from resolvers.grid.area import AreaFilter, grids_in_area
 from resolvers.grid.orders import CommunityOrder, DistrictOrder, GridOrder, PoliceGridOrder, StaffOrder, StreetOrder
@@ -94,6 +95,12 @@ def grid_select(filter: GridFilter | None) -> Select[Any]:
 
 async def _by_id(ctx: Context, model: type[Any], type_name: str, id: str) -> Any:
     return await load_one(ctx, model, decode_pk(id, type_name))
+
+
+def staff_policy(policy: Policy) -> bool:
+    """An outside agency reads the staff its records link to (a dispute's reporter, a mediator);
+    only staff roles list the city's staff."""
+    return not policy.partner
 
 
 @strawberry.type
@@ -198,7 +205,8 @@ class GridQuery:
         return await root_page(info.context, t.PoliceGrid, stmt, page, police_grid)
 
     @strawberry.field(
-        description="工作人员列表 / staff: officers, committee staff, grid workers", metadata={PLAN: ROOT_LIST}
+        description="工作人员列表 / staff: officers, committee staff, grid workers",
+        metadata={PLAN: ROOT_LIST, SHOWN_WHEN: staff_policy},
     )
     async def staff(
         self,

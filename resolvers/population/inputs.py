@@ -160,7 +160,7 @@ def birth_date_of(number: str, gender: Gender, given: date | None) -> date:
     if born > date.today():
         raise BadUserInput("input.idNumber: the birth date inside it lies in the future", argument="input.idNumber")
     if given is not None and given != born:
-        raise BadUserInput(f"input.birthDate does not agree with the ID number ({born})", argument="input.birthDate")
+        raise BadUserInput("input.birthDate does not agree with the ID number", argument="input.birthDate")
     return born
 
 

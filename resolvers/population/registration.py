@@ -248,6 +248,13 @@ def _corrections(given: ResubmitRegistrationInput) -> dict[str, Any]:
 
 async def _resubmit(ctx: Context, given: ResubmitRegistrationInput) -> int:
     changes = _corrections(given)
+    if given.birth_date is not None and "id_number" not in changes:
+        # The birth date lies inside the stored number, which a collector may no longer read: checked
+        # against it alone, a date sent would be a yes-or-no question about the number.
+        raise BadUserInput(
+            "input.birthDate: send it only with a corrected input.idNumber (it is read from the number)",
+            argument="input.birthDate",
+        )
     async with transaction(ctx, DOMAIN) as session:
         row = await row_to_change(
             ctx,

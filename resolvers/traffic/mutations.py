@@ -133,8 +133,7 @@ async def _altered_from(session: AsyncSession, plate: str, observed_type: str, o
 async def _officer(ctx: Context, officer_id: strawberry.ID) -> int:
     pk = inputs.pk(str(officer_id), "Staff", "input.officerId")
     if not await serving_staff(ctx, pk, "community_police"):
-        message = f"input.officerId: no serving community police officer {officer_id!r}"
-        raise BadUserInput(message, argument="input.officerId")
+        raise BadUserInput("input.officerId: not a serving community police officer", argument="input.officerId")
     return pk
 
 

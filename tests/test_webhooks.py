@@ -1,0 +1,305 @@
+"""Webhooks: a partner's subscription delivered by signed POST to a real receiver on loopback —
+read under the partner's policy, audited per delivery, retried, never twice at once, and stopped
+when its token is revoked."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.audit.tables import AuditRecord
+from gateway.auth import TOKEN_DOMAIN
+from gateway.data import decode_pk, encode_id
+from gateway.feed import Webhook, WebhookStore, positions_of, webhook_key
+from gateway.kernel import BadUserInput
+from gateway.pipeline import GraphQLRequest, Refused
+from gateway.transport.webhooks import Deliverer, register, target_problem
+from tests.harness import DEMO, Gateway, database_url, running_gateway
+from tests.live import dispute_event
+
+DOCUMENT = """subscription Escalations {
+  disputeUpdated { eventId kind dispute { id status title parties { name phone idNumber } } }
+}"""
+NODE = """query($id: ID!) { node(id: $id) { ... on Dispute { id status title parties { name phone idNumber } } } }"""
+REPORT = "mutation($input: ReportDisputeInput!) { reportDispute(input: $input) { dispute { id } } }"
+STEP = "mutation($input: DisputeStepInput!) {{ {name}(input: $input) {{ dispute {{ id status }} }} }}"
+PINHU_GRID = encode_id("Grid", 15)  # 品湖苑, 八里台镇: judicial.demo's street, gridworker.demo's grid
+WITHIN = 10.0
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: keeps what it was sent, answers with the statuses queued."""
+
+    url: str = ""
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def endpoint(self, request: Request) -> Response:
+        self.received.append((dict(request.headers), await request.body()))
+        self.arrived.set()
+        return Response(status_code=self.answers.pop(0) if self.answers else 200)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.received]
+
+    async def until(self, done: Any, within: float = WITHIN) -> None:
+        deadline = time.monotonic() + within
+        while not done():
+            self.arrived.clear()
+            left = deadline - time.monotonic()
+            assert left > 0, f"not received in time: {self.bodies()}"
+            try:
+                await asyncio.wait_for(self.arrived.wait(), left)
+            except TimeoutError:
+                pass
+
+
+@asynccontextmanager
+async def receiving() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    app = Starlette(routes=[Route("/hook", receiver.endpoint, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    receiver.url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/hook"
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        await task
+
+
+def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The receiver's check, as README-proposal.md gives it."""
+    parts = dict(part.split("=", 1) for part in headers["x-gateway-signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])
+
+
+@pytest.fixture(scope="module")
+def hooks_url(backend_url: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    backend, _ = backend_url
+    with database_url(backend, Path(tmp_path_factory.mktemp("webhooks"))) as url:
+        yield backend, url
+
+
+@pytest.fixture(scope="module")
+async def gw(hooks_url: tuple[str, str]) -> AsyncIterator[Gateway]:
+    overrides = {
+        "webhook_hosts": "127.0.0.1",
+        "webhook_backoff_seconds": 0.05,
+        "webhook_poll_seconds": 0.1,
+        "webhook_max_attempts": 3,
+        "webhook_timeout": 2.0,
+    }
+    async with running_gateway(*hooks_url, **overrides) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with receiving() as found:
+        yield found
+
+
+def _store(gw: Gateway) -> WebhookStore:
+    return WebhookStore(gw.runtime.databases, webhook_key(gw.settings.signing_key()))
+
+
+async def _partner_token(gw: Gateway, principal: str = DEMO["judicial_office"]) -> str:
+    record = await gw.runtime.directory.find(principal)
+    assert record is not None
+    return await gw.runtime.tokens.issue(record.id, timedelta(hours=1), record.scopes)
+
+
+async def _webhook(gw: Gateway, url: str, token: str, document: str = DOCUMENT) -> tuple[Webhook, str]:
+    request = GraphQLRequest(document, None, None)
+    return await register(gw.runtime, _store(gw), url, token, request, "纠纷联动 webhook")
+
+
+async def _report(gw: Gateway) -> str:
+    given = {
+        "title": "楼上噪音扰民",
+        "category": "NOISE",
+        "description": "夜间噪音",
+        "parties": [{"role": "COMPLAINANT", "name": "李大爷", "phone": "13920003333"}],
+    }
+    body = (await gw.post(REPORT, {"input": given}, "grid_worker")).json()
+    assert "errors" not in body, body
+    return str(body["data"]["reportDispute"]["dispute"]["id"])
+
+
+async def _step(gw: Gateway, name: str, dispute: str, role: str, **extra: str) -> None:
+    body = (await gw.post(STEP.format(name=name), {"input": {"disputeId": dispute, **extra}}, role)).json()
+    assert "errors" not in body, body
+
+
+async def _remove_all(gw: Gateway) -> None:
+    store = _store(gw)
+    for hook in await store.all():
+        await store.remove(hook.id)
+
+
+async def test_a_receiver_gets_a_signed_escalation_and_recognises_the_replay(gw: Gateway, receiver: Receiver) -> None:
+    token = await _partner_token(gw)
+    hook, secret = await _webhook(gw, receiver.url, token)
+    # The first delivery is refused by the receiver: it comes again, recognisably the same.
+    receiver.answers = [500]
+    deliverer = Deliverer(gw.runtime)
+    deliverer.start()
+    try:
+        case = await _report(gw)
+        await _step(gw, "acceptDispute", case, "community_police")
+        await _step(gw, "escalateDispute", case, "community_police", note="移交司法所")
+        await receiver.until(lambda: any(b["data"]["disputeUpdated"]["kind"] == "escalated" for b in receiver.bodies()))
+    finally:
+        await deliverer.stop()
+        await _remove_all(gw)
+
+    bodies = receiver.bodies()
+    assert all(verified(secret, headers, body) for headers, body in receiver.received)
+    (first, first_body), (again, again_body) = receiver.received[:2]
+    assert first["x-gateway-event-id"] == again["x-gateway-event-id"] == bodies[0]["eventId"] == bodies[1]["eventId"]
+    assert first["x-gateway-delivery"] == again["x-gateway-delivery"] == f"{hook.id}/{bodies[0]['eventId']}"
+    assert (first["x-gateway-attempt"], again["x-gateway-attempt"]) == ("1", "2")
+    # Each event once acknowledged, in order: reported, accepted, escalated.
+    acknowledged = [b["data"]["disputeUpdated"]["kind"] for b in bodies[1:]]
+    assert acknowledged == ["reported", "accepted", "escalated"], acknowledged
+    # The escalation as the partner's policy reads it: the same as its own query, masks and all.
+    escalated = bodies[-1]["data"]["disputeUpdated"]["dispute"]
+    own = (
+        await gw.client.post(
+            "/graphql", json={"query": NODE, "variables": {"id": case}}, headers={"Authorization": f"Bearer {token}"}
+        )
+    ).json()["data"]["node"]
+    assert escalated == own and escalated["status"] == "ESCALATED"
+    assert all(p["idNumber"] is None or "*" in p["idNumber"] for p in escalated["parties"])
+    # Every delivery (the refused attempt too) is in the trail, under the webhook's token.
+    async with gw.runtime.databases.session(TOKEN_DOMAIN) as session:
+        records = list(
+            await session.scalars(
+                select(AuditRecord).where(AuditRecord.token_id == hook.token_id, AuditRecord.operation_type == "subscription")
+            )
+        )
+    assert len(records) == len(receiver.received)
+    assert {r.purpose for r in records} == {"纠纷联动 webhook"} and {r.operation_name for r in records} == {"Escalations"}
+
+
+async def test_an_event_the_partner_may_not_see_is_passed_over(gw: Gateway, receiver: Receiver) -> None:
+    # 鼓楼's judicial office: 品湖苑 lies outside its street.
+    hook, _ = await _webhook(gw, receiver.url, await _partner_token(gw, "judicial.gulou"))
+    deliverer = Deliverer(gw.runtime)
+    try:
+        await dispute_event(gw, decode_pk(await _report(gw), "Dispute"), 15)
+        await deliverer.sweep()
+        moved = await _store(gw).get(hook.id)
+        assert moved is not None and positions_of(moved)["dispute"] > positions_of(hook)["dispute"]
+        assert receiver.received == [] and moved.delivered == 0
+    finally:
+        await deliverer.stop()
+        await _remove_all(gw)
+
+
+async def test_a_revoked_token_gets_no_further_deliveries(gw: Gateway, receiver: Receiver) -> None:
+    hook, _ = await _webhook(gw, receiver.url, await _partner_token(gw))
+    deliverer = Deliverer(gw.runtime)
+    try:
+        assert await gw.runtime.tokens.revoke(hook.token_id)
+        await _report(gw)
+        await deliverer.sweep()
+        assert receiver.received == []
+        held = await _store(gw).get(hook.id)
+        assert held is not None and positions_of(held) == positions_of(hook)
+        assert held.last_error is not None and "revoked" in held.last_error
+    finally:
+        await deliverer.stop()
+        await _remove_all(gw)
+
+
+async def test_a_delivery_is_marked_failed_after_the_last_attempt(gw: Gateway, receiver: Receiver) -> None:
+    hook, _ = await _webhook(gw, receiver.url, await _partner_token(gw))
+    receiver.answers = [503] * gw.settings.webhook_max_attempts
+    deliverer = Deliverer(gw.runtime)
+    store = _store(gw)
+    try:
+        await _report(gw)
+        deadline = time.monotonic() + WITHIN
+        while not await store.failures(hook.id):
+            assert time.monotonic() < deadline, "never given up"
+            await deliverer.sweep()
+            await asyncio.sleep(0.05)
+        held = await store.get(hook.id)
+        assert held is not None and (held.failed, held.delivered) == (1, 0)
+        assert len(receiver.received) == gw.settings.webhook_max_attempts
+        attempts = [headers["x-gateway-attempt"] for headers, _ in receiver.received]
+        assert attempts == [str(n) for n in range(1, gw.settings.webhook_max_attempts + 1)]
+        [failure] = await store.failures(hook.id)
+        assert failure.event_id == receiver.bodies()[0]["eventId"] and "503" in failure.error
+    finally:
+        await deliverer.stop()
+        await _remove_all(gw)
+
+
+async def test_two_workers_never_deliver_one_event_twice_and_a_restart_loses_nothing(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    await _webhook(gw, receiver.url, await _partner_token(gw))
+    workers = [Deliverer(gw.runtime), Deliverer(gw.runtime)]
+    try:
+        # Written while no worker runs: delivered when they start, each once.
+        for _ in range(3):
+            await _report(gw)
+        for _ in range(3):
+            await asyncio.gather(*(worker.sweep() for worker in workers))
+        ids = [b["eventId"] for b in receiver.bodies()]
+        assert len(ids) == 3 and len(set(ids)) == 3, ids
+        assert ids == sorted(ids, key=lambda text: int(text.split(":")[1]))
+    finally:
+        for worker in workers:
+            await worker.stop()
+        await _remove_all(gw)
+
+
+async def test_only_allowed_http_targets(gw: Gateway) -> None:
+    allowed = ("127.0.0.1", "hooks.example:8443")
+    assert target_problem("http://127.0.0.1:9/hook", allowed) is None
+    assert target_problem("https://hooks.example:8443/x", allowed) is None
+    for refused in (
+        "https://hooks.example/x",  # the allowed port only
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost/hook",
+        "ftp://127.0.0.1/hook",
+        "http://user:pw@127.0.0.1/hook",
+        "file:///etc/passwd",
+        "http://[::1",
+    ):
+        assert target_problem(refused, allowed) is not None, refused
+    token = await _partner_token(gw)
+    with pytest.raises(BadUserInput):
+        await _webhook(gw, "http://10.0.0.1/hook", token)
+    # A document the token may not run, or that is not a subscription, is refused as it would be over a socket.
+    with pytest.raises(Refused):
+        await _webhook(gw, "http://127.0.0.1/hook", token, "subscription { residentChanged { eventId } }")
+    with pytest.raises(Refused):
+        await _webhook(gw, "http://127.0.0.1/hook", token, "{ me { id } }")
+    assert await _store(gw).all() == []

@@ -102,7 +102,8 @@ def create_app(
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
-            allow_methods=["GET", "POST"] if settings.get_allowed else ["POST"],
+            # PUT and DELETE: graphql-sse's single connection mode (reserve a stream, stop an operation).
+            allow_methods=(["GET", "POST"] if settings.get_allowed else ["POST"]) + ["PUT", "DELETE"],
             allow_headers=list(CORS_HEADERS),
             expose_headers=["Retry-After", "Idempotent-Replayed", "X-Request-Id"],
             max_age=600,

@@ -212,6 +212,10 @@ async def sse_endpoint(request: Request) -> Response:
         if not wants_stream:
             message = f"Ask for the event stream: send Accept: {EVENT_STREAM}"
             return _json([error_dict(message, "BAD_REQUEST")], 406)
+        if request.method == "GET" and not runtime.settings.get_allowed:
+            # As on /graphql; a browser's EventSource uses a reservation's ticket instead (single connection mode).
+            message = "Send the operation with POST: GET is turned off here"
+            return _json([error_dict(message, "BAD_REQUEST")], 405, Allow="POST, PUT")
         return await _distinct(request, runtime)
     except Refused as refused:
         return _refusal(refused)

@@ -92,10 +92,13 @@ class Receiver:
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # Seconds it takes to answer (a slow receiver).
+    delay: float = 0.0
 
     async def endpoint(self, request: Request) -> Response:
         self.received.append((dict(request.headers), await request.body()))
         self.arrived.set()
+        await asyncio.sleep(self.delay)
         return Response(status_code=self.answers.pop(0) if self.answers else 200)
 
     def bodies(self) -> list[dict[str, Any]]:

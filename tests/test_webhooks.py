@@ -200,6 +200,23 @@ async def test_a_delivery_is_marked_failed_after_the_last_attempt(gw: Gateway, r
         await _remove_all(gw)
 
 
+async def test_a_slow_receiver_is_cut_off_at_the_timeout(gw: Gateway, receiver: Receiver) -> None:
+    hook, _ = await _webhook(gw, receiver.url, await _partner_token(gw))
+    receiver.delay = 1.5
+    deliverer = Deliverer(gw.runtime, timeout=0.3)
+    try:
+        await _report(gw)
+        since = time.monotonic()
+        await deliverer.sweep()
+        assert time.monotonic() - since < 1.2
+        held = await _store(gw).get(hook.id)
+        assert held is not None and (held.attempts, held.last_error) == (1, "the receiver did not answer in time")
+        assert positions_of(held) == positions_of(hook)
+    finally:
+        await deliverer.stop()
+        await _remove_all(gw)
+
+
 async def test_two_workers_never_deliver_one_event_twice_and_a_restart_loses_nothing(
     gw: Gateway, receiver: Receiver
 ) -> None:

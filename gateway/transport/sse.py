@@ -47,6 +47,7 @@ from gateway.pipeline import (
     header_value,
     prepare,
 )
+from gateway.transport.access import note
 from gateway.transport.http import RequestError, read_params, request_of
 
 log = logging.getLogger("gateway.sse")
@@ -195,6 +196,7 @@ async def _session(request: Request, runtime: Runtime) -> tuple[LiveSession, str
     authorization = header_value("Authorization", request.headers.get("authorization")) or ""
     session = LiveSession(runtime, authorization, purpose)
     await session.open()
+    note(request, principal=session.principal.id, role=session.principal.role)
     return session, authorization
 
 
@@ -244,6 +246,9 @@ async def _reserve(request: Request, runtime: Runtime) -> Response:
     now = time.monotonic()
     for key, held in list(reservations.items()):
         if not held.taken and now - held.made > RESERVATION_SECONDS:
+            # Never opened: what was started for it stops with it.
+            for task in held.stream.operations.values():
+                task.cancel()
             del reservations[key]
     token = secrets.token_urlsafe(24)
     reservations[token] = Reservation(Stream(runtime, session), authorization)

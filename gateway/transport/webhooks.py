@@ -35,6 +35,8 @@ from gateway.pipeline import GraphQLRequest, LiveSession, Refused, Runtime, prep
 
 log = logging.getLogger("gateway.webhooks")
 USER_AGENT = "grassroots-gateway-webhooks/1"
+# Events delivered to one webhook in one turn of the sweep.
+BATCH = 100
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -143,16 +145,17 @@ async def register(
 class Deliverer:
     """The webhook worker of one serving process."""
 
-    def __init__(self, runtime: Runtime, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, runtime: Runtime, timeout: float | None = None) -> None:
         self.runtime = runtime
         settings = runtime.settings
         self.store = WebhookStore(runtime.databases, webhook_key(settings.signing_key()))
         self.owner = uuid.uuid4().hex
-        self._client = client or httpx.AsyncClient(
-            timeout=settings.webhook_timeout, follow_redirects=False, trust_env=False
-        )
+        self.timeout = timeout or settings.webhook_timeout
+        # No redirects followed (a receiver cannot send the gateway on to a host not allowed), no
+        # proxy or credentials taken from the environment.
+        self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False)
         # A lease outlasts the slowest answer the timeout allows, with room for reading and audit.
-        self._lease_seconds = settings.webhook_timeout * 2 + 10
+        self._lease_seconds = self.timeout * 2 + 10
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -186,7 +189,10 @@ class Deliverer:
             if webhook is None:
                 continue
             try:
-                while await self._deliver_next(webhook):
+                # A long backlog is taken in turns, so that one webhook does not hold up the others.
+                for _ in range(BATCH):
+                    if not await self._deliver_next(webhook):
+                        break
                     refreshed = await self.store.lease(webhook_id, self.owner, self._lease_seconds)
                     if refreshed is None:
                         break
@@ -226,9 +232,11 @@ class Deliverer:
             call = await prepare(self.runtime, session.principal, request, webhook.purpose)
             bodies = [body async for body in call.stream(session, feed=OneEvent(event))]
         except Refused as refused:
-            # Not sent: the token or the policy refuses it now. Asked again later, never skipped.
+            # Not sent: the token or the policy refuses it now. Asked again later (not every poll: a
+            # refused document is audited each time), never skipped.
             message = f"refused: {refused.errors[0]['message']}"
-            await self.store.retry_later(webhook, self.owner, message, settings.webhook_poll_seconds, attempted=False)
+            wait = refused.retry_after if refused.reason == "limited" else settings.webhook_backoff_cap
+            await self.store.retry_later(webhook, self.owner, message, float(wait or 60), attempted=False)
             return False
         if not bodies:
             await self.store.advance(webhook, self.owner, event.domain, event.id, delivered=False)
@@ -257,8 +265,10 @@ class Deliverer:
             "X-Gateway-Signature": signature(secret, int(time.time()), body),
         }
         try:
-            response = await self._client.post(webhook.url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            # httpx bounds each read; this bounds the whole answer, so a receiver dripping bytes cannot hold on.
+            async with asyncio.timeout(self.timeout):
+                response = await self._client.post(webhook.url, content=body, headers=headers)
+        except (httpx.TimeoutException, TimeoutError):
             return "the receiver did not answer in time"
         except httpx.HTTPError as error:
             return f"could not reach the receiver: {type(error).__name__}"

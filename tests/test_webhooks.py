@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from gateway.audit.tables import AuditRecord
 from gateway.auth import TOKEN_DOMAIN
@@ -21,6 +21,7 @@ from gateway.feed import Webhook, WebhookStore, positions_of, webhook_key
 from gateway.kernel import BadUserInput
 from gateway.pipeline import GraphQLRequest, Refused
 from gateway.transport.webhooks import Deliverer, register, target_problem
+from resolvers.grid import tables as grid_tables
 from tests.harness import DEMO, Gateway, database_url, running_gateway
 from tests.live import Receiver, dispute_event, receiving, verified
 
@@ -44,6 +45,7 @@ async def gw(hooks_url: tuple[str, str]) -> AsyncIterator[Gateway]:
     overrides: dict[str, Any] = {
         "webhook_hosts": "127.0.0.1",
         "webhook_backoff_seconds": 0.05,
+        "webhook_backoff_cap": 0.2,
         "webhook_poll_seconds": 0.1,
         "webhook_max_attempts": 3,
         "webhook_timeout": 2.0,
@@ -172,6 +174,35 @@ async def test_a_revoked_token_gets_no_further_deliveries(gw: Gateway, receiver:
         assert held is not None and positions_of(held) == positions_of(hook)
         assert held.last_error is not None and "revoked" in held.last_error
     finally:
+        await deliverer.stop()
+        await _remove_all(gw)
+
+
+async def _set_agency_active(gw: Gateway, principal_id: str, active: bool) -> None:
+    async with gw.runtime.databases.session("grid") as session, session.begin():
+        await session.execute(
+            update(grid_tables.Agency).where(grid_tables.Agency.principal_id == principal_id).values(active=active)
+        )
+
+
+async def test_a_disabled_partner_gets_nothing_until_enabled_and_misses_nothing(
+    gw: Gateway, receiver: Receiver
+) -> None:
+    hook, _ = await _webhook(gw, receiver.url, await _partner_token(gw))
+    deliverer = Deliverer(gw.runtime)
+    try:
+        await _set_agency_active(gw, DEMO["judicial_office"], False)
+        case = await _report(gw)
+        await deliverer.sweep()
+        held = await _store(gw).get(hook.id)
+        assert receiver.received == [] and held is not None and "disabled" in (held.last_error or "")
+        await _set_agency_active(gw, DEMO["judicial_office"], True)
+        await asyncio.sleep(gw.settings.webhook_backoff_cap)
+        await deliverer.sweep()
+        [delivered] = receiver.bodies()
+        assert delivered["data"]["disputeUpdated"]["dispute"]["id"] == case
+    finally:
+        await _set_agency_active(gw, DEMO["judicial_office"], True)
         await deliverer.stop()
         await _remove_all(gw)
 

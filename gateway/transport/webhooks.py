@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from gateway.data import PoolExhausted
 from gateway.feed import Event, NewWebhook, Topic, Webhook, WebhookStore, feeds_of, positions_of, webhook_key
 from gateway.kernel import BadUserInput
 from gateway.pipeline import GraphQLRequest, LiveSession, Refused, Runtime, prepare
@@ -176,6 +177,9 @@ class Deliverer:
                 await self.sweep()
             except asyncio.CancelledError:
                 raise
+            except PoolExhausted:
+                # The gateway is busy serving requests: deliveries wait for the next turn.
+                log.warning("no database connection came free for webhook deliveries; trying again")
             except Exception:
                 log.exception("webhook sweep failed")
             with contextlib.suppress(TimeoutError):

@@ -72,6 +72,7 @@ def test_the_shipped_limits_are_graphql_armors() -> None:
 
 async def test_fifty_heavy_aliases_are_one_refusal_and_nothing_runs(armoured: Gateway) -> None:
     # The red team's document: 50 × grids(first: 100) × residents(first: 100).
+    await one_error(armoured, "{ nothing }")  # the token is read once, then held live
     with statements() as baseline:
         await one_error(armoured, "{ nothing }")  # refused by validation: authentication's statements only
     with statements() as refused:

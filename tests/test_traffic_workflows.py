@@ -276,6 +276,39 @@ async def test_dispatch_needs_a_serving_officer(gw: Gateway) -> None:
     assert (await alert_of(gw, "津HQ2208"))["status"] == "RAISED"
 
 
+async def test_an_officer_who_cannot_see_the_alert_is_not_found(gw: Gateway) -> None:
+    # 王振 (police.lihu) serves police grid 8; the alert lies in grid 15, bound to police grid 7.
+    elsewhere, missing = encode_id("Staff", 9), encode_id("Staff", 999)
+    await record(gw, capture("津HQ2209", kind="小型轿车", colour="蓝色"))
+    alert = await alert_of(gw, "津HQ2209")
+    events = await count(gw, t.TrafficOutbox)
+
+    def refusal(officer: str, body: Any) -> tuple[str, str, str]:
+        error = body["errors"][0]
+        message = str(error["message"]).replace(officer, "<id>")
+        return str(error["extensions"]["code"]), str(error["extensions"]["argument"]), message
+
+    absent = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": missing})
+    hidden = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": elsewhere})
+    # The same answer as for a staff member who does not exist: nothing tells the two apart.
+    assert (
+        refusal(elsewhere, hidden)
+        == refusal(missing, absent)
+        == ("NOT_FOUND", "input.officerId", "No Staff with ID <id>")
+    )
+    assert (await alert_of(gw, "津HQ2209"))["status"] == "RAISED"
+    # Dispatched to the area's officer, it is not re-dispatched to one who could not see it either.
+    assert (await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": OFFICER}))["data"]
+    again = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": elsewhere})
+    assert refusal(elsewhere, again) == refusal(missing, absent)
+    stored = select(t.PlateAlert.status, t.PlateAlert.dispatched_to_staff_id).where(
+        t.PlateAlert.id == decode_pk(alert["id"], "PlateAlert")
+    )
+    async with gw.runtime.databases.session("traffic") as session:
+        assert tuple((await session.execute(stored)).one()) == ("dispatched", 2)
+    assert await count(gw, t.TrafficOutbox) == events + 1, "only the accepted dispatch wrote an event"
+
+
 async def test_an_alert_outside_the_officers_area_reads_as_missing(gw: Gateway) -> None:
     # Demo alert 3 lies in grid 26, 滨海新区: not police.demo's.
     body = await step(

@@ -9,7 +9,7 @@ or in clear) — the ID asked for, and no value of that record or of any other.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Annotated, Any
 
@@ -77,7 +77,7 @@ class AccessFilter:
     outcome: AuditOutcome | None = strawberry.field(default=None, description="结果 / outcome")
 
 
-def _filtered(stmt: Select[Any], filter: AccessFilter | None) -> Select[Any]:
+def _filtered(stmt: Select[Any], filter: AccessFilter | None, zone: tzinfo) -> Select[Any]:
     if filter is None:
         return stmt
     return filtered_records(
@@ -90,6 +90,7 @@ def _filtered(stmt: Select[Any], filter: AccessFilter | None) -> Select[Any]:
             (AuditRecord.outcome, filter.outcome.value if filter.outcome is not None else None),
         ),
         filter.recorded,
+        zone,
     )
 
 
@@ -161,7 +162,7 @@ class AccessQuery:
         page = PageArgs.parse(info.context, first, after)
         asked = asked_by_id_key(trail.key(info.context.settings), type_name, pk)
         touched = select(AuditTouch.seq).where(AuditTouch.key.in_([row_key(type_name, pk), asked]))
-        stmt = _filtered(trail.select().where(AuditRecord.seq.in_(touched)), filter)
+        stmt = _filtered(trail.select().where(AuditRecord.seq.in_(touched)), filter, info.context.settings.zone)
         rows = await trail.page(stmt, page.first, page.after) if page.first else []
 
         async def total() -> int:

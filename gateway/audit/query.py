@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Annotated, Any
 
@@ -144,16 +144,18 @@ class AuditFilter:
     outcome: AuditOutcome | None = strawberry.field(default=None, description="结果 / outcome")
 
 
-def filtered_records(stmt: Select[Any], equal: Iterable[tuple[Any, Any]], recorded: DateRange | None) -> Select[Any]:
+def filtered_records(
+    stmt: Select[Any], equal: Iterable[tuple[Any, Any]], recorded: DateRange | None, zone: tzinfo
+) -> Select[Any]:
     """Records of ``stmt`` whose columns equal the values given (None: not filtered on), within
     ``recorded``; what the trail's filters (``auditLog``, ``accessLog``) have in common."""
     for column, value in equal:
         if value is not None:
             stmt = stmt.where(column == value)
-    return within(stmt, AuditRecord.recorded_at, recorded, "filter.recorded")
+    return within(stmt, AuditRecord.recorded_at, recorded, "filter.recorded", zone)
 
 
-def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
+def _filtered(stmt: Select[Any], filter: AuditFilter | None, zone: tzinfo) -> Select[Any]:
     if filter is None:
         return stmt
     return filtered_records(
@@ -166,6 +168,7 @@ def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
             (AuditRecord.outcome, filter.outcome.value if filter.outcome is not None else None),
         ),
         filter.recorded,
+        zone,
     )
 
 
@@ -183,7 +186,7 @@ class AuditQuery:
         if trail is None:
             raise GatewayError("The audit trail is not enabled on this gateway")
         page = PageArgs.parse(info.context, first, after)
-        stmt = _filtered(trail.select(), filter)
+        stmt = _filtered(trail.select(), filter, info.context.settings.zone)
         rows = await trail.page(stmt, page.first, page.after) if page.first else []
 
         async def total() -> int:

@@ -7,7 +7,7 @@ from gateway.data.databases import Databases, PoolExhausted, create_engine, stat
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
-from gateway.data.order import COMMIT_ORDER_KEY, hold_commit_order
+from gateway.data.order import COMMIT_ORDER_KEY, commit_order_held, commit_order_taken, hold_commit_order
 from gateway.data.pagination import (
     After,
     Connection,
@@ -37,6 +37,8 @@ __all__ = [
     "PageInfo",
     "PoolExhausted",
     "build_connection",
+    "commit_order_held",
+    "commit_order_taken",
     "contains",
     "count",
     "create_engine",

@@ -13,7 +13,7 @@ from gateway.kernel.errors import (
     Unauthenticated,
 )
 from gateway.kernel.names import graphql_name
-from gateway.kernel.registry import Domain, Reaction, Registry, load_registry
+from gateway.kernel.registry import Domain, Reaction, Registry, Schedule, load_registry
 from gateway.kernel.scope import OpenScope, RowScope, plain_columns
 from gateway.kernel.settings import Settings, get_settings
 
@@ -31,6 +31,7 @@ __all__ = [
     "Reaction",
     "Registry",
     "RowScope",
+    "Schedule",
     "Settings",
     "Unauthenticated",
     "get_settings",

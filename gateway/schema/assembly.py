@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from inspect import isawaitable
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import strawberry
 from graphql import GraphQLResolveInfo
@@ -14,6 +16,7 @@ from strawberry.tools import merge_types
 from gateway.audit import AccessQuery, AuditQuery, note_lookup
 from gateway.data import decode_id
 from gateway.kernel import Domain, Info
+from gateway.kernel.times import DEFAULT_ZONE
 from gateway.policy import (
     ENGINE_GOVERNED,
     OUTSIDE,
@@ -27,6 +30,7 @@ from gateway.policy import (
 from gateway.schema.me import Me
 from gateway.schema.node import Node
 from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
+from gateway.schema.scalars import DATE, DATE_TIME, date_time
 
 
 @strawberry.type
@@ -51,8 +55,8 @@ DESCRIPTIONS = {
     "Query": "查询入口 / root of all queries",
     "Mutation": "变更入口 / root of all mutations",
     "Subscription": "订阅入口(WebSocket) / root of all subscriptions, over WebSocket",
-    "Date": "日期(ISO 8601) / calendar date, ISO 8601",
-    "DateTime": "日期时间(ISO 8601,含时区) / date and time, ISO 8601 with offset",
+    "Date": DATE,
+    "DateTime": DATE_TIME,
     "Decimal": "定点小数(字符串) / fixed-point decimal, as a string",
 }
 
@@ -60,8 +64,10 @@ DESCRIPTIONS = {
 # Engine types that hold data a policy must grant.
 
 
-def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
-    """The whole schema, or (given a policy) only what the policy grants."""
+def build_schema(
+    domains: Sequence[Domain], policy: Policy | None = None, zone: tzinfo = ZoneInfo(DEFAULT_ZONE)
+) -> PolicySchema:
+    """The whole schema, or (given a policy) only what the policy grants; times in ``zone``."""
     query: Any = merge_types("Query", (EngineQuery, AuditQuery, AccessQuery, *(d.query for d in domains)))
     roots: dict[str, Any] = {}
     for kind, name in (("mutation", "Mutation"), ("subscription", "Subscription")):
@@ -74,7 +80,12 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> Pol
         grants = Grants(policy, governed, NameConverter(), attributes)
         # A root type with nothing granted is left out: GraphQL forbids an empty one.
         roots = {k: v for k, v in roots.items() if v is not None and grants.type_visible(v.__strawberry_definition__)}
-    schema = PolicySchema(query=query, grants=grants, **{k: v for k, v in roots.items() if v is not None})
+    schema = PolicySchema(
+        query=query,
+        grants=grants,
+        scalar_overrides={datetime: date_time(zone)},
+        **{k: v for k, v in roots.items() if v is not None},
+    )
     for name, description in DESCRIPTIONS.items():
         named = schema._schema.type_map.get(name)
         if named is not None:

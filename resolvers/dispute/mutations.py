@@ -220,6 +220,7 @@ class DisputeMutation:
         ctx = info.context
         location = inputs.required_text(input.location, "input.location", 120)
         notes = inputs.required_text(input.notes, "input.notes", 4000)
+        held_at = inputs.moment(input.held_at, "input.heldAt")
         mediators = [inputs.pk(str(m), "Mediator", f"input.mediatorIds[{n}]") for n, m in enumerate(input.mediator_ids)]
         if not mediators:
             raise BadUserInput("input.mediatorIds: name at least one mediator", argument="input.mediatorIds")
@@ -229,7 +230,7 @@ class DisputeMutation:
             if known != set(mediators):
                 raise BadUserInput("input.mediatorIds: unknown mediator", argument="input.mediatorIds")
             meeting = t.MediationSession(
-                dispute_id=row.id, held_at=input.held_at, mode=input.mode.value, location=location, notes=notes
+                dispute_id=row.id, held_at=held_at, mode=input.mode.value, location=location, notes=notes
             )
             session.add(meeting)
             await session.flush()

@@ -41,7 +41,7 @@ async def _dispute_select(ctx: Context, filter: DisputeFilter | None, stmt: Sele
     text = search_text(filter.search, "filter.search")
     if text:
         stmt = stmt.where(or_(contains(t.Dispute.title, text), contains(t.Dispute.code, text)))
-    return within(stmt, t.Dispute.reported_at, filter.reported, "filter.reported")
+    return within(stmt, t.Dispute.reported_at, filter.reported, "filter.reported", ctx.settings.zone)
 
 
 async def disputes_of_grid(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import strawberry
 
@@ -17,7 +17,6 @@ from resolvers.population.types import (
 )
 
 DOMAIN = "population"
-BEIJING = timezone(timedelta(hours=8))
 
 
 @strawberry.input(
@@ -177,8 +176,8 @@ def reason_given(given: str | None, required: bool) -> str | None:
 def check_in_time(given: datetime | None, now: datetime, argument: str = "input.checkedInAt") -> datetime:
     if given is None:
         return now
-    # Landlords' phones send local time; Tianjin's is Beijing time.
-    moment = given if given.tzinfo is not None else given.replace(tzinfo=BEIJING)
+    # A time without its offset is refused, as everywhere (the DateTime scalar's description).
+    moment = inputs.moment(given, argument)
     if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
         raise BadUserInput(f"{argument} must lie within the last 30 days, not in the future", argument=argument)
     return moment

@@ -69,7 +69,7 @@ async def _resident_select(ctx: Context, filter: ResidentFilter | None) -> Selec
         stmt = stmt.where(contains(t.Resident.name, name))
     if filter.id_number is not None:
         stmt = stmt.where(t.Resident.id_number == valid_id_number(filter.id_number, "filter.idNumber"))
-    return within(stmt, t.Resident.registered_at, filter.registered, "filter.registered")
+    return within(stmt, t.Resident.registered_at, filter.registered, "filter.registered", ctx.settings.zone)
 
 
 async def residents_of_grid(
@@ -222,7 +222,8 @@ class PopulationQuery:
             if filter.staying is not None:
                 out = t.GuestCheckIn.checked_out_at
                 stmt = stmt.where(out.is_(None) if filter.staying else out.is_not(None))
-            stmt = within(stmt, t.GuestCheckIn.checked_in_at, filter.checked_in, "filter.checkedIn")
+            zone = info.context.settings.zone
+            stmt = within(stmt, t.GuestCheckIn.checked_in_at, filter.checked_in, "filter.checkedIn", zone)
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.GuestCheckIn, stmt, page, lambda r: from_row(GuestCheckIn, r))
 

@@ -87,6 +87,6 @@ class TrafficQuery:
             if filter.plate is not None:
                 plate = valid_plate(filter.plate, "filter.plate")
                 stmt = stmt.where(t.PlateAlert.capture_id.in_(select(t.Capture.id).where(t.Capture.plate == plate)))
-            stmt = within(stmt, t.PlateAlert.raised_at, filter.raised, "filter.raised")
+            stmt = within(stmt, t.PlateAlert.raised_at, filter.raised, "filter.raised", info.context.settings.zone)
         page = PageArgs.parse(info.context, first, after)
         return await root_page(info.context, t.PlateAlert, stmt, page, lambda r: from_row(PlateAlert, r))

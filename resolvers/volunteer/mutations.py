@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.data import encode_id, scoped
 from gateway.feed import emit
 from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel.times import today
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -30,7 +31,6 @@ from resolvers.volunteer.types import Patrol, Volunteer, patrol, volunteer
 
 VOLUNTEERS = "volunteer"
 PATROLS = "patrol"
-BEIJING = timezone(timedelta(hours=8))
 LONGEST_SHIFT = timedelta(hours=24)
 MOST_ON_A_SHIFT = 50
 
@@ -168,7 +168,7 @@ async def _enrol(ctx: Context, given: EnrolVolunteerInput, resident_id: int, gri
             row = None
         if row is None:
             kind = "enrolled"
-            row = t.Volunteer(resident_id=resident_id, joined_on=datetime.now(BEIJING).date())
+            row = t.Volunteer(resident_id=resident_id, joined_on=today(ctx.settings.zone))
             session.add(row)
         elif row.grid_id != grid_id:
             # Leaving one grid of the caller's area for another: the grid left learns it too.

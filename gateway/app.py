@@ -20,6 +20,7 @@ from gateway.pipeline import PolicyWatcher, Runtime
 from gateway.transport import (
     CORS_HEADERS,
     AccessLog,
+    Deliverer,
     LastResort,
     SecurityHeaders,
     demo_routes,
@@ -31,6 +32,7 @@ from gateway.transport import (
     page_routes,
     readyz,
     serve_metrics,
+    sse_endpoint,
     websocket_endpoint,
 )
 
@@ -65,12 +67,17 @@ def create_app(
         watcher = PolicyWatcher(runtime, Path(runtime.settings.policy_dir))
         watcher.start()
         await runtime.start()
+        # Webhooks are delivered from every serving process; a lease on each webhook's row keeps
+        # two workers from delivering the same event.
+        deliverer = Deliverer(runtime)
+        deliverer.start()
         # /metrics on a bind of its own when GATEWAY_METRICS_PORT is set (no token there: bind it privately).
         stop_metrics = serve_metrics(runtime.settings, metrics)
         try:
             yield
         finally:
             stop_metrics()
+            await deliverer.stop()
             await watcher.stop()
             await runtime.close()
 
@@ -78,6 +85,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"] if settings.get_allowed else ["POST"]),
         WebSocketRoute("/graphql", websocket_endpoint),
+        Route("/graphql/stream", sse_endpoint, methods=["GET", "POST", "PUT", "DELETE"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
@@ -94,7 +102,8 @@ def create_app(
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
-            allow_methods=["GET", "POST"] if settings.get_allowed else ["POST"],
+            # PUT and DELETE: graphql-sse's single connection mode (reserve a stream, stop an operation).
+            allow_methods=(["GET", "POST"] if settings.get_allowed else ["POST"]) + ["PUT", "DELETE"],
             allow_headers=list(CORS_HEADERS),
             expose_headers=["Retry-After", "Idempotent-Replayed", "X-Request-Id"],
             max_age=600,

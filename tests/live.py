@@ -1,16 +1,24 @@
-"""A gateway on a real socket of this machine, and graphql-transport-ws clients for it."""
+"""A gateway on a real socket of this machine, graphql-transport-ws clients for it, and a webhook receiver."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
 from sqlalchemy import insert, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from websockets.asyncio.client import connect
 
 from resolvers.dispute import tables as dispute_tables
@@ -74,3 +82,56 @@ async def dispute_event(gw: Gateway, dispute_id: int, grid_id: int) -> None:
                 created_at=datetime.now(UTC),
             )
         )
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: keeps what it was sent, answers with the statuses queued."""
+
+    url: str = ""
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    # Seconds it takes to answer (a slow receiver).
+    delay: float = 0.0
+
+    async def endpoint(self, request: Request) -> Response:
+        self.received.append((dict(request.headers), await request.body()))
+        self.arrived.set()
+        await asyncio.sleep(self.delay)
+        return Response(status_code=self.answers.pop(0) if self.answers else 200)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.received]
+
+    async def until(self, done: Callable[[], bool], within: float = 10.0) -> None:
+        deadline = time.monotonic() + within
+        while not done():
+            self.arrived.clear()
+            left = deadline - time.monotonic()
+            assert left > 0, f"not received in time: {self.bodies()}"
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), left)
+
+
+@asynccontextmanager
+async def receiving() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    app = Starlette(routes=[Route("/hook", receiver.endpoint, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    receiver.url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/hook"
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        await task
+
+
+def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The receiver's check, as README-proposal.md gives it."""
+    parts = dict(part.split("=", 1) for part in headers["x-gateway-signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"])

@@ -14,6 +14,7 @@ from gateway.cli.policy import add_policy_commands
 from gateway.cli.schema import add_schema_commands
 from gateway.cli.serve import add_serve_commands
 from gateway.cli.tokens import add_token_commands
+from gateway.cli.webhooks import add_webhook_commands
 from gateway.kernel import GatewayError
 
 __all__ = ["main", "parser"]
@@ -27,6 +28,7 @@ GROUPS = (
     add_policy_commands,
     add_key_commands,
     add_document_commands,
+    add_webhook_commands,
 )
 
 

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -35,6 +36,7 @@ class Event:
     row_id: int
     grid_id: int | None
     kind: str
+    created_at: datetime | None = None
 
     @property
     def event_id(self) -> str:
@@ -50,7 +52,7 @@ def parse_event_id(text: str, domain: str) -> int:
 
 
 def _event(domain: str, row: Any) -> Event:
-    return Event(domain, row.id, row.topic, row.type_name, row.row_id, row.grid_id, row.kind)
+    return Event(domain, row.id, row.topic, row.type_name, row.row_id, row.grid_id, row.kind, row.created_at)
 
 
 class Feed:
@@ -68,6 +70,8 @@ class Feed:
         self._started = False
         # When each outbox was last read through (monotonic seconds): its lag for /metrics and /readyz.
         self.last_read: dict[str, float] = {}
+        # Set whenever a tail reads new events: the webhook worker wakes on it rather than on its poll.
+        self.activity = asyncio.Event()
 
     def lag(self) -> dict[str, float]:
         """Seconds since each outbox was last read through; absent while the feed is stopped."""
@@ -134,6 +138,22 @@ class Feed:
         finally:
             self._queues.get((domain, topic), set()).discard(queue)
 
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(self._outboxes)
+
+    async def next_event(self, domain: str, after: int, topics: set[str]) -> Event | None:
+        """The first event of ``domain`` after ``after`` on one of ``topics``, read from the outbox."""
+        outbox = self._outboxes[domain]
+        stmt = select(outbox).where(outbox.id > after, outbox.topic.in_(sorted(topics))).order_by(outbox.id).limit(1)
+        async with self._databases.session(domain) as session:
+            row = (await session.scalars(stmt)).first()
+        return None if row is None else _event(domain, row)
+
+    async def newest(self, domain: str) -> int:
+        """The ID of the last event in ``domain``'s outbox (0 when empty)."""
+        return await self._last_id(domain)
+
     async def _last_id(self, domain: str) -> int:
         outbox = self._outboxes[domain]
         async with self._databases.session(domain) as session:
@@ -159,6 +179,7 @@ class Feed:
                         last = event.id
                         for queue in list(self._queues.get((domain, event.topic), ())):
                             queue.put_nowait(event)
+                    self.activity.set()
                 self.last_read[domain] = time.monotonic()
             except asyncio.CancelledError:
                 raise

@@ -120,6 +120,18 @@ class Settings(BaseSettings):
     # OpenTelemetry traces go to this OTLP/HTTP endpoint when set (else OTEL_EXPORTER_OTLP_ENDPOINT).
     otlp_endpoint: str | None = None
 
+    # Webhooks (README "Webhooks"): the hosts a target URL may name (comma-separated ``host`` or
+    # ``host:port``; none by default, so no partner-supplied URL is ever called until allowed).
+    webhook_hosts: str = ""
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    # Back-off after the n-th failed attempt: backoff × 2^(n-1) seconds, at most backoff_cap.
+    webhook_backoff_seconds: float = Field(default=2.0, gt=0)
+    webhook_backoff_cap: float = Field(default=600.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # A comment line on an idle Server-Sent Events stream, so proxies keep it open.
+    sse_keepalive_seconds: float = Field(default=15.0, gt=0)
+
     # GATEWAY_DEMO=true (``make run``): GraphiQL's demo principal picker and /graphiql/demo-tokens.
     demo: bool = False
 
@@ -165,6 +177,10 @@ class Settings(BaseSettings):
     @property
     def allowed_origins(self) -> tuple[str, ...]:
         return tuple(origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip())
+
+    @property
+    def allowed_webhook_hosts(self) -> tuple[str, ...]:
+        return tuple(host.strip().lower() for host in self.webhook_hosts.split(",") if host.strip())
 
     @property
     def demo_mode(self) -> bool:

@@ -41,7 +41,7 @@ from gateway.audit import (
 from gateway.auth import Principal
 from gateway.data import PoolExhausted, decode_id
 from gateway.documents import AutomaticDocuments, Document
-from gateway.feed import GuardedFeed
+from gateway.feed import EventSource, GuardedFeed
 from gateway.kernel import Context, GatewayError, QueryTooComplex
 from gateway.ops import OPERATION_COST
 from gateway.pipeline.documents import DocumentRefusal, resolve_document
@@ -224,10 +224,15 @@ class Call:
             reply["extensions"] = context.extensions
         return reply
 
-    async def stream(self, session: LiveSession | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def stream(
+        self, session: LiveSession | None = None, feed: EventSource | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         """Run a subscription: each event is shaped and audited like the reply to a query; within a
-        live session, each is read as the principal and policy of the moment it arrives."""
+        live session, each is read as the principal and policy of the moment it arrives. ``feed``
+        replaces the live feed (a webhook delivers one stored event at a time)."""
         context = self.runtime.context_for(self.principal)
+        if feed is not None:
+            context.feed = feed
         if session is not None and context.feed is not None:
             context.feed = GuardedFeed(context.feed, session.follow(context, self.request.query))
         stream = await self.executor.subscribe(self._document, self.request.variables, self._name, context)

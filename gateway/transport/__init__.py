@@ -1,4 +1,4 @@
-"""How operations arrive: GraphQL over HTTP, graphql-transport-ws, the GraphiQL page."""
+"""How operations arrive and leave: GraphQL over HTTP, graphql-transport-ws, graphql-sse, webhooks, GraphiQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from gateway.transport.guard import CORS_HEADERS, LastResort, SecurityHeaders
 from gateway.transport.http import graphql_endpoint
 from gateway.transport.ops import metrics_endpoint, metrics_registry, readyz, serve_metrics
 from gateway.transport.pages import page_routes
+from gateway.transport.sse import sse_endpoint
+from gateway.transport.webhooks import Deliverer
 from gateway.transport.websocket import websocket_endpoint
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "ASSET_FILES",
     "CORS_HEADERS",
     "AccessLog",
+    "Deliverer",
     "LastResort",
     "SecurityHeaders",
     "assets_installed",
@@ -29,5 +32,6 @@ __all__ = [
     "page_routes",
     "readyz",
     "serve_metrics",
+    "sse_endpoint",
     "websocket_endpoint",
 ]

@@ -34,7 +34,7 @@ log = logging.getLogger("gateway.access")
 NOTE = "gateway.access"
 REQUEST_ID = "gateway.request_id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-ROUTES = frozenset({"/graphql", "/graphiql", "/healthz", "/readyz", "/metrics", "/"})
+ROUTES = frozenset({"/graphql", "/graphql/stream", "/graphiql", "/healthz", "/readyz", "/metrics", "/"})
 # A path or an operation name is the caller's text too: where it holds six digits or more, in one
 # run or split by separators (an ID number or phone typed in), no digit of it is logged.
 _DIGIT = re.compile(r"\d")

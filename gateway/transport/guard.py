@@ -33,7 +33,14 @@ HEADERS = {
     b"cache-control": b"no-store",
 }
 # The request headers a browser front-end on an allowed origin may send (CORS).
-CORS_HEADERS = ("Authorization", "Content-Type", "Accept", "X-Purpose", "Idempotency-Key")
+CORS_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "X-Purpose",
+    "Idempotency-Key",
+    "X-GraphQL-Event-Stream-Token",
+)
 # GraphiQL's files are the same for everyone: they may be cached.
 CACHEABLE = "/graphiql/assets/"
 

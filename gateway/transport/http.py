@@ -75,6 +75,11 @@ def _parse_variables(raw: Any, max_depth: int) -> dict[str, Any] | None:
 
 
 async def read_request(request: Request, settings: Settings) -> GraphQLRequest:
+    return request_of(await read_params(request, settings), settings)
+
+
+async def read_params(request: Request, settings: Settings) -> dict[str, Any]:
+    """The request's parameters: the query string of a GET, the bounded JSON object of a POST."""
     if request.method == "GET":
         params: dict[str, Any] = dict(request.query_params)
     else:
@@ -89,6 +94,10 @@ async def read_request(request: Request, settings: Settings) -> GraphQLRequest:
             raise RequestError(BATCH)
         if not isinstance(params, dict):
             raise RequestError("Request body must be a JSON object")
+    return params
+
+
+def request_of(params: dict[str, Any], settings: Settings) -> GraphQLRequest:
     try:
         # A document by hash: trusted documents (documentId) or APQ (extensions.persistedQuery).
         document_id, automatic = document_reference(params.get("documentId"), params.get("extensions"))

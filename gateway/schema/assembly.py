@@ -7,7 +7,7 @@ from inspect import isawaitable
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLResolveInfo, GraphQLSchema
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
@@ -27,6 +27,7 @@ from gateway.policy import (
 from gateway.schema.me import Me
 from gateway.schema.node import Node
 from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
+from gateway.schema.subgraph import ServiceQuery, federated, keeps, owners, subgraph_sdl
 
 
 @strawberry.type
@@ -60,12 +61,19 @@ DESCRIPTIONS = {
 # Engine types that hold data a policy must grant.
 
 
-def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> PolicySchema:
-    """The whole schema, or (given a policy) only what the policy grants."""
-    query: Any = merge_types("Query", (EngineQuery, AuditQuery, AccessQuery, *(d.query for d in domains)))
+def build_schema(domains: Sequence[Domain], policy: Policy | None = None, subgraph: str | None = None) -> PolicySchema:
+    """The whole schema, or (given a policy) only what the policy grants; given a domain's name, only the
+    part its subgraph serves (``gateway.schema.subgraph``)."""
+    serving = domains if subgraph is None else [d for d in domains if d.name == subgraph]
+    if subgraph is not None and not serving:
+        raise ValueError(f"no domain named {subgraph!r}")
+    engine: tuple[type, ...] = (EngineQuery, AuditQuery, AccessQuery) if subgraph in (None, domains[0].name) else ()
+    if subgraph is not None:
+        engine = (ServiceQuery, *engine)
+    query: Any = merge_types("Query", (*engine, *(d.query for d in serving)))
     roots: dict[str, Any] = {}
     for kind, name in (("mutation", "Mutation"), ("subscription", "Subscription")):
-        parts = tuple(getattr(d, kind) for d in domains if getattr(d, kind) is not None)
+        parts = tuple(getattr(d, kind) for d in serving if getattr(d, kind) is not None)
         roots[kind] = merge_types(name, parts) if parts else None
     grants = None
     if policy is not None:
@@ -74,7 +82,17 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> Pol
         grants = Grants(policy, governed, NameConverter(), attributes)
         # A root type with nothing granted is left out: GraphQL forbids an empty one.
         roots = {k: v for k, v in roots.items() if v is not None and grants.type_visible(v.__strawberry_definition__)}
-    schema = PolicySchema(query=query, grants=grants, **{k: v for k, v in roots.items() if v is not None})
+    keep = None if subgraph is None else keeps(domains, subgraph)
+    # A subgraph knows every entity, if only as a reference, so that ``node`` can answer any of them.
+    entities = [
+        cls
+        for d in domains
+        for _, cls in d.types.values()
+        if subgraph is not None and (grants is None or grants.type_visible(cls.__strawberry_definition__))
+    ]
+    schema = PolicySchema(
+        query=query, grants=grants, keep=keep, types=entities, **{k: v for k, v in roots.items() if v is not None}
+    )
     for name, description in DESCRIPTIONS.items():
         named = schema._schema.type_map.get(name)
         if named is not None:
@@ -86,6 +104,18 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None) -> Pol
             schema, lambda t, f, resolve: _spending(resolve, *budgeted[f]) if t == "Query" and f in budgeted else None
         )
     return schema
+
+
+def build_subgraph(domains: Sequence[Domain], policy: Policy | None, subgraph: str) -> GraphQLSchema:
+    """The executable schema of one domain's Federation v2 subgraph, as ``policy`` grants it."""
+    schema = build_schema(domains, policy, subgraph)
+    classes = {cls: name for d in domains for name, (_, cls) in d.types.items()}
+    return federated(schema._schema, owners(domains), subgraph, classes)
+
+
+def subgraph_sdl_of(domains: Sequence[Domain], policy: Policy | None, subgraph: str) -> str:
+    """What the composer reads for ``subgraph`` under ``policy`` (all of it when None)."""
+    return subgraph_sdl(build_schema(domains, policy, subgraph)._schema, owners(domains), subgraph)
 
 
 def _spending(resolve: Resolver, rule: LookupRule, spending: frozenset[str]) -> Resolver:

@@ -14,6 +14,7 @@ fields withheld on rows outside the caller's area — not the records' number, h
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -39,6 +40,8 @@ from graphql import (
     validate,
     visit,
 )
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from gateway.kernel import load_registry
 from gateway.policy import Policy, load_policies
@@ -390,3 +393,56 @@ def test_an_entity_the_caller_may_not_see_resolves_to_null_at_its_subgraph(feder
     expected = _post(single, committee.token, node)["data"]["node"]
     assert answer["data"]["_entities"] == [None, expected]
     assert _post(single, committee.token, f'{{ node(id: "{hidden}") {{ id }} }}')["data"]["node"] is None
+
+
+LIVE = "subscription { disputeUpdated { kind dispute { title status grid { name community { name } } parties { name phone } } } }"
+REPORT = "mutation($input: ReportDisputeInput!) { reportDispute(input: $input) { dispute { id } } }"
+OWN_GRID = "{ me { area { name } } policeGrids(first: 100) { nodes { name grids { id } } } }"
+
+
+async def _first_event(url: str, token: str, subscribed: asyncio.Event) -> Any:
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")], open_timeout=30) as socket:
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 30))["type"] == "connection_ack"
+        await socket.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": LIVE}}))
+        subscribed.set()
+        return json.loads(await asyncio.wait_for(socket.recv(), 60))
+
+
+def test_a_subscription_through_the_router_gets_the_events_the_gateway_sends(federation: Federation) -> None:
+    """The router subscribes at the dispute subgraph over graphql-transport-ws with the caller's token, and
+    fetches each event's grid from the grid subgraph: the event equals the single endpoint's. Runs last: it
+    writes a dispute."""
+    police = federation.callers[REGISTRY.demo_principals["community_police"]]
+    assert police.router is not None
+    single = federation.single.base_url + "/graphql"
+    own = _post(single, police.token, OWN_GRID)["data"]
+    grid = next(n for n in own["policeGrids"]["nodes"] if n["name"] == own["me"]["area"]["name"])["grids"][0]["id"]
+    parties = [
+        {"role": "COMPLAINANT", "name": "王桂兰", "phone": "13812345678"},
+        {"role": "RESPONDENT", "name": "李德顺", "phone": "13912345670"},
+    ]
+    report = {"title": "楼上漏水", "category": "NEIGHBOUR", "description": "漏水", "gridId": grid, "parties": parties}
+
+    async def run() -> tuple[Any, Any]:
+        ready = [asyncio.Event(), asyncio.Event()]
+        direct = asyncio.create_task(_first_event(single.replace("http", "ws", 1), police.token, ready[0]))
+        routed = asyncio.create_task(_first_event(police.router.url.replace("http", "ws", 1), police.token, ready[1]))  # type: ignore[union-attr]
+        await asyncio.gather(*(r.wait() for r in ready))
+        # A subscription is live once its subscriber has registered with the feed; the first report may
+        # come before that, so report until both have an event.
+        while not (direct.done() and routed.done()):
+            answer = await asyncio.to_thread(
+                httpx.post,
+                single,
+                json={"query": REPORT, "variables": {"input": report}},
+                headers={"Authorization": f"Bearer {police.token}"},
+                timeout=30,
+            )
+            assert answer.json().get("data"), answer.json()
+            await asyncio.wait({direct, routed}, timeout=1)
+        return direct.result(), routed.result()
+
+    direct, routed = asyncio.run(run())
+    assert direct["payload"]["data"]["disputeUpdated"]["dispute"]["grid"] is not None
+    assert routed["payload"] == direct["payload"]

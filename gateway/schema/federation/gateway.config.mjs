@@ -13,9 +13,28 @@ const tokens = Number(process.env.GATEWAY_MAX_TOKENS || 1000);
 export const gatewayConfig = defineConfig({
   supergraph: process.env.GATEWAY_SUPERGRAPH,
   propagateHeaders: {
-    fromClientToSubgraphs({ request }) {
-      const authorization = request.headers.get("authorization");
+    // Over HTTP the header; over a WebSocket the token the client sent in connection_init.
+    fromClientToSubgraphs({ request, context }) {
+      const params = context?.connectionParams ?? {};
+      const authorization = request?.headers?.get("authorization") ?? params.Authorization ?? params.authorization;
       return authorization ? { authorization } : {};
+    },
+  },
+  // Subscriptions go to the subgraph that owns the root field over graphql-transport-ws, with the
+  // caller's token in connection_init as the gateway's WebSocket expects it.
+  transportEntries: {
+    "*.http": {
+      options: {
+        subscriptions: {
+          kind: "ws",
+          location: "/graphql",
+          options: {
+            connectionParams: {
+              Authorization: "{context.connectionParams.Authorization}",
+            },
+          },
+        },
+      },
     },
   },
   // The subgraphs' own errors (with extensions.code) reach the caller as they are.

@@ -32,6 +32,7 @@ from graphql import (
 
 from gateway.data import decode_id
 from gateway.kernel import Domain
+from gateway.schema.per_policy import FieldFilter
 
 LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])\n\n'
 ROOTS = frozenset({"Query", "Mutation", "Subscription"})
@@ -57,7 +58,7 @@ def owners(domains: Sequence[Domain]) -> dict[str, str]:
     return {name: d.name for d in domains for name in d.types}
 
 
-def keeps(domains: Sequence[Domain], subgraph: str) -> Any:
+def keeps(domains: Sequence[Domain], subgraph: str) -> FieldFilter:
     """The field filter of ``subgraph``: its own types whole, other domains' types as bare references."""
     owned = owners(domains)
 

@@ -57,6 +57,8 @@ bench: setup
 # The gateway, PostGraphile 5 and a one-statement floor side by side on one PostgreSQL
 # (GATEWAY_BENCH_POSTGRES_URL, default the local server as postgres): bench/compare/.
 BENCH_POSTGRAPHILE := bench/postgraphile/node_modules/.installed
+# e.g. make bench-compare BENCH_ARGS="--seconds 2" for a quick check (python -m bench.compare --help).
+BENCH_ARGS ?=
 
 $(BENCH_POSTGRAPHILE): bench/postgraphile/package.json bench/postgraphile/package-lock.json
 	@command -v npm >/dev/null || { echo "bench-compare: npm is needed to install PostGraphile 5"; exit 1; }
@@ -67,7 +69,7 @@ bench-compare: setup $(BENCH_POSTGRAPHILE)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 		|| { echo "bench-compare: wrk is needed (apt-get install wrk)"; exit 1; }
-	$(BIN)/python -m bench.compare
+	$(BIN)/python -m bench.compare $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) gateway/transport/static/node_modules gateway/schema/federation/node_modules var .mypy_cache .ruff_cache .pytest_cache

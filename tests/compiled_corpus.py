@@ -92,7 +92,8 @@ def _node(gql_type: GraphQLObjectType, depth: int) -> str:
 
 
 def generated_queries(schema: GraphQLSchema) -> list[str]:
-    """For each root list of ``schema``: a page of 3 with every plain field, and one of its links and lists."""
+    """For each root list of ``schema``: a page of 3 with every plain field, and one of its links and lists;
+    the same from the end, newest first."""
     query = schema.query_type
     assert query is not None
     out = []
@@ -104,4 +105,6 @@ def generated_queries(schema: GraphQLSchema) -> list[str]:
         assert isinstance(target, GraphQLObjectType)
         out.append(f"{{ {name}(first: 3) {{ {_connection(target, 1)} }} }}")
         out.append(f"{{ {name}(first: 0) {{ {_connection(target, 0)} }} }}")
+        # Ordered and backward pages: the compiler declines them, so the resolvers answer both ways.
+        out.append(f"{{ {name}(last: 2, orderBy: {{id: DESC}}) {{ {_connection(target, 1)} }} }}")
     return out

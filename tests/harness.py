@@ -33,6 +33,21 @@ def require(reason: str) -> None:
     pytest.skip(reason)
 
 
+async def redis_url() -> str:
+    """The test Redis (``GATEWAY_TEST_REDIS_URL``, else the local one), or skip (fail under CI)."""
+    url = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    import redis.asyncio as redis
+
+    client = redis.from_url(url)
+    try:
+        await client.ping()
+    except Exception as error:
+        require(f"Redis at {url} is unreachable: {error}")
+    finally:
+        await client.aclose()
+    return url
+
+
 async def _admin(url: str, sql: str) -> None:
     import asyncpg
 

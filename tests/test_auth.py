@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from sqlalchemy import select, update
 
-from gateway.data import statement_log
-from tests.harness import SECRET, Gateway
+from gateway.auth import TOKEN_DOMAIN, TokenService
+from gateway.auth.liveness import LiveTokens
+from gateway.data import Databases, statement_log
+from tests.harness import SECRET, Gateway, redis_url
 
 ME = "{ me { id role name kind agency scopes tokenId area { kind name gridCount } } }"
 
@@ -70,6 +74,54 @@ async def test_revoked_token_is_refused_at_once(gw: Gateway) -> None:
     assert await gw.runtime.tokens.revoke(jti)
     assert "revoked" in await _unauthenticated(gw, headers)
     assert not await gw.runtime.tokens.revoke(jti), "a second revocation finds nothing live"
+
+
+async def _held_live(gw: Gateway, headers: dict[str, str]) -> str:
+    """Use a token until this worker holds it live (reads no token row for it); return its ID."""
+    ok = await gw.client.post("/graphql", json={"query": "{ me { tokenId } }"}, headers=headers)
+    jti = str(ok.json()["data"]["me"]["tokenId"])
+    log: list[str] = []
+    token = statement_log.set(log)
+    try:
+        await gw.client.post("/graphql", json={"query": "{ me { tokenId } }"}, headers=headers)
+    finally:
+        statement_log.reset(token)
+    assert not any("gateway_token" in s for s in log), "a live token is held in memory, not read again"
+    return jti
+
+
+@pytest.mark.parametrize("redis", [False, True], ids=["beat", "redis"])
+async def test_a_token_revoked_by_another_process_is_refused_once_its_count_is_seen(gw: Gateway, redis: bool) -> None:
+    """Another process (``gateway token revoke``, another worker) revokes with its own token service:
+    this worker learns it from the revocation count on its beat, or at once through Redis."""
+    url = await redis_url() if redis else None
+    settings = gw.runtime.settings.model_copy(update={"redis_url": url})
+    elsewhere = TokenService(settings, Databases(settings, (TOKEN_DOMAIN,)))
+    headers = {"Authorization": f"Bearer {await gw.runtime.tokens.issue('analyst.city', timedelta(hours=1))}"}
+    jti = await _held_live(gw, headers)
+    saved = gw.runtime.tokens.live
+    try:
+        if redis:
+            # Listening on Redis, with a beat too long to matter: the wake-up is what refuses.
+            gw.runtime.tokens.live = LiveTokens(gw.runtime.databases, TOKEN_DOMAIN, 30.0, url)
+            await gw.runtime.tokens.live.start()
+            await _until(lambda: gw.runtime.tokens.live.watching)
+            await _held_live(gw, headers)
+        assert await elsewhere.revoke(jti)
+        await _until(lambda: not gw.runtime.tokens.live.holds(jti), seconds=2.0 if redis else 5.0)
+        assert "revoked" in await _unauthenticated(gw, headers)
+    finally:
+        if redis:
+            await gw.runtime.tokens.live.stop()
+            gw.runtime.tokens.live = saved
+        await elsewhere._databases.dispose()
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.01)
 
 
 @pytest.mark.parametrize(

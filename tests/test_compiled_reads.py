@@ -14,6 +14,7 @@ import pytest
 import gateway.compile.run as compiled_run
 from gateway.audit import AuditEntry
 from tests.compiled_corpus import generated_queries, suite_queries
+from tests.datetimes import EVERYWHERE, declared, offsets_checked
 from tests.harness import Gateway
 
 # A page that walks a link or list into its own type, and a cursor taken from a first page.
@@ -23,6 +24,9 @@ EXTRA = [
     '{ residents(first: 2, after: "Y3Vyc29yOjM") { totalCount pageInfo { hasPreviousPage startCursor } nodes { id } } }',
     "{ a: residents(first: 1) { nodes { id } } b: residents(first: 2) { totalCount } }",
     "{ residents(first: 2) { nodes { n: name name2: name } } }",
+    "{ residents(first: 3, orderBy: {id: ASC}) { pageInfo { endCursor } nodes { id } } }",
+    "{ grids(first: 2) { nodes { residents(last: 2, orderBy: {registeredAt: DESC}) { totalCount nodes { id } } } } }",
+    '{ residents(last: 2, before: "Y3Vyc29yOjM") { pageInfo { hasNextPage hasPreviousPage } nodes { id } } }',
 ]
 
 
@@ -79,6 +83,7 @@ async def test_every_read_query_answers_the_same_both_ways_for_every_role(gw: Ga
     roles = sorted(gw.tokens)
     queries = [*suite_queries(), *EXTRA]
     compiled_by_role: dict[str, int] = {}
+    datetimes: set[str] = set()
     for role in roles:
         principal = await gw.runtime.authenticator.authenticate(f"Bearer {gw.tokens[role]}")
         schema = gw.runtime.executor_for(principal).schema
@@ -88,11 +93,16 @@ async def test_every_read_query_answers_the_same_both_ways_for_every_role(gw: Ga
             assert not fallback.compiled
             assert fast.body == fallback.body, (role, query)
             assert fast.audit == fallback.audit, (role, query)
+            # Every DateTime of the answer (by the schema) carries the gateway zone's offset.
+            datetimes |= offsets_checked(schema, query, fast.body)
             compiled_by_role[role] = compiled_by_role.get(role, 0) + fast.compiled
     # The comparison means something only where the compiler answered: every role that can list
     # anything had queries answered by it.
     listing = {"city_analyst", "committee_staff", "community_police", "grid_worker"}
     assert all(compiled_by_role[r] >= 5 for r in listing), compiled_by_role
+    # ... and the answers held DateTime fields of every domain and the trail, most of those there are.
+    every = declared(gw.runtime.full_schema._schema)
+    assert datetimes >= EVERYWHERE and len(datetimes) >= len(every) // 2, sorted(every - datetimes)
 
 
 @pytest.mark.parametrize("role", ["grid_worker", "community_police"])

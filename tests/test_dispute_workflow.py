@@ -223,3 +223,16 @@ async def test_the_judicial_office_mediates_in_its_street(wf: Gateway) -> None:
     assert late[0]["extensions"]["code"] == "CONFLICT"
     absent = await wf.errors(STEP % "escalateDispute", {"input": {"disputeId": ident}}, role="judicial_office")
     assert absent[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_every_dispute_code_has_the_one_format(wf: Gateway) -> None:
+    """Seeded and reported disputes alike are numbered by ``resolvers.dispute.codes`` (MD + year + ID)."""
+    from resolvers.dispute.codes import PATTERN, dispute_code
+
+    grid = await _own_grid(wf, "committee_staff")
+    reported = (await wf.query(REPORT, {"input": _report_input(grid)}, role="committee_staff"))["reportDispute"]
+    async with wf.runtime.databases.session("dispute") as session:
+        rows = (await session.execute(select(t.Dispute.id, t.Dispute.code, t.Dispute.reported_at))).all()
+    assert len(rows) > 5 and reported["dispute"]["id"]
+    for pk, code, reported_at in rows:
+        assert PATTERN.fullmatch(code) and code == dispute_code(reported_at.year, pk), code

@@ -72,6 +72,7 @@ def test_the_shipped_limits_are_graphql_armors() -> None:
 
 async def test_fifty_heavy_aliases_are_one_refusal_and_nothing_runs(armoured: Gateway) -> None:
     # The red team's document: 50 × grids(first: 100) × residents(first: 100).
+    await one_error(armoured, "{ nothing }")  # the token is read once, then held live
     with statements() as baseline:
         await one_error(armoured, "{ nothing }")  # refused by validation: authentication's statements only
     with statements() as refused:
@@ -153,6 +154,8 @@ def cost_of(gw: Gateway, query: str, variables: dict[str, Any] | None = None, li
         ("{ grids { nodes { residents { nodes { id } } } } }", None, 1 + 20 * (1 + 1 + 20 * 2)),
         # never more than the largest page
         ("{ grids(first: 100000) { nodes { id } } }", None, 1 + 100 * 2),
+        # a backward page costs as a forward one
+        ("{ grids(last: 10) { nodes { residents(last: 20) { nodes { id } } } } }", None, 1 + 10 * (2 + 20 * 2)),
         # a fragment costs where it is spread
         ("{ grids(first: 10) { ...C } } fragment C on GridConnection { nodes { id name } }", None, 1 + 10 * 3),
         ("{ grids(first: 10) { edges { node { id } } } }", None, 1 + 10 * (1 + 2)),

@@ -108,7 +108,7 @@ async def test_a_budget_is_per_key_and_slides_with_the_window() -> None:
 
 async def test_with_redis_two_workers_share_one_budget() -> None:
     from gateway.ops import limiter_for
-    from tests.test_rate_limits import redis_url
+    from tests.harness import redis_url
 
     url = await redis_url()
     namespace = f"test-{uuid.uuid4().hex}"

@@ -48,7 +48,7 @@ POLICIES = load_policies(ROOT / "policies")
 # Arguments that test no stored value: paging, identity (the row scope decides what an id
 # reaches), a position in the change feed, and an area — the rows' location, which the policy
 # grants together with the rows (its fields name places, which every role may read).
-STRUCTURAL_NAMES = {"first", "after", "afterEvent"}
+STRUCTURAL_NAMES = {"first", "after", "last", "before", "afterEvent"}
 STRUCTURAL_TYPES = {"AreaFilter"}
 # The audit trail's own filters (the engine's, read only by the auditor, who reads the trail in clear).
 EXEMPT_INPUTS = {"AuditFilter", "AccessFilter"}

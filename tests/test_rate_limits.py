@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ from gateway.audit import AuditRecord
 from gateway.kernel import load_registry
 from gateway.ops import registry_with
 from gateway.policy import PolicySet, RateLimit, RateLimits, load_policies
-from tests.harness import Gateway, require, running_gateway
+from tests.harness import Gateway, redis_url, running_gateway
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTNER = "judicial_office"
@@ -107,20 +106,6 @@ def test_policies_read_and_merge_rate_limits(tmp_path: Path) -> None:
     bad.write_text(bad.read_text() + "rate_limits:\n  token: {requests_per_minute: 0}\n")
     with pytest.raises(Exception, match="positive whole numbers"):
         load_policies(tmp_path / "policies")
-
-
-async def redis_url() -> str:
-    url = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    import redis.asyncio as redis
-
-    client = redis.from_url(url)
-    try:
-        await client.ping()
-    except Exception as error:
-        require(f"Redis at {url} is unreachable: {error}")
-    finally:
-        await client.aclose()
-    return url
 
 
 async def test_with_redis_two_workers_count_against_one_limit(tmp_path: Path) -> None:

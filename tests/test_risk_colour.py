@@ -4,16 +4,18 @@ disputes, plate alerts and flagged check-ins as they happen."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
 
-from gateway.data import encode_id
-from gateway.feed import emit
-from resolvers.grid.risk import colour, recompute, scores
+from gateway.data import Databases, encode_id
+from gateway.feed import Event, emit
+from gateway.kernel import load_registry
+from resolvers.grid.risk import KIND, TOPIC, WINDOW, colour, recompute, scores, sweep
 from resolvers.grid.tables import Grid, GridOutbox
 from resolvers.population.tables import GuestCheckIn, PopulationOutbox
 from resolvers.seed.demo import at
@@ -71,6 +73,23 @@ def test_thresholds(score: int, expected: str) -> None:
     assert colour(score) == expected
 
 
+async def _rule(gw: Gateway, now: datetime) -> dict[int, str]:
+    grids = sorted(await _stored(gw))
+    return {g: colour(s) for g, s in (await scores(gw.runtime.databases, grids, now)).items()}
+
+
+async def _all_colour_events(gw: Gateway) -> list[int]:
+    async with gw.runtime.databases.session("grid") as session:
+        return list((await session.scalars(select(GridOutbox.row_id).where(GridOutbox.kind == KIND))).all())
+
+
+async def test_the_seeded_colours_are_the_rules(rg: Gateway) -> None:
+    # First in this module: nothing has recoloured a grid of the freshly seeded data yet.
+    assert await _stored(rg) == await _rule(rg, datetime.now(UTC))
+    # The stories of the demo's month, had it been seeded then, colour their grids.
+    assert await _rule(rg, DEMO_NOW) == {g: colour(DEMO_SCORES.get(g, 0)) for g in await _stored(rg)}
+
+
 async def test_recompute_is_deterministic_on_the_demo_data(rg: Gateway) -> None:
     grids = sorted(await _stored(rg))
     assert await scores(rg.runtime.databases, grids, DEMO_NOW) == {g: DEMO_SCORES.get(g, 0) for g in grids}
@@ -81,6 +100,9 @@ async def test_recompute_is_deterministic_on_the_demo_data(rg: Gateway) -> None:
     assert await recompute(rg.runtime.databases, grids, DEMO_NOW) == expected
     assert await _stored(rg) == expected
     assert await _colour_events(rg, 18) == events, "an unchanged colour writes no event"
+    # Back to the present for the tests that follow (the sweep's own path).
+    await sweep(rg.runtime.databases, datetime.now(UTC))
+    assert await _stored(rg) == await _rule(rg, datetime.now(UTC))
 
 
 async def test_reported_disputes_turn_a_grid_orange_then_red(rg: Gateway) -> None:
@@ -136,3 +158,62 @@ async def test_plate_alerts_and_flagged_check_ins_recolour_their_grids(rg: Gatew
     await rg.runtime.feed.committed()
     await _becomes(rg, 15, "orange")  # two open alerts: 6
     await _becomes(rg, 16, "orange")  # three flagged check-ins: 6
+
+
+async def test_a_grid_turns_back_to_blue_when_its_window_passes(rg: Gateway) -> None:
+    runtime = rg.runtime
+    now = datetime.now(UTC)
+    # Grid 17, the committee's: the disputes reported above made it red, this one keeps it so.
+    report = "mutation($input: ReportDisputeInput!) { reportDispute(input: $input) { dispute { id } } }"
+    given = {
+        "title": "噪音扰民 / noise at night",
+        "category": "NEIGHBOUR",
+        "description": "楼上夜间噪音 / noise from upstairs at night",
+        "gridId": encode_id("Grid", 17),
+        "parties": [{"role": "COMPLAINANT", "name": "赵丽"}],
+    }
+    await rg.query(report, {"input": given}, role="committee_staff")
+    await _becomes(rg, 17, "red")  # five open disputes: 10
+    before = await _colour_events(rg, 17)
+    live = runtime.feed.events("grid", TOPIC)
+    first = asyncio.ensure_future(anext(live))
+    await asyncio.sleep(0)  # subscribed before anything is swept
+    try:
+        # A day short of the window: still yellow, and the schedule writes nothing.
+        runtime.clock = lambda: now + WINDOW - timedelta(days=1)
+        await runtime.run_schedules()
+        assert (await _stored(rg))[17] == "red"
+        assert await _colour_events(rg, 17) == before
+        # The window has passed with no new event: blue, announced once like any other change.
+        runtime.clock = lambda: now + WINDOW + timedelta(days=1)
+        await runtime.run_schedules()
+        await _becomes(rg, 17, "blue")
+        assert await _colour_events(rg, 17) == before + 1
+        event = await asyncio.wait_for(first, 10)
+        assert (event.type_name, event.kind) == ("Grid", KIND)
+        await runtime.run_schedules()
+        assert await _colour_events(rg, 17) == before + 1, "a swept grid already blue writes no event"
+        assert await _stored(rg) == await _rule(rg, now + WINDOW + timedelta(days=1))
+    finally:
+        first.cancel()
+        await cast(AsyncGenerator[Event, None], live).aclose()
+        runtime.clock = lambda: datetime.now(UTC)
+        await runtime.run_schedules()
+    assert (await _stored(rg))[17] == "red"
+
+
+async def test_two_workers_sweeping_at_once_write_one_event_per_change(rg: Gateway) -> None:
+    # Another worker: its own engines on the same databases (the process lock does not join them).
+    other = Databases(rg.settings, load_registry().names)
+    later = datetime.now(UTC) + WINDOW + timedelta(days=1)
+    try:
+        before = await _all_colour_events(rg)
+        changing = {g for g, c in (await _stored(rg)).items() if c != "blue"}
+        assert changing, "some grid is coloured now, or this test shows nothing"
+        await asyncio.gather(sweep(rg.runtime.databases, later), sweep(other, later))
+        assert set((await _stored(rg)).values()) == {"blue"}
+        after = await _all_colour_events(rg)
+        assert sorted(after[len(before) :]) == sorted(changing)
+    finally:
+        await other.dispose()
+        await sweep(rg.runtime.databases, datetime.now(UTC))

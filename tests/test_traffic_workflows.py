@@ -246,7 +246,8 @@ async def test_bad_captures_are_refused_and_write_nothing(gw: Gateway, field: st
     variables = capture("津BE6237")
     variables["input"][field] = value
     body = await record(gw, variables)
-    assert code_of(body) == "BAD_USER_INPUT"
+    # A camera that does not exist is a missing row, NOT_FOUND as every other; the rest is bad input.
+    assert code_of(body) == ("NOT_FOUND" if field == "cameraCode" else "BAD_USER_INPUT")
     assert body["errors"][0]["extensions"]["argument"] == argument
     assert (await count(gw, t.Capture), await count(gw, t.PlateAlert), await count(gw, t.TrafficOutbox)) == before
 
@@ -274,6 +275,39 @@ async def test_dispatch_needs_a_serving_officer(gw: Gateway) -> None:
         body = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": encode_id(type_name, int(pk))})
         assert code_of(body) == code and body["errors"][0]["extensions"]["argument"] == "input.officerId", body
     assert (await alert_of(gw, "津HQ2208"))["status"] == "RAISED"
+
+
+async def test_an_officer_who_cannot_see_the_alert_is_not_found(gw: Gateway) -> None:
+    # 王振 (police.lihu) serves police grid 8; the alert lies in grid 15, bound to police grid 7.
+    elsewhere, missing = encode_id("Staff", 9), encode_id("Staff", 999)
+    await record(gw, capture("津HQ2209", kind="小型轿车", colour="蓝色"))
+    alert = await alert_of(gw, "津HQ2209")
+    events = await count(gw, t.TrafficOutbox)
+
+    def refusal(officer: str, body: Any) -> tuple[str, str, str]:
+        error = body["errors"][0]
+        message = str(error["message"]).replace(officer, "<id>")
+        return str(error["extensions"]["code"]), str(error["extensions"]["argument"]), message
+
+    absent = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": missing})
+    hidden = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": elsewhere})
+    # The same answer as for a staff member who does not exist: nothing tells the two apart.
+    assert (
+        refusal(elsewhere, hidden)
+        == refusal(missing, absent)
+        == ("NOT_FOUND", "input.officerId", "No Staff with the ID given in input.officerId")
+    )
+    assert (await alert_of(gw, "津HQ2209"))["status"] == "RAISED"
+    # Dispatched to the area's officer, it is not re-dispatched to one who could not see it either.
+    assert (await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": OFFICER}))["data"]
+    again = await step(gw, DISPATCH, {"alertId": alert["id"], "officerId": elsewhere})
+    assert refusal(elsewhere, again) == refusal(missing, absent)
+    stored = select(t.PlateAlert.status, t.PlateAlert.dispatched_to_staff_id).where(
+        t.PlateAlert.id == decode_pk(alert["id"], "PlateAlert")
+    )
+    async with gw.runtime.databases.session("traffic") as session:
+        assert tuple((await session.execute(stored)).one()) == ("dispatched", 2)
+    assert await count(gw, t.TrafficOutbox) == events + 1, "only the accepted dispatch wrote an event"
 
 
 async def test_an_alert_outside_the_officers_area_reads_as_missing(gw: Gateway) -> None:

@@ -175,6 +175,7 @@ async def test_a_document_by_hash_costs_one_statement_more_than_its_text(gw: Gat
         assert response.status_code == 200 and "errors" not in response.json(), response.text
         return len(log)
 
+    await statements({"query": LISTED, "operationName": "Count"})  # the token is read once, then held live
     by_text = await statements({"query": LISTED, "operationName": "Count"})
     by_hash = await statements({"documentId": f"sha256:{document_hash(LISTED)}", "operationName": "Count"})
     assert by_hash == by_text + 1

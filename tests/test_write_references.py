@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from gateway.data import encode_id
@@ -66,7 +68,10 @@ async def test_a_party_outside_the_callers_area_reads_exactly_like_one_that_does
         for resident in (hidden, missing)
     ]
     assert [e["extensions"] for e in errors] == [{"code": "NOT_FOUND", "argument": "input.parties[0].residentId"}] * 2
-    assert errors[0]["message"].replace(hidden, "?") == errors[1]["message"].replace(missing, "?")
+    # One message for both, naming the argument and not the ID sent.
+    assert (
+        errors[0]["message"] == errors[1]["message"] == "No Resident with the ID given in input.parties[0].residentId"
+    )
     assert (await gw.query(COUNT))["disputes"]["totalCount"] == before, "nothing may be written"
 
 
@@ -127,3 +132,21 @@ def test_every_id_in_every_mutation_input_is_checked() -> None:
         assert sorted(path for _, path, _ in found) == sorted(expected), (name, print_ast(document))
         checked += len(expected)
     assert checked > 20, "the schema's mutations take IDs; none were found"
+
+
+def test_one_helper_owns_the_answer_for_a_missing_or_hidden_row() -> None:
+    """Every NOT_FOUND is made by ``gateway.kernel.not_found`` (one message everywhere); no other
+    code answers a missing row with a message of its own or with BAD_USER_INPUT."""
+    root = Path(__file__).resolve().parent.parent
+    own = re.compile(r"\bNotFound\(|BadUserInput\([^)]*\b(no such|unknown|not found)\b", re.IGNORECASE)
+    offenders = []
+    for folder in ("gateway", "resolvers"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path == root / "gateway" / "kernel" / "errors.py":
+                continue
+            offenders += [
+                f"{path.relative_to(root)}:{n}"
+                for n, line in enumerate(path.read_text().splitlines(), 1)
+                if own.search(line)
+            ]
+    assert not offenders, offenders

@@ -9,16 +9,31 @@ import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from bench.compare.processes import BenchError
+from resolvers.dispute.types import DisputeCategory
+from resolvers.population.types import RegistrationKind
+from resolvers.traffic.types import AlertKind
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRAPHILE_SQL = Path(__file__).with_name("postgraphile.sql")
+# PostGraphile's roles, each named {database}_{role} (see postgraphile.sql).
+ROLES = ("analyst", "grid_worker", "card_owner", "officer", "committee")
 GATEWAY_SECRET = "bench-compare-secret-0123456789abcdef0123456789"
+
+
+@dataclass(frozen=True)
+class Area:
+    """A demo principal's staff id and grids, resolved from the data as the gateway resolves them."""
+
+    staff: int
+    grids: tuple[int, ...]  # its own area
+    street_grids: tuple[int, ...]  # the street(s) its area lies in
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,8 @@ class Database:
     grid_worker_grid: int
     grid_worker_street: int
     grid_worker_staff: int
+    officer: Area
+    committee: Area
 
     @property
     def gateway_url(self) -> str:
@@ -107,6 +124,16 @@ DROP POLICY IF EXISTS own_grid ON household; DROP POLICY IF EXISTS own_grid ON d
 ALTER TABLE resident DISABLE ROW LEVEL SECURITY; ALTER TABLE household DISABLE ROW LEVEL SECURITY;
 ALTER TABLE dispute DISABLE ROW LEVEL SECURITY;
 DROP FUNCTION IF EXISTS age_band(date); DROP FUNCTION IF EXISTS bench_grid();
+DROP POLICY IF EXISTS officer_area ON plate_alert; DROP POLICY IF EXISTS officer_area ON guest_check_in;
+DROP POLICY IF EXISTS officer_area ON resident_registration; DROP POLICY IF EXISTS officer_area ON resident;
+DROP POLICY IF EXISTS officer_area ON dog_licence; DROP POLICY IF EXISTS officer_area ON dispute;
+DROP POLICY IF EXISTS committee_area ON resident; DROP POLICY IF EXISTS committee_street ON dispute;
+ALTER TABLE plate_alert DISABLE ROW LEVEL SECURITY; ALTER TABLE guest_check_in DISABLE ROW LEVEL SECURITY;
+ALTER TABLE resident_registration DISABLE ROW LEVEL SECURITY; ALTER TABLE dog_licence DISABLE ROW LEVEL SECURITY;
+DROP FUNCTION IF EXISTS officer_tasks(), task_list(integer[], integer), resident_stats(), dispute_stats(),
+  grid_stats(), resident_counts(integer[]), dispute_counts(integer[]), grid_counts(), age_band_of(integer),
+  bench_grids(), bench_street_grids(), bench_staff();
+DROP TYPE IF EXISTS task_row; DROP TYPE IF EXISTS stat_count; DROP TABLE IF EXISTS category_label;
 """
 
 
@@ -114,7 +141,7 @@ async def _take_down(url: str, name: str) -> None:
     conn = await _connect(url)
     try:
         await conn.execute(_TAKE_DOWN)
-        for role in ("analyst", "grid_worker", "card_owner"):
+        for role in ROLES:
             # A role holding grants in the kept database must give them up before it can go.
             if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", f"{name}_{role}"):
                 await conn.execute(f'DROP OWNED BY "{name}_{role}" CASCADE')
@@ -184,7 +211,7 @@ async def _drop(admin: str, name: str) -> None:
 
 async def _drop_roles(conn: asyncpg.Connection, prefix: str) -> None:
     # Once the database is gone, the roles own nothing and hold no grants anywhere else.
-    for role in ("analyst", "grid_worker", "card_owner"):
+    for role in ROLES:
         await conn.execute(f'DROP ROLE IF EXISTS "{prefix}_{role}"')
 
 
@@ -197,8 +224,45 @@ async def _postgraphile_side(url: str, name: str) -> Database:
             "JOIN grid g ON g.id = s.grid_id JOIN community c ON c.id = g.community_id "
             "WHERE s.principal_id = 'gridworker.demo'"
         )
+        await conn.executemany("INSERT INTO category_label VALUES ($1, $2, $3, $4)", category_labels())
+        officer = await _area(conn, "police.demo")
+        committee = await _area(conn, "committee.demo")
     finally:
         await conn.close()
     if worker is None:
         raise BenchError("the demo grid worker (gridworker.demo) is missing from the seeded data")
-    return Database(url, name, int(worker["grid"]), int(worker["street"]), int(worker["staff"]))
+    return Database(url, name, int(worker["grid"]), int(worker["street"]), int(worker["staff"]), officer, committee)
+
+
+# A staff principal's area as the gateway resolves it: its police grid's bound grids, or its
+# community's, or its grid; and the grids of the street(s) those lie in.
+_AREA = """
+WITH own AS (
+  SELECT b.grid_id AS id FROM staff s JOIN grid_binding b ON b.police_grid_id = s.police_grid_id
+  WHERE s.principal_id = $1
+  UNION SELECT g.id FROM staff s JOIN grid g ON g.community_id = s.community_id WHERE s.principal_id = $1
+  UNION SELECT s.grid_id FROM staff s WHERE s.principal_id = $1 AND s.grid_id IS NOT NULL)
+SELECT (SELECT id FROM staff WHERE principal_id = $1) AS staff,
+  (SELECT array_agg(id ORDER BY id) FROM own) AS grids,
+  (SELECT array_agg(g.id ORDER BY g.id) FROM grid g JOIN community c ON c.id = g.community_id
+   WHERE c.street_id IN (SELECT c2.street_id FROM own JOIN grid g2 ON g2.id = own.id
+                         JOIN community c2 ON c2.id = g2.community_id)) AS street_grids
+"""
+
+
+async def _area(conn: asyncpg.Connection, principal: str) -> Area:
+    row = await conn.fetchrow(_AREA, principal)
+    if row is None or row["staff"] is None or not row["grids"]:
+        raise BenchError(f"the demo principal {principal} or its area is missing from the seeded data")
+    return Area(int(row["staff"]), tuple(row["grids"]), tuple(row["street_grids"] or ()))
+
+
+def category_labels() -> list[tuple[str, str, str, str]]:
+    """(category, value, 中文, English) of the categories task titles name, from the gateway's enums."""
+    enums: dict[str, type[Enum]] = {"alert": AlertKind, "dispute": DisputeCategory, "registration": RegistrationKind}
+    labels = []
+    for category, enum in enums.items():
+        for value in enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
+            zh, _, en = str(value.description).partition(" / ")
+            labels.append((category, str(value.value), zh, en or zh))
+    return labels

@@ -5,7 +5,9 @@ included) as the gateway's answer; no GraphQL, no authentication, no audit.
     uvicorn bench.compare.floor:app   (env: BENCH_FLOOR_DATABASE_URL)
 
 The caller's grid, street and staff id come in headers (``X-Grid-Id``, ``X-Street-Id``,
-``X-Staff-Id``), standing in for what a token would say.
+``X-Staff-Id``; an officer's or a committee's grids in ``X-Grids`` and ``X-Street-Grids``),
+standing in for what a token would say. The task list and the statistics call the SQL functions
+postgraphile.sql creates (``task_list``, ``*_counts``), so both sides run the same query.
 """
 
 from __future__ import annotations
@@ -63,6 +65,49 @@ SELECT json_build_object('data', json_build_object('grids', json_build_object(
     FROM (SELECT * FROM grid ORDER BY id LIMIT $1) AS g), '[]'::json))))::text
 """
 
+OFFICER_TASKS = """
+SELECT json_build_object('data', json_build_object('myTasks', json_build_object(
+  'totalCount', (SELECT count(*) FROM task_list($1, $2)),
+  'nodes', coalesce((
+    SELECT json_agg(json_build_object(
+      'kind', t.kind, 'title', t.title, 'urgency', t.urgency, 'createdAt', t.since,
+      'subjectId', rtrim(translate(encode(convert_to(t.record_type || ':' || t.record_id, 'UTF8'), 'base64'),
+                                   '+/', '-_'), '=')
+    ) ORDER BY t.urgency DESC, t.since, t.record_id)
+    FROM (SELECT * FROM task_list($1, $2) ORDER BY urgency DESC, since, record_id LIMIT 20) AS t), '[]'::json))))::text
+"""
+
+
+def _statistic(source: str, dimensions: dict[str, str]) -> str:
+    """One statistic's JSON in the gateway's shape, from a ``stat_count`` function's rows."""
+    parts = [f"'total', (SELECT count FROM {source} WHERE dimension = 'total')"]
+    for field, dimension in dimensions.items():
+        buckets = (
+            "json_agg(json_build_object('key', key, 'count', count) ORDER BY key COLLATE \"C\")"
+            f" FROM {source} WHERE dimension = '{dimension}'"
+        )
+        parts.append(f"'{field}', coalesce((SELECT {buckets}), '[]'::json)")
+    return "json_build_object(" + ", ".join(parts) + ")"
+
+
+RESIDENT_DIMENSIONS = {"byAgeBand": "ageBand", "byRegistrationKind": "registrationKind", "byGender": "gender"}
+COMMITTEE_STATS = f"""
+WITH r AS (SELECT * FROM resident_counts($1)), d AS (SELECT * FROM dispute_counts($2)),
+     g AS (SELECT * FROM grid_counts())
+SELECT json_build_object('data', json_build_object(
+  'residentStats', {_statistic("r", RESIDENT_DIMENSIONS)},
+  'disputeStats', {_statistic("d", {"byCategory": "category", "byStatus": "status"})},
+  'gridStats', {_statistic("g", {"byRiskColour": "riskColour"})}))::text
+"""
+
+CITY_PAGE = f"""
+SELECT json_build_object('data', json_build_object('residents', json_build_object(
+  'totalCount', (SELECT count(*) FROM resident),
+  'nodes', coalesce((
+    SELECT json_agg(json_build_object('id', {_gid("Resident", "r.id")}, 'name', r.name) ORDER BY r.id)
+    FROM (SELECT id, name FROM resident ORDER BY id LIMIT 20) AS r), '[]'::json))))::text
+"""
+
 EXPORT_PAGE = f"""
 WITH page AS (SELECT id, name, id_number, address FROM resident WHERE id > $1 ORDER BY id LIMIT $2)
 SELECT json_build_object('data', json_build_object('residents', json_build_object(
@@ -97,6 +142,24 @@ def _json(text: str) -> Response:
 async def grid_worker_page(request: Request) -> Response:
     grid = int(request.headers["x-grid-id"])
     return _json(await _pool(request).fetchval(GRID_WORKER_PAGE, grid))
+
+
+def _ids(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
+async def officer_tasks(request: Request) -> Response:
+    grids, staff = _ids(request.headers["x-grids"]), int(request.headers["x-staff-id"])
+    return _json(await _pool(request).fetchval(OFFICER_TASKS, grids, staff))
+
+
+async def committee_stats(request: Request) -> Response:
+    grids, street = _ids(request.headers["x-grids"]), _ids(request.headers["x-street-grids"])
+    return _json(await _pool(request).fetchval(COMMITTEE_STATS, grids, street))
+
+
+async def city_page(request: Request) -> Response:
+    return _json(await _pool(request).fetchval(CITY_PAGE))
 
 
 async def nested_page(request: Request) -> Response:
@@ -141,6 +204,9 @@ app = Starlette(
     routes=[
         Route("/", ready),
         Route("/grid-worker-page", grid_worker_page),
+        Route("/officer-tasks", officer_tasks),
+        Route("/committee-stats", committee_stats),
+        Route("/city-page", city_page),
         Route("/nested-page", nested_page),
         Route("/export", export_page),
         Route("/report-dispute", report_dispute, methods=["POST"]),

@@ -8,6 +8,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 GATEWAY, POSTGRAPHILE, FLOOR = "gateway", "PostGraphile 5", "floor"
@@ -48,11 +49,27 @@ class Identities:
     grid: int
     street: int
     staff: int
+    gateway_officer: str
+    gateway_committee: str
+    postgraphile_officer: str
+    postgraphile_committee: str
+    officer_staff: int
+    officer_grids: tuple[int, ...]
+    committee_grids: tuple[int, ...]
+    committee_street_grids: tuple[int, ...]
+
+
+def _decoded(global_id: str) -> str:
+    return base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
 
 
 def pk(global_id: str) -> int:
-    text = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
-    return int(text.rpartition(":")[2])
+    return int(_decoded(global_id).rpartition(":")[2])
+
+
+def _utc(moment: str) -> str:
+    """The same instant, written the same way, whatever time zone a server answered in."""
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(UTC).isoformat()
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -68,6 +85,15 @@ def _floor_headers(who: Identities) -> dict[str, str]:
         "X-Grid-Id": str(who.grid),
         "X-Street-Id": str(who.street),
         "X-Staff-Id": str(who.staff),
+        "Content-Type": "application/json",
+    }
+
+
+def _area_headers(grids: tuple[int, ...], street_grids: tuple[int, ...] = (), staff: int = 0) -> dict[str, str]:
+    return {
+        "X-Grids": ",".join(map(str, grids)),
+        "X-Street-Grids": ",".join(map(str, street_grids)),
+        "X-Staff-Id": str(staff),
         "Content-Type": "application/json",
     }
 
@@ -93,6 +119,81 @@ def grid_worker_rows_gateway(answer: dict[str, Any]) -> Rows:
 def grid_worker_rows_postgraphile(answer: dict[str, Any]) -> Rows:
     page = answer["data"]["allResidentCards"]
     return [page["totalCount"], [_card(n["rowId"], n, n["householdByHouseholdId"]) for n in page["nodes"]]]
+
+
+# The officer's task list (我的待办) ---------------------------------------------------------------
+
+TASKS_GATEWAY = "{ myTasks(first: 20) { totalCount nodes { kind title urgency createdAt subjectId } } }"
+TASKS_POSTGRAPHILE = "{ officerTasks(first: 20) { totalCount nodes { kind title urgency since recordType recordId } } }"
+
+
+def _task(kind: str, urgency: int, title: str, since: str, record_type: str, record_id: int) -> Rows:
+    return [kind, urgency, title, _utc(since), record_type, record_id]
+
+
+def task_rows_gateway(answer: dict[str, Any]) -> Rows:
+    page = answer["data"]["myTasks"]
+    nodes = []
+    for n in page["nodes"]:
+        record_type, _, record_id = _decoded(n["subjectId"]).partition(":")
+        nodes.append(_task(n["kind"], n["urgency"], n["title"], n["createdAt"], record_type, int(record_id)))
+    return [page["totalCount"], nodes]
+
+
+def task_rows_postgraphile(answer: dict[str, Any]) -> Rows:
+    page = answer["data"]["officerTasks"]
+    nodes = page["nodes"]
+    return [
+        page["totalCount"],
+        [_task(n["kind"], n["urgency"], n["title"], n["since"], n["recordType"], n["recordId"]) for n in nodes],
+    ]
+
+
+# The committee's statistics page (居民 / 纠纷 / 网格统计) -----------------------------------------
+
+STATS_GATEWAY = """{ residentStats { total byAgeBand { key count } byRegistrationKind { key count }
+    byGender { key count } }
+  disputeStats { total byCategory { key count } byStatus { key count } }
+  gridStats { total byRiskColour { key count } } }"""
+STATS_POSTGRAPHILE = """{ residentStats { nodes { dimension key count } }
+  disputeStats { nodes { dimension key count } } gridStats { nodes { dimension key count } } }"""
+STATISTICS = ("residentStats", "disputeStats", "gridStats")
+
+
+def stats_rows_gateway(answer: dict[str, Any]) -> Rows:
+    rows = []
+    for statistic in STATISTICS:
+        found = answer["data"][statistic]
+        rows.append([statistic, "total", "", found["total"]])
+        for name, buckets in found.items():
+            if name != "total":
+                dimension = name.removeprefix("by")
+                rows += [[statistic, dimension[0].lower() + dimension[1:], b["key"], b["count"]] for b in buckets]
+    return sorted(rows)
+
+
+def stats_rows_postgraphile(answer: dict[str, Any]) -> Rows:
+    rows = []
+    for statistic in STATISTICS:
+        for n in answer["data"][statistic]["nodes"]:
+            rows.append([statistic, n["dimension"], n["key"], int(n["count"])])
+    return sorted(rows)
+
+
+# The analyst's whole-city page ------------------------------------------------------------------
+
+CITY_GATEWAY = "{ residents(first: 20) { totalCount nodes { id name } } }"
+CITY_POSTGRAPHILE = "{ allResidents(first: 20, orderBy: PRIMARY_KEY_ASC) { totalCount nodes { rowId name } } }"
+
+
+def city_rows_gateway(answer: dict[str, Any]) -> Rows:
+    page = answer["data"]["residents"]
+    return [page["totalCount"], [[pk(n["id"]), n["name"]] for n in page["nodes"]]]
+
+
+def city_rows_postgraphile(answer: dict[str, Any]) -> Rows:
+    page = answer["data"]["allResidents"]
+    return [page["totalCount"], [[n["rowId"], n["name"]] for n in page["nodes"]]]
 
 
 # The analyst's nested page ---------------------------------------------------------------------
@@ -213,6 +314,38 @@ def scenarios(who: Identities) -> list[Scenario]:
                 POSTGRAPHILE: grid_worker_rows_postgraphile,
                 FLOOR: grid_worker_rows_gateway,
             },
+        ),
+        Scenario(
+            "officer's task list (20 tasks)",
+            10,
+            {
+                GATEWAY: _graphql(who.gateway_officer, TASKS_GATEWAY),
+                POSTGRAPHILE: _graphql(who.postgraphile_officer, TASKS_POSTGRAPHILE),
+                FLOOR: Call("GET", "/officer-tasks", headers=_area_headers(who.officer_grids, (), who.officer_staff)),
+            },
+            {GATEWAY: task_rows_gateway, POSTGRAPHILE: task_rows_postgraphile, FLOOR: task_rows_gateway},
+        ),
+        Scenario(
+            "committee's statistics page (residents, disputes, grids)",
+            10,
+            {
+                GATEWAY: _graphql(who.gateway_committee, STATS_GATEWAY),
+                POSTGRAPHILE: _graphql(who.postgraphile_committee, STATS_POSTGRAPHILE),
+                FLOOR: Call(
+                    "GET", "/committee-stats", headers=_area_headers(who.committee_grids, who.committee_street_grids)
+                ),
+            },
+            {GATEWAY: stats_rows_gateway, POSTGRAPHILE: stats_rows_postgraphile, FLOOR: stats_rows_gateway},
+        ),
+        Scenario(
+            "analyst's whole-city page (20 residents of all, totalCount)",
+            10,
+            {
+                GATEWAY: _graphql(who.gateway_analyst, CITY_GATEWAY),
+                POSTGRAPHILE: _graphql(who.postgraphile_analyst, CITY_POSTGRAPHILE),
+                FLOOR: Call("GET", "/city-page"),
+            },
+            {GATEWAY: city_rows_gateway, POSTGRAPHILE: city_rows_postgraphile, FLOOR: city_rows_gateway},
         ),
         Scenario(
             "analyst's nested page (50 grids × 50 residents × disputes)",

@@ -1,6 +1,6 @@
 // PostGraphile 5 for make bench-compare: the Amber preset over the bench database, one
 // process, no GraphiQL, no explain. A request's bearer token (HS256, signed by the harness)
-// names the PostgreSQL role and the grid; pgSettings hand both to the database, where
+// names the PostgreSQL role and the caller's area; pgSettings hand both to the database, where
 // row-level security does the scoping.
 //
 //   node server.mjs   (env: DATABASE_URL, JWT_SECRET, PORT)
@@ -35,12 +35,14 @@ const preset = {
     explain: false,
     context(requestContext) {
       const claims = claimsOf(requestContext.node?.req);
-      return {
-        pgSettings: {
-          role: String(claims.role),
-          "jwt.claims.grid_id": claims.grid_id == null ? "" : String(claims.grid_id),
-        },
-      };
+      // Every other claim (grid_id, grids, street_grids, staff_id) as jwt.claims.<name>; a list as
+      // "1,2,3", which the database's bench_grids() turns back into an array.
+      const pgSettings = { role: String(claims.role) };
+      for (const [name, value] of Object.entries(claims)) {
+        if (name === "role" || name === "exp" || name === "iat") continue;
+        pgSettings[`jwt.claims.${name}`] = value == null ? "" : Array.isArray(value) ? value.join(",") : String(value);
+      }
+      return { pgSettings };
     },
   },
 };

@@ -9,7 +9,7 @@ or in clear) — the ID asked for, and no value of that record or of any other.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Annotated, Any
 
@@ -20,9 +20,22 @@ from gateway.audit.index import AuditTouch, asked_by_id_key, row_key
 from gateway.audit.query import AuditFieldRead, AuditOutcome, FieldRead, filtered_records
 from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
-from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, decode_id
+from gateway.data import (
+    After,
+    Before,
+    Connection,
+    DateRange,
+    First,
+    Last,
+    OrderArg,
+    PageArgs,
+    SortDirection,
+    build_connection,
+    decode_id,
+)
 from gateway.kernel import BadUserInput, GatewayError, Info
 from gateway.policy import TESTS, Policy
+from gateway.policy.ordering import newest_key
 
 
 def _opens_the_audit_page(policy: Policy) -> bool:
@@ -77,7 +90,7 @@ class AccessFilter:
     outcome: AuditOutcome | None = strawberry.field(default=None, description="结果 / outcome")
 
 
-def _filtered(stmt: Select[Any], filter: AccessFilter | None) -> Select[Any]:
+def _filtered(stmt: Select[Any], filter: AccessFilter | None, zone: tzinfo) -> Select[Any]:
     if filter is None:
         return stmt
     return filtered_records(
@@ -90,6 +103,7 @@ def _filtered(stmt: Select[Any], filter: AccessFilter | None) -> Select[Any]:
             (AuditRecord.outcome, filter.outcome.value if filter.outcome is not None else None),
         ),
         filter.recorded,
+        zone,
     )
 
 
@@ -134,6 +148,11 @@ def _target(info: Info, record_id: strawberry.ID | None, resident_id: strawberry
     return type_name, pk
 
 
+@strawberry.input(description="访问记录排序 / order of the records: by the order recorded")
+class AccessOrder:
+    id: SortDirection | None = newest_key()
+
+
 @strawberry.type
 class AccessQuery:
     @strawberry.field(
@@ -152,17 +171,20 @@ class AccessQuery:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[AccessOrder | None, OrderArg] = None,
         filter: Annotated[AccessFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[AccessEntry]:
         trail = info.context.audit
         if trail is None:
             raise GatewayError("The audit trail is not enabled on this gateway")
         type_name, pk = _target(info, record_id, resident_id)
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         asked = asked_by_id_key(trail.key(info.context.settings), type_name, pk)
         touched = select(AuditTouch.seq).where(AuditTouch.key.in_([row_key(type_name, pk), asked]))
-        stmt = _filtered(trail.select().where(AuditRecord.seq.in_(touched)), filter)
-        rows = await trail.page(stmt, page.first, page.after) if page.first else []
+        stmt = _filtered(trail.select().where(AuditRecord.seq.in_(touched)), filter, info.context.settings.zone)
+        rows = await trail.page(stmt, page) if page.first else []
 
         async def total() -> int:
             return await trail.count(stmt)

@@ -5,20 +5,20 @@ A record's ``row_ids`` is JSON text, fine to hash and to read back but not to se
 index row per row it names (key ``Resident:17``) and per ``id`` argument it probed (key
 ``#<keyed hash>``: a ``node(id:)`` or ``resident(id:)`` that found nothing, or found a row
 the caller may not see, is an attempt on that record too). The index is derived from the
-hashed record and kept append-only like it; ``gateway db upgrade`` fills it for older records.
+hashed record (its ``touch_keys``, which the insert's trigger copies here, revision 0013) and
+kept append-only like it; ``gateway db upgrade`` filled it for records older than the table.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.audit.keys import keyed_hash
-from gateway.audit.tables import AuditRecord
 from gateway.data import GatewayBase, encode_id
 
 # The argument name (after its path) whose probes name a record by its global ID.
@@ -63,7 +63,3 @@ def touch_keys(row_ids: str, probes: str | None) -> Iterator[str]:
             if _argument_domain(name) == ID_ARGUMENT:
                 seen.add(probe_key(hashed))
     yield from sorted(seen)
-
-
-def touches(records: Iterable[AuditRecord]) -> list[AuditTouch]:
-    return [AuditTouch(key=k, seq=r.seq) for r in records for k in touch_keys(r.row_ids, r.probes)]

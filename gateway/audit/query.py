@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Annotated, Any
 
@@ -17,8 +17,21 @@ from sqlalchemy import Select
 
 from gateway.audit.tables import AuditRecord
 from gateway.audit.trail import utc
-from gateway.data import After, Connection, DateRange, First, PageArgs, build_connection, within
+from gateway.data import (
+    After,
+    Before,
+    Connection,
+    DateRange,
+    First,
+    Last,
+    OrderArg,
+    PageArgs,
+    SortDirection,
+    build_connection,
+    within,
+)
 from gateway.kernel import GatewayError, Info
+from gateway.policy.ordering import newest_key
 
 
 @strawberry.enum(description="操作结果 / outcome of an audited operation")
@@ -144,16 +157,18 @@ class AuditFilter:
     outcome: AuditOutcome | None = strawberry.field(default=None, description="结果 / outcome")
 
 
-def filtered_records(stmt: Select[Any], equal: Iterable[tuple[Any, Any]], recorded: DateRange | None) -> Select[Any]:
+def filtered_records(
+    stmt: Select[Any], equal: Iterable[tuple[Any, Any]], recorded: DateRange | None, zone: tzinfo
+) -> Select[Any]:
     """Records of ``stmt`` whose columns equal the values given (None: not filtered on), within
     ``recorded``; what the trail's filters (``auditLog``, ``accessLog``) have in common."""
     for column, value in equal:
         if value is not None:
             stmt = stmt.where(column == value)
-    return within(stmt, AuditRecord.recorded_at, recorded, "filter.recorded")
+    return within(stmt, AuditRecord.recorded_at, recorded, "filter.recorded", zone)
 
 
-def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
+def _filtered(stmt: Select[Any], filter: AuditFilter | None, zone: tzinfo) -> Select[Any]:
     if filter is None:
         return stmt
     return filtered_records(
@@ -166,7 +181,13 @@ def _filtered(stmt: Select[Any], filter: AuditFilter | None) -> Select[Any]:
             (AuditRecord.outcome, filter.outcome.value if filter.outcome is not None else None),
         ),
         filter.recorded,
+        zone,
     )
+
+
+@strawberry.input(description="审计记录排序 / order of the records: by the order recorded")
+class AuditOrder:
+    id: SortDirection | None = newest_key()
 
 
 @strawberry.type
@@ -177,14 +198,17 @@ class AuditQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[AuditOrder | None, OrderArg] = None,
         filter: Annotated[AuditFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[AuditRecordType]:
         trail = info.context.audit
         if trail is None:
             raise GatewayError("The audit trail is not enabled on this gateway")
-        page = PageArgs.parse(info.context, first, after)
-        stmt = _filtered(trail.select(), filter)
-        rows = await trail.page(stmt, page.first, page.after) if page.first else []
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
+        stmt = _filtered(trail.select(), filter, info.context.settings.zone)
+        rows = await trail.page(stmt, page) if page.first else []
 
         async def total() -> int:
             return await trail.count(stmt)

@@ -57,6 +57,9 @@ class AuditRecord(GatewayBase):
     document_client: Mapped[str | None] = mapped_column(String(100), nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The keys the insert trigger adds to gateway_audit_touch (revision 0013): derived from ``row_ids``
+    # and ``probes``, so outside the hash; empty on older records, indexed when that table was made.
+    touch_keys: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     @property
     def id(self) -> int:
@@ -65,7 +68,7 @@ class AuditRecord(GatewayBase):
 
 
 class AuditHead(GatewayBase):
-    """The chain's last ``seq`` and ``hash``, one row, updated in each append's transaction.
+    """The chain's last ``seq`` and ``hash``, one row, moved by each record's insert (a trigger).
 
     Appenders lock it to take turns, and ``verify`` compares it with the last record,
     so a record cut from the end of the trail is noticed too.

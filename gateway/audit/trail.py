@@ -21,16 +21,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, event, func, inspect, select, update
+from sqlalchemy import Select, event, func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.audit.index import touches
+from gateway.audit.index import touch_keys
 from gateway.audit.keys import audit_key
 from gateway.audit.probes import Probe
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
 from gateway.audit.touched import current
 from gateway.auth import TOKEN_DOMAIN
-from gateway.data import Databases, hold_commit_order
+from gateway.data import COMMIT_ORDER_KEY, Databases, PageArgs, commit_order_held, commit_order_taken
 from gateway.kernel import Settings
 from gateway.ops import AUDIT_APPEND_SECONDS
 
@@ -187,6 +187,7 @@ def _record(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
         prev_hash=prev_hash,
     )
     record.hash = chain_hash(record)
+    record.touch_keys = canonical(list(touch_keys(record.row_ids, record.probes)))
     return record
 
 
@@ -263,7 +264,7 @@ class AuditTrail:
     """Appends records to the gateway database's trail, checks the chain, and reads records back.
 
     Appends are grouped within a process (``GroupCommit``) and take turns across processes
-    (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock, taken by touching
+    (PostgreSQL: the commit-order lock of ``gateway.data.order``; SQLite: the write lock, taken by touching
     the head first).
     """
 
@@ -289,30 +290,18 @@ class AuditTrail:
             return await self._append_in(session, entries)
 
     async def _append_in(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
-        """Append within ``session``'s open transaction: the records commit or roll back with it."""
-        head = await self._take_head(session)
-        seq, prev_hash = head if head is not None else await _last(session)
+        """Append within ``session``'s open transaction: the records commit or roll back with it.
+
+        Two statements whatever the group's size: the head, locked and read; the records' insert,
+        whose trigger (revision 0013) indexes each one (gateway.audit.index) and moves the head."""
+        seq, prev_hash = await self._take_head(session)
         records = []
         for entry in entries:
             record = _record(entry, seq + 1, prev_hash)
             seq, prev_hash = record.seq, record.hash
             records.append(record)
         session.add_all(records)
-        # Who touched which row, searchable (gateway.audit.index): committed with the records.
-        session.add_all(touches(records))
-        moves = records
-        if head is None:
-            session.add(AuditHead(id=HEAD_ID, seq=records[0].seq, hash=records[0].hash))
-            moves = records[1:]
         await session.flush()
-        # The head's trigger lets it move one record at a time, so a group moves it once per record.
-        for record in moves:
-            await session.execute(
-                update(AuditHead)
-                .where(AuditHead.id == HEAD_ID)
-                .values(seq=record.seq, hash=record.hash)
-                .execution_options(synchronize_session=False)
-            )
         return [record.seq for record in records]
 
     async def record_write(self, session: AsyncSession, domain: str) -> None:
@@ -363,18 +352,30 @@ class AuditTrail:
         async with self._databases.session(AUDIT_DOMAIN) as session:
             return (await session.scalars(select(AuditRecord.hash).where(AuditRecord.seq == seq))).first()
 
-    async def _take_head(self, session: AsyncSession) -> tuple[int, str] | None:
-        """Hold the chain for the rest of this transaction, then read its head."""
-        if not await hold_commit_order(session):
-            # A transaction whose first statement writes takes SQLite's write lock at once, as
-            # BEGIN IMMEDIATE would; other appenders wait for the commit, then see this record.
-            await session.execute(
+    async def _take_head(self, session: AsyncSession) -> tuple[int, str]:
+        """Hold the chain for the rest of this transaction and read its head, in one statement.
+
+        PostgreSQL: the commit-order lock (a write's outbox may hold it already: one turn per
+        transaction), then the head, in one function call. SQLite: a transaction whose first
+        statement writes takes the write lock at once, as BEGIN IMMEDIATE would."""
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            if commit_order_held(session):
+                stmt: Any = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+            else:
+                stmt = text("SELECT seq, hash FROM gateway_audit_take_head(:key)").bindparams(key=COMMIT_ORDER_KEY)
+                commit_order_taken(session)
+        else:
+            stmt = (
                 update(AuditHead)
                 .where(AuditHead.id == HEAD_ID)
                 .values(seq=AuditHead.seq)
+                .returning(AuditHead.seq, AuditHead.hash)
                 .execution_options(synchronize_session=False)
             )
-        return await _head(session)
+        row = (await session.execute(stmt)).first()
+        if row is None:
+            raise RuntimeError("the audit chain's head is missing: run `gateway db upgrade`")
+        return int(row.seq), str(row.hash)
 
     async def verify(self) -> VerifyReport:
         """Walk the chain in ``seq`` order, recomputing every hash; stop at the first record that does not fit."""
@@ -399,13 +400,21 @@ class AuditTrail:
         """Every record; narrow it with ``where`` and pass it to :meth:`page` and :meth:`count`."""
         return select(AuditRecord)
 
-    async def page(self, stmt: Select[Any], first: int, after: int | None) -> Sequence[AuditRecord]:
-        """Up to ``first + 1`` records of ``stmt`` after record ``after``, in ``seq`` order."""
-        paged = stmt.order_by(AuditRecord.seq).limit(first + 1)
-        if after is not None:
-            paged = paged.where(AuditRecord.seq > after)
+    async def page(self, stmt: Select[Any], page: PageArgs) -> Sequence[AuditRecord]:
+        """Up to ``first + 1`` records of ``stmt`` between the page's cursors, in ``seq`` order (or its
+        reverse), read from the end for a backward page."""
+        descending = page.ordering.descending
+
+        def beyond(seq: int, later: bool) -> Any:
+            return AuditRecord.seq > seq if later != descending else AuditRecord.seq < seq
+
+        if page.after is not None:
+            stmt = stmt.where(beyond(page.after, later=True))
+        if page.before is not None:
+            stmt = stmt.where(beyond(page.before, later=False))
+        order = AuditRecord.seq.desc() if descending != page.backward else AuditRecord.seq.asc()
         async with self._databases.session(AUDIT_DOMAIN) as session:
-            return (await session.scalars(paged)).all()
+            return (await session.scalars(stmt.order_by(order).limit(page.first + 1))).all()
 
     async def count(self, stmt: Select[Any]) -> int:
         counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)

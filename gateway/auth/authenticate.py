@@ -26,7 +26,7 @@ class Authenticator:
     ) -> None:
         self._tokens = tokens
         self._directory = directory
-        self._cache_seconds = cache_seconds
+        self.cache_seconds = cache_seconds
         # Least recently used first: with many principals only the busy ones stay cached.
         self._cache: OrderedDict[str, tuple[float, PrincipalRecord | None]] = OrderedDict()
         self._cache_size = cache_size
@@ -35,7 +35,7 @@ class Authenticator:
         """The principal of a bearer token; ``fresh`` reads its record afresh instead of from the cache
         (a live session is re-authorised that way, so a disabled or moved principal is seen at once)."""
         claims = await self._tokens.verify(bearer_token(authorization))
-        if not claims.external and not await self._tokens.is_live(claims.token_id):
+        if not claims.external and not await self._tokens.is_live(claims.token_id, fresh):
             raise Unauthenticated("Token has been revoked or was not issued by this gateway")
         record = await self._record(claims.principal_id, fresh)
         if record is None or not record.active:
@@ -64,7 +64,7 @@ class Authenticator:
         # a short cache keeps that look-up off most requests.
         now = time.monotonic()
         cached = self._cache.get(principal_id)
-        if cached is not None and not fresh and now - cached[0] < self._cache_seconds:
+        if cached is not None and not fresh and now - cached[0] < self.cache_seconds:
             self._cache.move_to_end(principal_id)
             return cached[1]
         record = await self._directory.find(principal_id)

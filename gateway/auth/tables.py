@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, String
+from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.data import GatewayBase
@@ -22,3 +22,14 @@ class IssuedToken(GatewayBase):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RevocationCount(GatewayBase):
+    """How many revocations were ever made: one row, counted up in each revocation's transaction, so
+    that a worker holding live tokens in memory learns with one small read that it must drop them."""
+
+    __tablename__ = "gateway_revocation"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_gateway_revocation_one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer)

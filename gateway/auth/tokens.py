@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 
 from gateway.auth.external import ExternalKeys
 from gateway.auth.keys import ASYMMETRIC, KeyRing
-from gateway.auth.tables import IssuedToken
+from gateway.auth.liveness import REVOCATIONS_ID, LiveTokens
+from gateway.auth.tables import IssuedToken, RevocationCount
 from gateway.data import Databases
 from gateway.kernel import BadUserInput, Settings, Unauthenticated
 
@@ -72,6 +73,7 @@ class TokenService:
         algorithm = settings.token_algorithm
         self.ring = KeyRing(settings.token_keys_dir, algorithm) if algorithm in ASYMMETRIC else None
         self.external = ExternalKeys.configured(settings)
+        self.live = LiveTokens(databases, TOKEN_DOMAIN, settings.revocation_poll_seconds, settings.redis_url)
 
     async def issue(
         self, principal_id: str, ttl: timedelta, scopes: tuple[str, ...] = (), area: str | None = None
@@ -142,11 +144,18 @@ class TokenService:
             raise Unauthenticated(f"Token is invalid: {exc}") from None
         return _claims(payload)
 
-    async def is_live(self, token_id: str) -> bool:
-        """A token is live when it was issued here and not revoked."""
+    async def is_live(self, token_id: str, fresh: bool = False) -> bool:
+        """A token is live when it was issued here and not revoked; ``fresh`` asks the database even
+        when this worker holds the token as live (``gateway.auth.liveness``)."""
+        if not fresh and self.live.holds(token_id):
+            return True
+        generation = self.live.generation
         async with self._databases.session(TOKEN_DOMAIN) as session:
             row = await session.get(IssuedToken, token_id)
-        return row is not None and row.revoked_at is None
+        live = row is not None and row.revoked_at is None
+        if row is not None and live:
+            self.live.hold(token_id, row.expires_at, generation)
+        return live
 
     async def revoke(self, token_id: str) -> bool:
         async with self._databases.session(TOKEN_DOMAIN) as session, session.begin():
@@ -155,7 +164,16 @@ class TokenService:
                 .where(IssuedToken.jti == token_id, IssuedToken.revoked_at.is_(None))
                 .values(revoked_at=datetime.now(UTC))
             )
-        return bool(getattr(result, "rowcount", 0))
+            revoked = bool(getattr(result, "rowcount", 0))
+            if revoked:
+                await session.execute(
+                    update(RevocationCount)
+                    .where(RevocationCount.id == REVOCATIONS_ID)
+                    .values(count=RevocationCount.count + 1)
+                )
+        if revoked:
+            await self.live.revoked()
+        return revoked
 
     async def live_tokens(self) -> list[IssuedToken]:
         now = datetime.now(UTC)

@@ -7,24 +7,30 @@ from gateway.data.databases import Databases, PoolExhausted, create_engine, stat
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
-from gateway.data.order import COMMIT_ORDER_KEY, hold_commit_order
+from gateway.data.order import COMMIT_ORDER_KEY, commit_order_held, commit_order_taken, hold_commit_order
 from gateway.data.pagination import (
     After,
+    Before,
     Connection,
     Edge,
     First,
+    Last,
+    OrderArg,
+    Ordering,
     PageArgs,
     PageInfo,
+    SortDirection,
     build_connection,
     nested_page,
     root_page,
 )
-from gateway.data.reads import ColumnLike, count, fetch_rows, scoped
+from gateway.data.reads import ColumnLike, count, counting, domain_of, execute, fetch_rows, scoped
 from gateway.data.stats import Bucket, grouped, shown_total, total
 
 __all__ = [
     "COMMIT_ORDER_KEY",
     "After",
+    "Before",
     "Bucket",
     "ColumnLike",
     "Connection",
@@ -33,16 +39,25 @@ __all__ = [
     "Edge",
     "First",
     "GatewayBase",
+    "Last",
+    "OrderArg",
+    "Ordering",
     "PageArgs",
     "PageInfo",
     "PoolExhausted",
+    "SortDirection",
     "build_connection",
+    "commit_order_held",
+    "commit_order_taken",
     "contains",
     "count",
+    "counting",
     "create_engine",
     "decode_id",
     "decode_pk",
+    "domain_of",
     "encode_id",
+    "execute",
     "fetch_rows",
     "grouped",
     "hold_commit_order",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, tzinfo
 from typing import Any
 
 import strawberry
@@ -10,24 +10,29 @@ from sqlalchemy import ColumnElement, Select
 
 from gateway.data.reads import ColumnLike
 from gateway.kernel import BadUserInput
+from gateway.kernel.times import day_end, day_start
 
 
-@strawberry.input(description="日期范围(含首尾) / date range, both ends inclusive")
+@strawberry.input(
+    description="日期范围(含首尾,网关时区的本地日期) / date range, both ends inclusive, of local dates "
+    "(days from local midnight in the gateway's time zone)"
+)
 class DateRange:
     since: date | None = strawberry.field(default=None, description="起始日期 / first day")
     until: date | None = strawberry.field(default=None, description="截止日期 / last day")
 
 
-def within(stmt: Select[Any], column: ColumnLike, span: DateRange | None, argument: str) -> Select[Any]:
-    """Restrict ``column`` (a date or timestamp) to ``span``; refuse a range that ends before it starts."""
+def within(stmt: Select[Any], column: ColumnLike, span: DateRange | None, argument: str, zone: tzinfo) -> Select[Any]:
+    """Restrict ``column`` (a timestamp) to the local days of ``span`` in ``zone``; refuse a range
+    that ends before it starts."""
     if span is None:
         return stmt
     if span.since and span.until and span.since > span.until:
         raise BadUserInput(f"{argument}: since ({span.since}) is after until ({span.until})", argument=argument)
     if span.since:
-        stmt = stmt.where(column >= datetime.combine(span.since, time.min, tzinfo=UTC))
+        stmt = stmt.where(column >= day_start(span.since, zone))
     if span.until:
-        stmt = stmt.where(column < datetime.combine(span.until + timedelta(days=1), time.min, tzinfo=UTC))
+        stmt = stmt.where(column < day_end(span.until, zone))
     return stmt
 
 

@@ -41,13 +41,18 @@ def decode_pk(global_id: str, expected: str) -> int:
     return decode_id(global_id, expected)[1]
 
 
-def encode_cursor(pk: int) -> str:
-    return _encode(f"cursor:{pk}")
+def encode_cursor(pk: int, ordering: str | None = None) -> str:
+    """A row's cursor: its key, and the ordering it was made under (none for the default, by key)."""
+    return _encode(f"cursor:{pk}" if ordering is None else f"cursor:{ordering}:{pk}")
 
 
-def decode_cursor(cursor: str) -> int:
-    prefix, _, pk = _decode(cursor, "cursor").partition(":")
+def decode_cursor(cursor: str, ordering: str | None = None, argument: str = "after") -> int:
+    """The key of a cursor made under ``ordering``; one made under another ordering is refused."""
+    prefix, _, rest = _decode(cursor, "cursor").partition(":")
+    tag, _, pk = rest.rpartition(":")
     # A key longer than any real one (e.g. 10²³) is as malformed as letters: it would only fail later, in SQL.
     if prefix != "cursor" or not pk.isdigit() or len(pk) > 18:
-        raise BadUserInput("Malformed cursor", argument="after")
+        raise BadUserInput("Malformed cursor", argument=argument)
+    if (tag or None) != ordering:
+        raise BadUserInput(f"The {argument} cursor was made under another orderBy", argument=argument)
     return int(pk)

@@ -11,9 +11,10 @@ from gateway.kernel.errors import (
     NotFound,
     QueryTooComplex,
     Unauthenticated,
+    not_found,
 )
 from gateway.kernel.names import graphql_name
-from gateway.kernel.registry import Domain, Reaction, Registry, load_registry
+from gateway.kernel.registry import Domain, Reaction, Registry, Schedule, load_registry
 from gateway.kernel.scope import OpenScope, RowScope, plain_columns
 from gateway.kernel.settings import Settings, get_settings
 
@@ -31,10 +32,12 @@ __all__ = [
     "Reaction",
     "Registry",
     "RowScope",
+    "Schedule",
     "Settings",
     "Unauthenticated",
     "get_settings",
     "graphql_name",
     "load_registry",
+    "not_found",
     "plain_columns",
 ]

@@ -32,6 +32,12 @@ class NotFound(GatewayError):
     code = "NOT_FOUND"
 
 
+def not_found(type_name: str, argument: str, key: str = "ID") -> NotFound:
+    """The one answer for a row that does not exist and for one the caller may not see, everywhere:
+    the same code and the same words for both, naming the argument and never the value sent."""
+    return NotFound(f"No {type_name} with the {key} given in {argument}", argument=argument)
+
+
 class Conflict(GatewayError):
     code = "CONFLICT"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,20 @@ if TYPE_CHECKING:
     from gateway.feed import Event
 
 Reaction = Callable[["Databases", "Event"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Work a domain has done on a timer, given the moment it runs for (the runtime's clock, so a
+    test can move time on): e.g. letting a grid's risk colour fade as its window passes.
+
+    Every worker runs it, once at start and then every ``every``: it must be idempotent, and
+    write (and emit) only what differs from what is stored, so two workers emit one event.
+    """
+
+    name: str
+    every: timedelta
+    run: Callable[[Databases, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,8 @@ class Domain:
     # Work done when another domain's events arrive: (domain, topic) → handler, run by every
     # worker's feed (e.g. recomputing a grid's risk colour when a dispute changes).
     reactions: Mapping[tuple[str, str], Reaction] = field(default_factory=dict)
+    # Work done on a timer by every worker, in the serving process (no external cron).
+    schedules: Sequence[Schedule] = ()
     # The folder of the domain's own Alembic revisions (plain ``upgrade()``/``downgrade()``), run
     # against its database only; None: its tables are in the engine's history (``gateway.data.migrate``).
     migrations: Path | None = None

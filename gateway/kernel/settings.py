@@ -7,10 +7,13 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from gateway.kernel.times import DEFAULT_ZONE, zone_named
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///var/gateway.db"
 
@@ -50,6 +53,10 @@ class Settings(BaseSettings):
     token_ttl: str = "8h"
     token_issuer: str = "grassroots-gateway"
     principal_cache_seconds: float = 1.0
+    # Live tokens are held in memory; each worker reads the revocation count on this beat (and at
+    # once when Redis carries a revocation): the longest a revocation in another process can take
+    # to reach a worker without Redis.
+    revocation_poll_seconds: float = Field(default=0.25, gt=0)
 
     policy_dir: Path = Path("policies")
     require_purpose_for_partners: bool = False
@@ -65,6 +72,8 @@ class Settings(BaseSettings):
     # Queries the read compiler can plan run as one JSON-building statement per source and link
     # level (``gateway.compile``); off: every operation runs through the resolvers.
     compiled_reads: bool = True
+    # The zone times are shown in (ISO 8601 with its offset) and local dates are days of (IANA name).
+    timezone: str = DEFAULT_ZONE
 
     # Limits on every document (GraphQL Armor's defaults); a policy's `limits:` overrides them per role.
     max_aliases: int = Field(default=15, ge=0)
@@ -127,6 +136,16 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, DomainUrls(settings_cls), dotenv_settings, file_secret_settings
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        zone_named(name)
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_named(self.timezone)
 
     @property
     def production(self) -> bool:

@@ -35,6 +35,8 @@ from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaField
 from gateway.pipeline.limits import Limits
 
 PAGE_ARGUMENT = "first"
+# A backward page (``last``) is as large as a forward one: the larger of the two is what a page costs.
+PAGE_ARGUMENTS = ("first", "last")
 
 
 def operation_cost(
@@ -86,14 +88,16 @@ class Costs:
         return repeat * (1 + below)
 
     def page(self, node: FieldNode, definition: GraphQLField) -> int:
-        sent: Any = None
+        sizes: list[Any] = []
         for argument in node.arguments or ():
-            if argument.name.value == PAGE_ARGUMENT:
+            if argument.name.value in PAGE_ARGUMENTS:
                 value = argument.value
                 if isinstance(value, IntValueNode):
-                    sent = int(value.value)
+                    sizes.append(int(value.value))
                 elif isinstance(value, VariableNode):
-                    sent = self.variables.get(value.name.value)
+                    sizes.append(self.variables.get(value.name.value))
+        sizes = [size for size in sizes if isinstance(size, int) and not isinstance(size, bool)]
+        sent: Any = max(sizes) if sizes else None
         if not isinstance(sent, int) or isinstance(sent, bool):
             default = definition.args[PAGE_ARGUMENT].default_value
             sent = default if isinstance(default, int) else self.limits.default_page

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from gateway.compile import ReadCompiler
 from gateway.data import Databases
 from gateway.documents import AutomaticDocuments, DocumentStore
 from gateway.feed import Feed
-from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Settings
+from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Schedule, Settings
 from gateway.ops import Tracing, limiter_for, tracer
 from gateway.pipeline.admission import Admission
 from gateway.pipeline.execution import Executor
@@ -46,7 +48,7 @@ class Runtime:
         }
         self.type_names: dict[type[Any], str] = {m: n for d in registry.domains for m, n in d.tables.items()}
         self.models: dict[str, type[Any]] = {n: m for m, n in self.type_names.items()}
-        self.full_schema = build_schema(registry.domains)
+        self.full_schema = build_schema(registry.domains, zone=settings.zone)
         self.full_executor = Executor(self.full_schema._schema, Limits.of(settings))
         self.attributes = Attributes.of(registry.domains)
         self.compiler = ReadCompiler(self.models, self.attributes)
@@ -54,6 +56,8 @@ class Runtime:
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}
         self._reactions: list[asyncio.Task[None]] = []
+        # What "now" is for scheduled work; tests hand in a clock of their own to pass days at once.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.admission = Admission(settings.heavy_cost, settings.heavy_slots)
         # The set in force before the last reload that changed it (for /policies' diff).
         self.previous_policies: PolicySet | None = None
@@ -98,9 +102,9 @@ class Runtime:
         enforced = None if not policy.enforce else policy
         subgraph = self.settings.subgraph
         schema = (
-            build_schema(self.registry.domains, enforced)._schema
+            build_schema(self.registry.domains, enforced, self.settings.zone)._schema
             if subgraph is None
-            else build_subgraph(self.registry.domains, enforced, subgraph)
+            else build_subgraph(self.registry.domains, enforced, subgraph, self.settings.zone)
         )
         # Introspection is for everyone, for staff (not partner tokens), or for nobody (production).
         introspection = self.settings.introspection_for
@@ -143,11 +147,37 @@ class Runtime:
         )
 
     async def start(self) -> None:
-        """Start the change feed and every domain's reactions to it (the app's lifespan calls this)."""
+        """Start the change feed, every domain's reactions to it and its scheduled work (the app's
+        lifespan calls this). Each schedule runs once before this returns, so what it keeps right
+        (e.g. risk colours after days with the gateway stopped) is right from the first request."""
         await self.feed.start()
+        await self.tokens.live.start()
         for domain in self.registry.domains:
             for (source, topic), react in domain.reactions.items():
                 self._reactions.append(asyncio.create_task(self._react(source, topic, react)))
+        await self.run_schedules()
+        for schedule in self.schedules:
+            self._reactions.append(asyncio.create_task(self._repeat(schedule)))
+
+    @property
+    def schedules(self) -> tuple[Schedule, ...]:
+        return tuple(s for d in self.registry.domains for s in d.schedules)
+
+    async def run_schedules(self) -> None:
+        """Run every domain's scheduled work once, for the clock's present moment."""
+        for schedule in self.schedules:
+            await self._run(schedule)
+
+    async def _repeat(self, schedule: Schedule) -> None:
+        while True:
+            await asyncio.sleep(schedule.every.total_seconds())
+            await self._run(schedule)
+
+    async def _run(self, schedule: Schedule) -> None:
+        try:
+            await schedule.run(self.databases, self.clock())
+        except Exception:
+            log.exception("scheduled %s failed", schedule.name)
 
     async def _react(self, source: str, topic: str, react: Reaction) -> None:
         async for event in self.feed.events(source, topic):
@@ -159,6 +189,7 @@ class Runtime:
     async def close(self) -> None:
         for task in self._reactions:
             task.cancel()
+        await self.tokens.live.stop()
         await self.feed.stop()
         if self.tracing is not None:
             self.tracing.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from inspect import isawaitable
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import strawberry
 from graphql import GraphQLResolveInfo, GraphQLSchema
@@ -14,6 +16,7 @@ from strawberry.tools import merge_types
 from gateway.audit import AccessQuery, AuditQuery, note_lookup
 from gateway.data import decode_id
 from gateway.kernel import Domain, Info
+from gateway.kernel.times import DEFAULT_ZONE
 from gateway.policy import (
     ENGINE_GOVERNED,
     OUTSIDE,
@@ -27,6 +30,7 @@ from gateway.policy import (
 from gateway.schema.me import Me
 from gateway.schema.node import Node
 from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
+from gateway.schema.scalars import DATE, DATE_TIME, date_time
 from gateway.schema.subgraph import ServiceQuery, federated, keeps, owners, subgraph_sdl
 
 
@@ -52,8 +56,8 @@ DESCRIPTIONS = {
     "Query": "查询入口 / root of all queries",
     "Mutation": "变更入口 / root of all mutations",
     "Subscription": "订阅入口(WebSocket) / root of all subscriptions, over WebSocket",
-    "Date": "日期(ISO 8601) / calendar date, ISO 8601",
-    "DateTime": "日期时间(ISO 8601,含时区) / date and time, ISO 8601 with offset",
+    "Date": DATE,
+    "DateTime": DATE_TIME,
     "Decimal": "定点小数(字符串) / fixed-point decimal, as a string",
 }
 
@@ -61,9 +65,14 @@ DESCRIPTIONS = {
 # Engine types that hold data a policy must grant.
 
 
-def build_schema(domains: Sequence[Domain], policy: Policy | None = None, subgraph: str | None = None) -> PolicySchema:
-    """The whole schema, or (given a policy) only what the policy grants; given a domain's name, only the
-    part its subgraph serves (``gateway.schema.subgraph``)."""
+def build_schema(
+    domains: Sequence[Domain],
+    policy: Policy | None = None,
+    zone: tzinfo = ZoneInfo(DEFAULT_ZONE),
+    subgraph: str | None = None,
+) -> PolicySchema:
+    """The whole schema, or (given a policy) only what the policy grants; times in ``zone``; given a
+    domain's name, only the part its subgraph serves (``gateway.schema.subgraph``)."""
     serving = domains if subgraph is None else [d for d in domains if d.name == subgraph]
     if subgraph is not None and not serving:
         raise ValueError(f"no domain named {subgraph!r}")
@@ -91,7 +100,12 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None, subgra
         if subgraph is not None and (grants is None or grants.type_visible(cls.__strawberry_definition__))
     ]
     schema = PolicySchema(
-        query=query, grants=grants, keep=keep, types=entities, **{k: v for k, v in roots.items() if v is not None}
+        query=query,
+        grants=grants,
+        keep=keep,
+        types=entities,
+        scalar_overrides={datetime: date_time(zone)},
+        **{k: v for k, v in roots.items() if v is not None},
     )
     for name, description in DESCRIPTIONS.items():
         named = schema._schema.type_map.get(name)
@@ -106,16 +120,18 @@ def build_schema(domains: Sequence[Domain], policy: Policy | None = None, subgra
     return schema
 
 
-def build_subgraph(domains: Sequence[Domain], policy: Policy | None, subgraph: str) -> GraphQLSchema:
+def build_subgraph(
+    domains: Sequence[Domain], policy: Policy | None, subgraph: str, zone: tzinfo = ZoneInfo(DEFAULT_ZONE)
+) -> GraphQLSchema:
     """The executable schema of one domain's Federation v2 subgraph, as ``policy`` grants it."""
-    schema = build_schema(domains, policy, subgraph)
+    schema = build_schema(domains, policy, zone, subgraph=subgraph)
     classes = {cls: name for d in domains for name, (_, cls) in d.types.items()}
     return federated(schema._schema, owners(domains), subgraph, classes)
 
 
 def subgraph_sdl_of(domains: Sequence[Domain], policy: Policy | None, subgraph: str) -> str:
     """What the composer reads for ``subgraph`` under ``policy`` (all of it when None)."""
-    return subgraph_sdl(build_schema(domains, policy, subgraph)._schema, owners(domains), subgraph)
+    return subgraph_sdl(build_schema(domains, policy, subgraph=subgraph)._schema, owners(domains), subgraph)
 
 
 def _spending(resolve: Resolver, rule: LookupRule, spending: frozenset[str]) -> Resolver:

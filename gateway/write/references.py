@@ -30,7 +30,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from gateway.data import decode_id
-from gateway.kernel import BadUserInput, Context, NotFound
+from gateway.kernel import BadUserInput, Context, not_found
 
 
 def _root_fields(
@@ -109,4 +109,4 @@ async def check_references(ctx: Context, references: list[tuple[str, str, str]])
         if fetch is None:
             continue
         if await fetch(ctx, pk) is None:
-            raise NotFound(f"No {type_name} with ID {global_id}", argument=path)
+            raise not_found(type_name, path)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import encode_id, scoped
-from gateway.kernel import Conflict, Context, Forbidden, NotFound
+from gateway.kernel import Conflict, Context, Forbidden, not_found
 from gateway.policy import MutationRule
 
 
@@ -76,7 +76,7 @@ async def visible_row(
     stmt = scoped(select(model).where(model.id == pk), model, ctx).with_for_update()
     row = (await session.scalars(stmt)).first()
     if row is None:
-        raise NotFound(f"No {type_name} with ID {encode_id(type_name, pk)}", argument=argument)
+        raise not_found(type_name, argument)
     return row
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from uuid import uuid4
 
 import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info, not_found
+from gateway.kernel.times import local
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -25,6 +27,7 @@ from gateway.write import (
     written,
 )
 from resolvers.dispute import tables as t
+from resolvers.dispute.codes import dispute_code
 from resolvers.dispute.types import Dispute, DisputeCategory, MediationMode, PartyRole, dispute
 from resolvers.dispute.workflow import DISPUTE
 from resolvers.grid.lookups import street_of_grid
@@ -146,7 +149,7 @@ async def _grid_of(ctx: Context, given: str | None) -> tuple[int, int]:
         raise BadUserInput("input.gridId is required", argument="input.gridId")
     street_id = await street_of_grid(ctx, int(grid_id))
     if street_id is None:
-        raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
+        raise not_found("Grid", "input.gridId")
     return int(grid_id), street_id
 
 
@@ -190,7 +193,8 @@ class DisputeMutation:
         now = datetime.now(UTC)
         async with transaction(ctx, "dispute") as session:
             row = t.Dispute(
-                code=f"JF{now:%Y%m%d%H%M%S%f}"[:24],
+                # Numbered by its ID, known once inserted: a placeholder unique until then.
+                code=f"new-{uuid4().hex[:20]}",
                 title=title,
                 category=input.category.value,
                 description=description,
@@ -203,6 +207,7 @@ class DisputeMutation:
             )
             session.add(row)
             await session.flush()
+            row.code = dispute_code(local(now, ctx.settings.zone).year, row.id)
             session.add_all(t.DisputeParty(dispute_id=row.id, **party) for party in parties)
             await _record(session, row, "reported")
         return await _payload(ctx, row.id, input.client_mutation_id)
@@ -220,6 +225,7 @@ class DisputeMutation:
         ctx = info.context
         location = inputs.required_text(input.location, "input.location", 120)
         notes = inputs.required_text(input.notes, "input.notes", 4000)
+        held_at = inputs.moment(input.held_at, "input.heldAt")
         mediators = [inputs.pk(str(m), "Mediator", f"input.mediatorIds[{n}]") for n, m in enumerate(input.mediator_ids)]
         if not mediators:
             raise BadUserInput("input.mediatorIds: name at least one mediator", argument="input.mediatorIds")
@@ -227,9 +233,9 @@ class DisputeMutation:
             row = await _step(ctx, "recordMediationSession", input, "mediating", session)
             known = set((await session.scalars(select(t.Mediator.id).where(t.Mediator.id.in_(mediators)))).all())
             if known != set(mediators):
-                raise BadUserInput("input.mediatorIds: unknown mediator", argument="input.mediatorIds")
+                raise not_found("Mediator", "input.mediatorIds")
             meeting = t.MediationSession(
-                dispute_id=row.id, held_at=input.held_at, mode=input.mode.value, location=location, notes=notes
+                dispute_id=row.id, held_at=held_at, mode=input.mode.value, location=location, notes=notes
             )
             session.add(meeting)
             await session.flush()

@@ -33,7 +33,7 @@ class DisputeStatsQuery:
             strawberry.argument(description="上报日期 / date reported", metadata={TESTS: ["Dispute.reportedAt"]}),
         ] = None,
     ) -> DisputeStats:
-        stmt = within(select(t.Dispute), t.Dispute.reported_at, reported, "reported")
+        stmt = within(select(t.Dispute), t.Dispute.reported_at, reported, "reported", info.context.settings.zone)
         condition = await in_area(info.context, t.Dispute.grid_id, area)
         if condition is not None:
             stmt = stmt.where(condition)

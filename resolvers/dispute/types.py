@@ -75,6 +75,11 @@ class DisputeFilter:
         description="标题或编号包含 / title or code contains",
         metadata={TESTS: ["Dispute.title", "Dispute.code"]},
     )
+    party_name: str | None = strawberry.field(
+        default=None,
+        description="当事人姓名包含(仅限可明文读取的姓名) / a party's name contains (names read in clear only)",
+        metadata={TESTS: ["DisputeParty.name"]},
+    )
 
 
 # The resident detail behind each of a party's fields.

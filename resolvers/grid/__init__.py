@@ -8,7 +8,7 @@ from gateway.kernel import Domain
 from resolvers.grid import tables as t
 from resolvers.grid import types
 from resolvers.grid.queries import GridQuery
-from resolvers.grid.risk import react
+from resolvers.grid.risk import SWEEP, react
 from resolvers.grid.stats import GridStatsQuery
 
 DOMAIN = Domain(
@@ -26,4 +26,6 @@ DOMAIN = Domain(
     },
     # 分色预警: a grid's colour follows its disputes, plate alerts and flagged check-ins.
     reactions={("dispute", "dispute"): react, ("traffic", "plateAlert"): react, ("population", "checkIn"): react},
+    # ... and fades as its 30-day window passes with no new events.
+    schedules=(SWEEP,),
 )

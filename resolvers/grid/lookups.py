@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from gateway.data import load_one
 from gateway.kernel import Context
-from resolvers.grid.tables import Community
+from resolvers.grid.tables import Community, GridBinding
 from resolvers.grid.tables import District as DistrictRow
 from resolvers.grid.tables import Grid as GridRow
 from resolvers.grid.tables import Staff as StaffRow
@@ -52,3 +52,15 @@ async def serving_staff(ctx: Context, pk: int, role: str) -> bool:
     async with ctx.databases.session("grid") as session:
         row = await session.get(StaffRow, pk)
     return row is not None and row.role == role and bool(row.active)
+
+
+async def officer_covers(ctx: Context, pk: int, grid_id: int) -> bool:
+    """Whether officer ``pk`` (serving community police) sees grid ``grid_id``: one of the grids
+    bound to the officer's police grid, the officer's area under the policies."""
+    stmt = (
+        select(GridBinding.id)
+        .join(StaffRow, StaffRow.police_grid_id == GridBinding.police_grid_id)
+        .where(StaffRow.id == pk, StaffRow.role == "community_police", StaffRow.active, GridBinding.grid_id == grid_id)
+    )
+    async with ctx.databases.session("grid") as session:
+        return await session.scalar(stmt) is not None

@@ -8,8 +8,12 @@ term declared by the domain that owns the records (``RiskTerm`` in its ``contrib
     red ≥ 8,  orange ≥ 5,  yellow ≥ 2,  blue below
 
 Each term is counted in its own domain's database (never joined), and only the grid database
-is written. Reactions recompute a grid whenever a record a term counts changes in it; a colour
-that changes writes a ``riskColour`` event to the grid domain's outbox.
+is written. A colour is recomputed on two occasions, by one function (``recompute``): the
+reactions recompute a grid whenever a record a term counts changes in it, and a schedule
+(``SWEEP``, every 15 minutes and once at start) recomputes every grid, so a grid fades as its
+window passes with no new events. Every worker runs both; a colour is written only where it
+differs from the stored one, by a conditional update, so whichever worker changes it first
+writes the one ``riskColour`` event to the grid domain's outbox and the others find nothing to do.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sqlalchemy import ColumnElement, CursorResult, Select, func, select, update
 
 from gateway.data import Databases
 from gateway.feed import Event, emit
-from gateway.kernel import load_registry
+from gateway.kernel import Schedule, load_registry
 from resolvers.grid.tables import Grid, GridOutbox
 
 # The name under which a domain contributes its terms (``Domain.contributions``).
@@ -56,23 +60,28 @@ def terms() -> tuple[tuple[str, RiskTerm], ...]:
     return load_registry().contributed(RISK)
 
 
-def _counted(term: RiskTerm, start: datetime, end: datetime, grid_ids: list[int]) -> Select[Any]:
-    """The term's rows per grid, dated within [start, end]."""
+def _counted(term: RiskTerm, start: datetime, end: datetime, grid_ids: list[int] | None) -> Select[Any]:
+    """The term's rows per grid (of ``grid_ids``, or of every grid for None), dated within [start, end]."""
     model = term.model
-    return (
-        select(model.grid_id, func.count(model.id))
-        .where(model.grid_id.in_(grid_ids), term.since >= start, term.since <= end, term.counts)
-        .group_by(model.grid_id)
-    )
+    stmt = select(model.grid_id, func.count(model.id)).where(term.since >= start, term.since <= end, term.counts)
+    if grid_ids is not None:
+        stmt = stmt.where(model.grid_id.in_(grid_ids))
+    return stmt.group_by(model.grid_id)
 
 
-async def scores(databases: Databases, grid_ids: Iterable[int], now: datetime) -> dict[int, int]:
+async def scores(
+    databases: Databases, grid_ids: Iterable[int], now: datetime, every_grid: bool = False
+) -> dict[int, int]:
+    """Each grid's score at ``now``; ``every_grid`` says ``grid_ids`` are all the grids there are
+    (counted without a list of ids, which a city's 21,000 grids would make too long)."""
     ids = sorted(set(grid_ids))
     totals = dict.fromkeys(ids, 0)
     for domain, term in terms():
         async with databases.session(domain) as session:
-            for grid_id, n in (await session.execute(_counted(term, now - WINDOW, now, ids))).all():
-                totals[grid_id] += term.weight * int(n)
+            stmt = _counted(term, now - WINDOW, now, None if every_grid else ids)
+            for grid_id, n in (await session.execute(stmt)).all():
+                if grid_id in totals:
+                    totals[grid_id] += term.weight * int(n)
     return totals
 
 
@@ -83,20 +92,40 @@ def _lock() -> asyncio.Lock:
     return _locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
-async def recompute(databases: Databases, grid_ids: Iterable[int], now: datetime | None = None) -> dict[int, str]:
-    """Each grid's colour by the rule at ``now`` (default: the present), stored where it changed."""
+async def recompute(
+    databases: Databases, grid_ids: Iterable[int] | None, now: datetime | None = None
+) -> dict[int, str]:
+    """Each grid's colour (of ``grid_ids``, or of every grid for None) by the rule at ``now``
+    (default: the present), stored and announced where it changed."""
     # One recompute at a time in this process, so a slower, older count never lands after a newer
     # one; other workers recompute the same events themselves and reach the same colour.
     async with _lock():
-        colours = {g: colour(s) for g, s in (await scores(databases, grid_ids, now or datetime.now(UTC))).items()}
-        async with databases.session("grid") as session, session.begin():
-            for grid_id, value in colours.items():
-                # Changed only where it differs: two workers reacting to one event write one event.
-                stmt = update(Grid).where(Grid.id == grid_id, Grid.risk_colour != value).values(risk_colour=value)
-                changed = cast(CursorResult[Any], await session.execute(stmt))
-                if changed.rowcount:
-                    await emit(session, GridOutbox, TOPIC, "Grid", grid_id, grid_id, KIND)
+        async with databases.session("grid") as session:
+            listed = select(Grid.id, Grid.risk_colour)
+            if grid_ids is not None:
+                listed = listed.where(Grid.id.in_(sorted(set(grid_ids))))
+            stored: dict[int, str] = {row.id: row.risk_colour for row in (await session.execute(listed)).all()}
+        counted = await scores(databases, stored, now or datetime.now(UTC), every_grid=grid_ids is None)
+        colours = {g: colour(s) for g, s in counted.items()}
+        changed = [g for g, value in colours.items() if value != stored[g]]
+        if changed:
+            async with databases.write_session("grid") as session, session.begin():
+                for grid_id in changed:
+                    value = colours[grid_id]
+                    # Changed only where it still differs: two workers recomputing one grid write one event.
+                    stmt = update(Grid).where(Grid.id == grid_id, Grid.risk_colour != value).values(risk_colour=value)
+                    result = cast(CursorResult[Any], await session.execute(stmt))
+                    if result.rowcount:
+                        await emit(session, GridOutbox, TOPIC, "Grid", grid_id, grid_id, KIND)
     return colours
+
+
+async def sweep(databases: Databases, now: datetime) -> None:
+    """Every grid's colour at ``now``: what fades a grid whose events have left the window."""
+    await recompute(databases, None, now)
+
+
+SWEEP = Schedule("grid.risk.sweep", timedelta(minutes=15), sweep)
 
 
 async def react(databases: Databases, event: Event) -> None:

@@ -8,14 +8,30 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.compile import PLAN, Children, Link
-from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
+from gateway.data import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderArg,
+    PageArgs,
+    load_each,
+    load_many,
+    load_one,
+    nested_page,
+)
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, Node, from_row
 from resolvers.grid import tables as t
+from resolvers.grid.orders import CommunityOrder, GridOrder, StreetOrder
 
 if TYPE_CHECKING:
+    from resolvers.dispute.orders import DisputeOrder
     from resolvers.dispute.types import Dispute, DisputeFilter
+    from resolvers.population.orders import ResidentOrder
     from resolvers.population.types import Resident, ResidentFilter
+    from resolvers.volunteer.orders import VolunteerOrder
     from resolvers.volunteer.types import Volunteer
 
 FilterArg = strawberry.argument(description="筛选 / filter")
@@ -25,6 +41,9 @@ ResidentFilterT = Annotated["ResidentFilter", strawberry.lazy("resolvers.populat
 DisputeT = Annotated["Dispute", strawberry.lazy("resolvers.dispute.types")]
 DisputeFilterT = Annotated["DisputeFilter", strawberry.lazy("resolvers.dispute.types")]
 VolunteerT = Annotated["Volunteer", strawberry.lazy("resolvers.volunteer.types")]
+ResidentOrderT = Annotated["ResidentOrder", strawberry.lazy("resolvers.population.orders")]
+DisputeOrderT = Annotated["DisputeOrder", strawberry.lazy("resolvers.dispute.orders")]
+VolunteerOrderT = Annotated["VolunteerOrder", strawberry.lazy("resolvers.volunteer.orders")]
 
 
 @strawberry.enum(description="风险颜色(分色预警) / risk colour of a grid")
@@ -52,8 +71,16 @@ class District(Node):
     @strawberry.field(
         description="街道/镇 / streets and towns of the district", metadata={PLAN: Children("district_id")}
     )
-    async def streets(self, info: Info, first: First = None, after: After = None) -> Connection[Street]:
-        page = PageArgs.parse(info.context, first, after)
+    async def streets(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[StreetOrder | None, OrderArg] = None,
+    ) -> Connection[Street]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await nested_page(info.context, t.Street, t.Street.district_id, self.db_id, page, street)
 
 
@@ -69,8 +96,16 @@ class Street(Node):
         return None if row is None else district(row)
 
     @strawberry.field(description="社区/村 / communities and villages", metadata={PLAN: Children("street_id")})
-    async def communities(self, info: Info, first: First = None, after: After = None) -> Connection[Community]:
-        page = PageArgs.parse(info.context, first, after)
+    async def communities(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[CommunityOrder | None, OrderArg] = None,
+    ) -> Connection[Community]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await nested_page(info.context, t.Community, t.Community.street_id, self.db_id, page, community)
 
 
@@ -86,8 +121,16 @@ class Community(Node):
         return None if row is None else street(row)
 
     @strawberry.field(description="网格 / grids of the community", metadata={PLAN: Children("community_id")})
-    async def grids(self, info: Info, first: First = None, after: After = None) -> Connection[Grid]:
-        page = PageArgs.parse(info.context, first, after)
+    async def grids(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[GridOrder | None, OrderArg] = None,
+    ) -> Connection[Grid]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await nested_page(info.context, t.Grid, t.Grid.community_id, self.db_id, page, grid)
 
 
@@ -130,11 +173,16 @@ class Grid(Node):
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[ResidentOrderT | None, OrderArg] = None,
         filter: Annotated[ResidentFilterT | None, FilterArg] = None,
     ) -> Connection[ResidentT]:
         from resolvers.population.queries import residents_of_grid
 
-        return await residents_of_grid(info.context, self.db_id, PageArgs.parse(info.context, first, after), filter)
+        return await residents_of_grid(
+            info.context, self.db_id, PageArgs.parse(info.context, first, after, last, before, order_by), filter
+        )
 
     @strawberry.field(description="网格内矛盾纠纷 / disputes in this grid")
     async def disputes(
@@ -142,17 +190,32 @@ class Grid(Node):
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[DisputeOrderT | None, OrderArg] = None,
         filter: Annotated[DisputeFilterT | None, FilterArg] = None,
     ) -> Connection[DisputeT]:
         from resolvers.dispute.queries import disputes_of_grid
 
-        return await disputes_of_grid(info.context, self.db_id, PageArgs.parse(info.context, first, after), filter)
+        return await disputes_of_grid(
+            info.context, self.db_id, PageArgs.parse(info.context, first, after, last, before, order_by), filter
+        )
 
     @strawberry.field(description="网格内志愿者 / volunteers assigned to this grid")
-    async def volunteers(self, info: Info, first: First = None, after: After = None) -> Connection[VolunteerT]:
+    async def volunteers(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[VolunteerOrderT | None, OrderArg] = None,
+    ) -> Connection[VolunteerT]:
         from resolvers.volunteer.queries import volunteers_of_grid
 
-        return await volunteers_of_grid(info.context, self.db_id, PageArgs.parse(info.context, first, after))
+        return await volunteers_of_grid(
+            info.context, self.db_id, PageArgs.parse(info.context, first, after, last, before, order_by)
+        )
 
 
 @strawberry.type(description="警格 / police grid, the beat of one community police officer")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
-from gateway.kernel import Context, Info, NotFound
+from gateway.kernel import Context, Info, not_found
 from gateway.write import authorize, inputs, rule, transaction, visible_row
 from resolvers.population import tables as t
 from resolvers.population.inputs import (
@@ -22,9 +22,7 @@ from resolvers.population.inputs import (
     check_in_time,
 )
 from resolvers.population.queries import valid_id_number
-from resolvers.population.types import (
-    CheckInReceipt,
-)
+from resolvers.population.types import CheckInReceipt
 
 
 async def _property(ctx: Context, session: AsyncSession, pk: int) -> Any:
@@ -39,7 +37,7 @@ async def _property(ctx: Context, session: AsyncSession, pk: int) -> Any:
     )
     row = (await session.scalars(operated)).first()
     if row is None:
-        raise NotFound(f"No RentalProperty with ID {encode_id('RentalProperty', pk)}", argument="input.propertyId")
+        raise not_found("RentalProperty", "input.propertyId")
     return row
 
 

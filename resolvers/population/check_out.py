@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info, NotFound
+from gateway.kernel import BadUserInput, Conflict, Context, Info, not_found
 from gateway.schema import from_row
 from gateway.write import (
     authorize,
@@ -28,12 +28,7 @@ from gateway.write import (
 )
 from resolvers.population import tables as t
 from resolvers.population.inputs import DOMAIN, check_in_time
-from resolvers.population.types import (
-    CheckInFlagDecision,
-    CheckOutReceipt,
-    GuestCheckIn,
-    GuestCheckInPayload,
-)
+from resolvers.population.types import CheckInFlagDecision, CheckOutReceipt, GuestCheckIn, GuestCheckInPayload
 from resolvers.population.workflow import CHECK_IN_FLAG
 
 TOPIC = "checkIn"
@@ -86,7 +81,7 @@ async def _check_in(ctx: Context, session: AsyncSession, given: strawberry.ID) -
     )
     row = (await session.scalars(operated)).first()
     if row is None:
-        raise NotFound(f"No GuestCheckIn with ID {encode_id('GuestCheckIn', pk)}", argument="input.checkInId")
+        raise not_found("GuestCheckIn", "input.checkInId")
     return row
 
 

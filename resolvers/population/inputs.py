@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import strawberry
 
-from gateway.kernel import BadUserInput, Context
+from gateway.kernel import BadUserInput, Context, not_found
 from gateway.write import client_mutation_id_field, expected_version_field, inputs, preset
 from resolvers.grid.lookups import grid_exists
-from resolvers.population.types import (
-    DogLicenceDecision,
-    Gender,
-    RegistrationKind,
-    ResidentReviewDecision,
-)
+from resolvers.population.types import DogLicenceDecision, Gender, RegistrationKind, ResidentReviewDecision
 
 DOMAIN = "population"
-BEIJING = timezone(timedelta(hours=8))
 
 
 @strawberry.input(
@@ -177,8 +171,8 @@ def reason_given(given: str | None, required: bool) -> str | None:
 def check_in_time(given: datetime | None, now: datetime, argument: str = "input.checkedInAt") -> datetime:
     if given is None:
         return now
-    # Landlords' phones send local time; Tianjin's is Beijing time.
-    moment = given if given.tzinfo is not None else given.replace(tzinfo=BEIJING)
+    # A time without its offset is refused, as everywhere (the DateTime scalar's description).
+    moment = inputs.moment(given, argument)
     if moment > now + timedelta(minutes=10) or moment < now - timedelta(days=30):
         raise BadUserInput(f"{argument} must lie within the last 30 days, not in the future", argument=argument)
     return moment
@@ -191,5 +185,5 @@ async def grid_for(ctx: Context, mutation: str, given: strawberry.ID | None) -> 
     if grid_id is None:
         raise BadUserInput("input.gridId is required", argument="input.gridId")
     if not await grid_exists(ctx, int(grid_id)):
-        raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
+        raise not_found("Grid", "input.gridId")
     return int(grid_id)

@@ -19,11 +19,7 @@ from resolvers.population.inputs import (
     DogLicenceReviewInput,
     reason_given,
 )
-from resolvers.population.types import (
-    DogLicence,
-    DogLicenceDecision,
-    DogLicencePayload,
-)
+from resolvers.population.types import DogLicence, DogLicenceDecision, DogLicencePayload
 from resolvers.population.workflow import check_dog_licence_step
 
 

@@ -10,8 +10,11 @@ from sqlalchemy import Select, select
 from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
+    Before,
     Connection,
     First,
+    Last,
+    OrderArg,
     PageArgs,
     contains,
     decode_pk,
@@ -27,6 +30,15 @@ from resolvers.grid.area import AreaFilter, in_area
 from resolvers.grid.types import FilterArg
 from resolvers.population import idnumber
 from resolvers.population import tables as t
+from resolvers.population.orders import (
+    DogLicenceOrder,
+    GuestCheckInOrder,
+    HouseholdOrder,
+    RentalPropertyOrder,
+    ResidentOrder,
+    ResidentRegistrationOrder,
+    TemporaryStayOrder,
+)
 from resolvers.population.types import (
     DogLicence,
     DogLicenceStatus,
@@ -69,7 +81,7 @@ async def _resident_select(ctx: Context, filter: ResidentFilter | None) -> Selec
         stmt = stmt.where(contains(t.Resident.name, name))
     if filter.id_number is not None:
         stmt = stmt.where(t.Resident.id_number == valid_id_number(filter.id_number, "filter.idNumber"))
-    return within(stmt, t.Resident.registered_at, filter.registered, "filter.registered")
+    return within(stmt, t.Resident.registered_at, filter.registered, "filter.registered", ctx.settings.zone)
 
 
 async def residents_of_grid(
@@ -104,9 +116,12 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[ResidentOrder | None, OrderArg] = None,
         filter: Annotated[ResidentFilter | None, FilterArg] = None,
     ) -> Connection[Resident]:
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         stmt = await _resident_select(info.context, filter)
         return await root_page(info.context, t.Resident, stmt, page, resident)
 
@@ -138,6 +153,9 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[ResidentRegistrationOrder | None, OrderArg] = None,
         status: Annotated[
             RegistrationStatus | None,
             strawberry.argument(description="审核状态 / state", metadata={TESTS: ["ResidentRegistration.status"]}),
@@ -150,7 +168,7 @@ class PopulationQuery:
         condition = await in_area(info.context, t.ResidentRegistration.grid_id, area)
         if condition is not None:
             stmt = stmt.where(condition)
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(
             info.context, t.ResidentRegistration, stmt, page, lambda r: from_row(ResidentRegistration, r)
         )
@@ -161,6 +179,9 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[HouseholdOrder | None, OrderArg] = None,
         filter: Annotated[HouseholdFilter | None, FilterArg] = None,
     ) -> Connection[Household]:
         stmt = select(t.Household)
@@ -171,7 +192,7 @@ class PopulationQuery:
             text = search_text(filter.search, "filter.search")
             if text:
                 stmt = stmt.where(contains(t.Household.number, text) | contains(t.Household.address, text))
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.Household, stmt, page, household)
 
     @strawberry.field(description="暂住登记列表 / temporary-stay registrations", metadata={PLAN: ROOT_LIST})
@@ -180,13 +201,16 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[TemporaryStayOrder | None, OrderArg] = None,
         area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
     ) -> Connection[TemporaryStay]:
         stmt = select(t.TemporaryStay)
         condition = await in_area(info.context, t.TemporaryStay.grid_id, area)
         if condition is not None:
             stmt = stmt.where(condition)
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.TemporaryStay, stmt, page, lambda r: from_row(TemporaryStay, r))
 
     @strawberry.field(description="网约房列表 / short-term rental properties", metadata={PLAN: ROOT_LIST})
@@ -195,13 +219,16 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[RentalPropertyOrder | None, OrderArg] = None,
         area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None,
     ) -> Connection[RentalProperty]:
         stmt = select(t.RentalProperty)
         condition = await in_area(info.context, t.RentalProperty.grid_id, area)
         if condition is not None:
             stmt = stmt.where(condition)
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.RentalProperty, stmt, page, lambda r: from_row(RentalProperty, r))
 
     @strawberry.field(description="网约房入住登记列表 / rental guest check-ins, by area, handling state and date")
@@ -210,6 +237,9 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[GuestCheckInOrder | None, OrderArg] = None,
         filter: Annotated[GuestCheckInFilter | None, FilterArg] = None,
     ) -> Connection[GuestCheckIn]:
         stmt = select(t.GuestCheckIn)
@@ -222,8 +252,9 @@ class PopulationQuery:
             if filter.staying is not None:
                 out = t.GuestCheckIn.checked_out_at
                 stmt = stmt.where(out.is_(None) if filter.staying else out.is_not(None))
-            stmt = within(stmt, t.GuestCheckIn.checked_in_at, filter.checked_in, "filter.checkedIn")
-        page = PageArgs.parse(info.context, first, after)
+            zone = info.context.settings.zone
+            stmt = within(stmt, t.GuestCheckIn.checked_in_at, filter.checked_in, "filter.checkedIn", zone)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.GuestCheckIn, stmt, page, lambda r: from_row(GuestCheckIn, r))
 
     @strawberry.field(description="犬证申请列表 / dog licence applications", metadata={PLAN: ROOT_LIST})
@@ -232,6 +263,9 @@ class PopulationQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[DogLicenceOrder | None, OrderArg] = None,
         status: Annotated[
             DogLicenceStatus | None,
             strawberry.argument(description="状态 / status", metadata={TESTS: ["DogLicence.status"]}),
@@ -244,5 +278,5 @@ class PopulationQuery:
         condition = await in_area(info.context, t.DogLicence.grid_id, area)
         if condition is not None:
             stmt = stmt.where(condition)
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.DogLicence, stmt, page, lambda r: from_row(DogLicence, r))

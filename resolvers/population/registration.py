@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import load_one
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Forbidden, Info, not_found
 from gateway.schema import from_row
 from gateway.write import (
     authorize,
@@ -57,7 +57,7 @@ async def _household_in_grid(ctx: Context, given: strawberry.ID, grid_id: int) -
     pk = inputs.pk(str(given), "Household", "input.householdId")
     row = await load_one(ctx, t.Household, pk)
     if row is None:
-        raise BadUserInput(f"input.householdId: no such household {given!r}", argument="input.householdId")
+        raise not_found("Household", "input.householdId")
     if row.grid_id != grid_id:
         raise BadUserInput("input.householdId: that household lies in another grid", argument="input.householdId")
     return pk

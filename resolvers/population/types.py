@@ -9,7 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.compile import PLAN, Children, Link, Many
-from gateway.data import After, Connection, DateRange, First, PageArgs, load_many, load_one, nested_page
+from gateway.data import (
+    After,
+    Before,
+    Connection,
+    DateRange,
+    First,
+    Last,
+    OrderArg,
+    PageArgs,
+    load_many,
+    load_one,
+    nested_page,
+)
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from gateway.write import echoed_client_mutation_id_field
@@ -18,8 +30,10 @@ from resolvers.grid.lookups import grid_by_id, staff_by_id
 from resolvers.grid.types import Grid, Staff
 from resolvers.population import tables as t
 from resolvers.population.contacts import through_link
+from resolvers.population.orders import GuestCheckInOrder, ResidentOrder
 
 if TYPE_CHECKING:
+    from resolvers.dispute.orders import DisputeOrder
     from resolvers.dispute.types import Dispute
     from resolvers.traffic.types import Vehicle
     from resolvers.volunteer.types import Volunteer
@@ -27,6 +41,7 @@ if TYPE_CHECKING:
 DisputeT = Annotated["Dispute", strawberry.lazy("resolvers.dispute.types")]
 VehicleT = Annotated["Vehicle", strawberry.lazy("resolvers.traffic.types")]
 VolunteerT = Annotated["Volunteer", strawberry.lazy("resolvers.volunteer.types")]
+DisputeOrderT = Annotated["DisputeOrder", strawberry.lazy("resolvers.dispute.orders")]
 
 
 @strawberry.enum(description="性别 / gender")
@@ -173,10 +188,20 @@ class Resident(Node):
         description="涉及的矛盾纠纷 / disputes the resident is a party to",
         metadata={PLAN: Children("resident_id", via="DisputeParty", via_key="dispute_id")},
     )
-    async def disputes(self, info: Info, first: First = None, after: After = None) -> Connection[DisputeT]:
+    async def disputes(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[DisputeOrderT | None, OrderArg] = None,
+    ) -> Connection[DisputeT]:
         from resolvers.dispute.queries import disputes_of_resident
 
-        return await disputes_of_resident(info.context, self.db_id, PageArgs.parse(info.context, first, after))
+        return await disputes_of_resident(
+            info.context, self.db_id, PageArgs.parse(info.context, first, after, last, before, order_by)
+        )
 
     @strawberry.field(description="名下车辆 / vehicles registered to the resident")
     async def vehicles(self, info: Info) -> list[VehicleT]:
@@ -227,8 +252,16 @@ class Household(Node):
         return None if row is None else resident(row)
 
     @strawberry.field(description="家庭成员 / members of the household", metadata={PLAN: Children("household_id")})
-    async def members(self, info: Info, first: First = None, after: After = None) -> Connection[Resident]:
-        page = PageArgs.parse(info.context, first, after)
+    async def members(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[ResidentOrder | None, OrderArg] = None,
+    ) -> Connection[Resident]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await nested_page(info.context, t.Resident, t.Resident.household_id, self.db_id, page, resident)
 
 
@@ -386,8 +419,16 @@ class RentalProperty(Node):
         return None if row is None else resident(row)
 
     @strawberry.field(description="入住登记 / guest check-ins, oldest first", metadata={PLAN: Children("property_id")})
-    async def check_ins(self, info: Info, first: First = None, after: After = None) -> Connection[GuestCheckIn]:
-        page = PageArgs.parse(info.context, first, after)
+    async def check_ins(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[GuestCheckInOrder | None, OrderArg] = None,
+    ) -> Connection[GuestCheckIn]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await nested_page(
             info.context,
             t.GuestCheckIn,

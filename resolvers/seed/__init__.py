@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from sqlalchemy import Table
 
 from gateway.data import Databases
+from resolvers.grid.risk import recompute
 from resolvers.seed import city, demo, synthetic
 from resolvers.seed.demo import DEMO_PRINCIPALS
 from resolvers.seed.writing import Row, has_rows, insert_rows, reset_sequences
@@ -14,9 +16,12 @@ from resolvers.seed.writing import Row, has_rows, insert_rows, reset_sequences
 __all__ = ["DEMO_PRINCIPALS", "seed"]
 
 
-async def seed(databases: Databases, residents: int = 0, city_scale: float = 0.0) -> dict[str, int]:
+async def seed(
+    databases: Databases, residents: int = 0, city_scale: float = 0.0, now: datetime | None = None
+) -> dict[str, int]:
     """Write the demo rows of every domain that has none yet, then ``residents`` synthetic residents,
-    then ``city_scale`` × the whole city (``resolvers.seed.city``).
+    then ``city_scale`` × the whole city (``resolvers.seed.city``), then every grid's risk colour by
+    the rule, as of now (``now`` for a test that fixes the day).
 
     Returns how many rows were written per table; a second run writes no demo rows.
     """
@@ -27,6 +32,7 @@ async def seed(databases: Databases, residents: int = 0, city_scale: float = 0.0
         counts.update(await synthetic.add_residents(databases, residents))
     if city_scale > 0:
         counts.update(await city.seed_city(databases, city_scale))
+    await recompute(databases, None, now or datetime.now(UTC))
     return dict(counts)
 
 

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import Table, select
 
 from gateway.data import Databases
+from resolvers.dispute.codes import dispute_code
 from resolvers.dispute.tables import Dispute, DisputeParty
 from resolvers.population.tables import Household, Resident
 from resolvers.seed import synthetic
-from resolvers.seed.demo import dispute_code
 from resolvers.seed.writing import Row, copy_rows, indexes_deferred, max_id, reset_sequences, table_of
 from resolvers.traffic.tables import Camera, Capture, PlateAlert, Vehicle
 from resolvers.volunteer.tables import Volunteer, VolunteerTeam
@@ -298,7 +298,7 @@ class _Companions:
         closed = reported + timedelta(days=self.rng.randint(3, 40)) if status == "closed" else None
         return {
             "id": pk,
-            "code": dispute_code(pk),
+            "code": dispute_code(reported.year, pk),
             "title": title,
             "category": category,
             "description": description,

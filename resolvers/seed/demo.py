@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Table
 
+from resolvers.dispute.codes import dispute_code
 from resolvers.dispute.tables import (
     Agreement,
     Dispute,
@@ -37,6 +38,7 @@ from resolvers.dispute.tables import (
     Mediator,
     SessionMediator,
 )
+from resolvers.grid.risk import CALM
 from resolvers.grid.tables import (
     Agency,
     Community,
@@ -154,35 +156,36 @@ COMMUNITIES: list[tuple[int, int, str, str]] = [
     (13, 23, "120116006001", "福瑞社区"),
 ]
 
-# (id, community_id, number within the community, risk colour); the name and code follow.
-GRIDS: list[tuple[int, int, int, str]] = [
-    (1, 1, 1, "yellow"),
-    (2, 1, 2, "blue"),
-    (3, 2, 1, "orange"),
-    (4, 2, 2, "blue"),
-    (5, 3, 1, "yellow"),
-    (6, 3, 2, "blue"),
-    (7, 4, 1, "yellow"),
-    (8, 4, 2, "blue"),
-    (9, 4, 3, "blue"),
-    (10, 5, 1, "orange"),
-    (11, 5, 2, "blue"),
-    (12, 6, 1, "orange"),
-    (13, 6, 2, "yellow"),
-    (14, 7, 1, "blue"),
-    (15, 8, 1, "orange"),
-    (16, 8, 2, "yellow"),
-    (17, 8, 3, "blue"),
-    (18, 9, 1, "red"),
-    (19, 9, 2, "blue"),
-    (20, 10, 1, "yellow"),
-    (21, 10, 2, "blue"),
-    (22, 11, 1, "yellow"),
-    (23, 11, 2, "blue"),
-    (24, 12, 1, "blue"),
-    (25, 12, 2, "blue"),
-    (26, 13, 1, "orange"),
-    (27, 13, 2, "red"),
+# (id, community_id, number within the community); the name and code follow. The risk colour is
+# not given: the seed computes it by the rule (``resolvers.grid.risk``) from the rows it writes.
+GRIDS: list[tuple[int, int, int]] = [
+    (1, 1, 1),
+    (2, 1, 2),
+    (3, 2, 1),
+    (4, 2, 2),
+    (5, 3, 1),
+    (6, 3, 2),
+    (7, 4, 1),
+    (8, 4, 2),
+    (9, 4, 3),
+    (10, 5, 1),
+    (11, 5, 2),
+    (12, 6, 1),
+    (13, 6, 2),
+    (14, 7, 1),
+    (15, 8, 1),
+    (16, 8, 2),
+    (17, 8, 3),
+    (18, 9, 1),
+    (19, 9, 2),
+    (20, 10, 1),
+    (21, 10, 2),
+    (22, 11, 1),
+    (23, 11, 2),
+    (24, 12, 1),
+    (25, 12, 2),
+    (26, 13, 1),
+    (27, 13, 2),
 ]
 
 # (id, district_id, name)
@@ -233,12 +236,12 @@ _STATION = {row[0]: row for row in STATIONS}
 
 
 def grid_code(grid_id: int) -> str:
-    _, community_id, number, _ = _GRID[grid_id]
+    _, community_id, number = _GRID[grid_id]
     return f"{_COMMUNITY[community_id][2]}-{number:02d}"
 
 
 def grid_name(grid_id: int) -> str:
-    _, community_id, number, _ = _GRID[grid_id]
+    _, community_id, number = _GRID[grid_id]
     return f"{_COMMUNITY[community_id][3]}第{_NUMERALS[number]}网格"
 
 
@@ -275,8 +278,8 @@ def grid_rows() -> list[tuple[Table, list[Row]]]:
         (
             table_of(Grid),
             [
-                {"id": i, "community_id": c, "code": grid_code(i), "name": grid_name(i), "risk_colour": colour}
-                for i, c, _, colour in GRIDS
+                {"id": i, "community_id": c, "code": grid_code(i), "name": grid_name(i), "risk_colour": CALM}
+                for i, c, _ in GRIDS
             ],
         ),
         (table_of(PoliceStation), [{"id": i, "district_id": d, "name": name} for i, d, name in STATIONS]),
@@ -853,10 +856,6 @@ FOLLOW_UPS: list[tuple[int, int, datetime, str, int | None]] = [
 # fmt: on
 
 
-def dispute_code(dispute_id: int) -> str:
-    return f"MD2026{dispute_id:06d}"
-
-
 def dispute_rows() -> list[tuple[Table, list[Row]]]:
     return [
         (table_of(Dispute), _case_rows()),
@@ -909,7 +908,12 @@ def dispute_rows() -> list[tuple[Table, list[Row]]]:
 
 def _case_rows() -> list[Row]:
     return [
-        {**case._asdict(), "code": dispute_code(case.id), "street_id": street_of_grid(case.grid_id), "version": 1}
+        {
+            **case._asdict(),
+            "code": dispute_code(case.reported_at.year, case.id),
+            "street_id": street_of_grid(case.grid_id),
+            "version": 1,
+        }
         for case in DISPUTES
     ]
 

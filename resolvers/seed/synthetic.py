@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import Databases
+from resolvers.grid.risk import CALM
 from resolvers.grid.tables import Community, District, Grid, GridBinding, PoliceGrid, PoliceStation, Street
 from resolvers.population import idnumber
 from resolvers.population.tables import Household, Resident, household_number
@@ -58,7 +59,6 @@ _OTHER_REGIONS = ("130102", "130203", "131002", "370102", "370203", "410105", "1
 _FOREIGN_REGIONS = ("912410", "912392", "912840", "912643")
 _ETHNICITIES = ["汉族"] * 190 + ["回族"] * 4 + ["满族"] * 3 + ["蒙古族", "朝鲜族", "土家族"]
 _HOUSEHOLD_SIZES = (1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4)  # mean ≈ 2.5
-_COLOURS = ["blue"] * 12 + ["yellow"] * 5 + ["orange"] * 2 + ["red"]
 _COMMUNITY_STEMS = ("春华", "秀水", "康宁", "广源", "福兴", "丽景", "金海", "嘉园", "瑞景", "和畅",
                     "安居", "锦绣", "阳光", "翠园", "天骄", "映湖", "紫金", "兴业", "新河", "柳荫")  # fmt: skip
 _COMMUNITY_SUFFIXES = ("里", "园", "苑", "家园", "花园", "新村")
@@ -316,7 +316,7 @@ def _grid_rows(
                     "community_id": this_community,
                     "code": f"{code}-{number:02d}",
                     "name": f"{name}第{_NUMERALS[number]}网格",
-                    "risk_colour": rng.choice(_COLOURS),
+                    "risk_colour": CALM,  # until the seed recomputes every grid by the rule
                 }
             )
             binding_rows.append({"id": binding_id, "police_grid_id": this_police_grid, "grid_id": grid_id})

@@ -7,6 +7,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from gateway.kernel import BadUserInput
 
@@ -27,18 +28,25 @@ class Position:
         """Sorts the most urgent first, then the oldest."""
         return -self.urgency, self.since, self.pk
 
+    def key_by(self, by_time: bool) -> tuple[Any, ...]:
+        """The sort key of an ordering: by urgency (the default) or by time first."""
+        return (self.since, -self.urgency, self.pk) if by_time else self.key
 
-def encode(position: Position) -> str:
-    text = f"task:{position.urgency}:{position.pk}:{position.since.isoformat()}"
+
+def encode(position: Position, ordering: str = "") -> str:
+    text = f"task{ordering}:{position.urgency}:{position.pk}:{position.since.isoformat()}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode(cursor: str) -> Position:
+def decode(cursor: str, ordering: str = "", argument: str = "after") -> Position:
     try:
         text = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
         prefix, urgency, pk, since = text.split(":", 3)
-        if prefix != "task":
+        if not prefix.startswith("task"):
             raise ValueError(prefix)
-        return Position(int(urgency), utc(datetime.fromisoformat(since)), int(pk))
+        position = Position(int(urgency), utc(datetime.fromisoformat(since)), int(pk))
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadUserInput(f"Malformed cursor: {cursor!r}", argument="after") from None
+        raise BadUserInput("Malformed cursor", argument=argument) from None
+    if prefix != f"task{ordering}":
+        raise BadUserInput(f"The {argument} cursor was made under another orderBy", argument=argument)
+    return position

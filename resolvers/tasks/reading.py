@@ -1,24 +1,42 @@
-"""Tasks read from the records they are about, as the principal: one scoped query per kind,
-in the principal's own grids, merged in urgency order."""
+"""Tasks read from the records they are about, as the principal: one scoped select per kind, in
+the principal's own grids, merged in urgency order. The kinds whose records share a database are
+read in one statement (a ``UNION ALL`` of their pages) and counted in one, so a task list costs
+two statements per database, not two per kind."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, reduce
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, false, literal, null, or_, select, true, union_all
+from sqlalchemy.orm import InstrumentedAttribute
 
-from gateway.data import Connection, Edge, PageArgs, PageInfo, count, encode_id, fetch_rows
-from gateway.kernel import Context, graphql_name
+from gateway.data import (
+    Connection,
+    Edge,
+    PageArgs,
+    PageInfo,
+    SortDirection,
+    counting,
+    domain_of,
+    encode_id,
+    execute,
+    fetch_rows,
+    scoped,
+)
+from gateway.kernel import BadUserInput, Context, graphql_name
+from gateway.schema import TESTS
 from resolvers.tasks import cursor
 from resolvers.tasks.cursor import Position
 from resolvers.tasks.kinds import Kind, kinds_of
 from resolvers.tasks.types import Task
 
-SINCE = "gw_since"
+SINCE, KIND, CODE, CATEGORY = "gw_since", "gw_kind", "gw_code", "gw_category"
 Row = Any
 
 
@@ -30,8 +48,15 @@ def pending(ctx: Context, kind: Kind) -> Select[Any] | None:
         return None
     source = kind.source
     model = source.model
-    shown = [getattr(model, c) for c in (source.code, source.category[0] if source.category else None) if c]
-    columns = (model.id, getattr(model, source.since).label(SINCE), model.grid_id, *shown)
+    # The same columns for every kind, so that the kinds of one database read in one UNION ALL.
+    code, category = source.code, source.category[0] if source.category else None
+    columns = (
+        model.id.label("id"),
+        getattr(model, source.since).label(SINCE),
+        model.grid_id.label("grid_id"),
+        (getattr(model, code) if code else cast(null(), String)).label(CODE),
+        (getattr(model, category) if category else cast(null(), String)).label(CATEGORY),
+    )
     return select(*columns).where(condition, model.grid_id.in_(sorted(grids)))
 
 
@@ -54,10 +79,10 @@ def _title(ctx: Context, kind: Kind, row: Row) -> str:
 
     zh, en = kind.label
     if source.code and readable(source.code):
-        code = getattr(row, source.code)
+        code = getattr(row, CODE)
         zh, en = f"{zh} {code}", f"{en} {code}"
     if source.category and readable(source.category[0]):
-        names = _names(source.category[1]).get(getattr(row, source.category[0]))
+        names = _names(source.category[1]).get(getattr(row, CATEGORY))
         if names is not None:
             zh, en = f"{zh}({names[0]})", f"{en} ({names[1]})"
     return f"{zh} / {en}"
@@ -77,36 +102,154 @@ def _task(ctx: Context, kind: Kind, row: Row) -> tuple[Position, Task]:
     return position, task
 
 
-async def _after(ctx: Context, kind: Kind, stmt: Select[Any], after: Position | None, limit: int) -> list[Row]:
-    """Up to ``limit`` records of one kind that sort after ``after``, oldest first."""
+@strawberry.input(description="待办排序 / order of tasks (DESC reverses the whole order)")
+class TaskOrder:
+    urgency: SortDirection | None = strawberry.field(
+        default=None,
+        description="急者在前,先到先办(默认) / most urgent first, then oldest (the default: DESC)",
+        metadata={TESTS: []},
+    )
+    created_at: SortDirection | None = strawberry.field(
+        default=None, description="按产生时间 / by the time the work arose (DESC = newest first)", metadata={TESTS: []}
+    )
+
+
+@dataclass(frozen=True)
+class _Order:
+    by_time: bool = False
+    reverse: bool = False
+
+    @classmethod
+    def of(cls, order_by: TaskOrder | None) -> _Order:
+        if order_by is None:
+            return cls()
+        if order_by.urgency is not None and order_by.created_at is not None:
+            raise BadUserInput("orderBy takes one key", argument="orderBy")
+        if order_by.created_at is not None:
+            return cls(by_time=True, reverse=order_by.created_at == SortDirection.DESC)
+        return cls(reverse=order_by.urgency == SortDirection.ASC)
+
+    @property
+    def tag(self) -> str:
+        return ("-time" if self.by_time else "") + ("-rev" if self.reverse else "")
+
+
+def _beyond(parts: Sequence[tuple[Any, Any]], later: bool) -> ColumnElement[bool]:
+    """Rows whose key (SQL columns or this kind's constants) sorts after (``later``) or before the bound,
+    compared part by part as tuples are."""
+    (value, bound), rest = parts[0], parts[1:]
+    if not isinstance(value, ColumnElement | InstrumentedAttribute):
+        if value == bound:
+            return _beyond(rest, later) if rest else false()
+        return true() if (value > bound) == later else false()
+    beyond: ColumnElement[bool] = value > bound if later else value < bound
+    if not rest:
+        return beyond
+    return or_(beyond, and_(value == bound, _beyond(rest, later)))
+
+
+def _parts(kind: Kind, order: _Order, position: Position) -> list[tuple[Any, Any]]:
     model = kind.source.model
     since = getattr(model, kind.source.since)
-    if after is not None and after.urgency < kind.urgency:
-        return []
-    if after is not None and after.urgency == kind.urgency:
-        stmt = stmt.where(or_(since > after.since, and_(since == after.since, model.id > after.pk)))
-    return list(await fetch_rows(ctx, model, stmt.order_by(since, model.id).limit(limit)))
+    urgency = (-kind.urgency, -position.urgency)
+    rest = [(since, position.since)] if not order.by_time else []
+    head = [(since, position.since)] if order.by_time else []
+    return [*head, urgency, *rest, (model.id, position.pk)]
 
 
-async def page_of_tasks(ctx: Context, first: int | None, after: str | None) -> Connection[Task]:
-    size = PageArgs.parse(ctx, first, None).first
-    start = None if after is None else cursor.decode(after)
+def _page_of_kind(
+    ctx: Context,
+    index: int,
+    kind: Kind,
+    stmt: Select[Any],
+    page: PageArgs,
+    bounds: tuple[Position | None, Position | None],
+    order: _Order,
+) -> Select[Any]:
+    """Up to ``first + 1`` records of one kind between the bounds, in page order (from the end when
+    backward), scoped, tagged with the kind's place in ``sources``."""
+    model = kind.source.model
+    after, before = bounds
+    if after is not None:
+        stmt = stmt.where(_beyond(_parts(kind, order, after), later=not order.reverse))
+    if before is not None:
+        stmt = stmt.where(_beyond(_parts(kind, order, before), later=order.reverse))
+    since = getattr(model, kind.source.since)
+    descending = order.reverse != page.backward
+    keys = [since.desc(), model.id.desc()] if descending else [since.asc(), model.id.asc()]
+    paged = scoped(stmt, model, ctx).add_columns(literal(index).label(KIND))
+    return paged.order_by(*keys).limit(page.first + 1)
+
+
+def _by_database(ctx: Context, sources: list[tuple[Kind, Select[Any]]]) -> list[list[int]]:
+    """The places in ``sources`` of the kinds whose records live in each database."""
+    groups: dict[int, list[int]] = {}
+    for index, (kind, _) in enumerate(sources):
+        groups.setdefault(id(ctx.databases.engine(domain_of(kind.source.model))), []).append(index)
+    return list(groups.values())
+
+
+async def _rows(ctx: Context, model: type[Any], pages: list[Select[Any]]) -> Sequence[Row]:
+    """The rows of several kinds' pages of one database, in one statement."""
+    if len(pages) == 1:
+        return await execute(ctx, model, pages[0])
+    union = union_all(*(select(page.subquery()) for page in pages))
+    return await execute(ctx, model, select(union.subquery()))
+
+
+async def _total(ctx: Context, sources: list[tuple[Kind, Select[Any]]], group: list[int]) -> int:
+    """How many pending records the kinds of one database hold, in one statement."""
+    counts = []
+    for index in group:
+        kind, stmt = sources[index]
+        model = kind.source.model
+        counted = scoped(stmt, model, ctx)
+        counts.append(
+            counted.with_only_columns(counting(counted, model), maintain_column_froms=True)
+            .order_by(None)
+            .scalar_subquery()
+        )
+    model = sources[group[0]][0].source.model
+    rows = await execute(ctx, model, select(reduce(operator.add, counts)))
+    return int(rows[0][0])
+
+
+async def page_of_tasks(
+    ctx: Context,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    order_by: TaskOrder | None = None,
+) -> Connection[Task]:
+    order = _Order.of(order_by)
+    page = PageArgs.parse(ctx, first, None, last)
+    size = page.first
+    start = None if after is None else cursor.decode(after, order.tag, "after")
+    end = None if before is None else cursor.decode(before, order.tag, "before")
     sources = [(kind, stmt) for kind in kinds_of(ctx) if (stmt := pending(ctx, kind)) is not None]
     found: list[tuple[Position, Task]] = []
+    groups = _by_database(ctx, sources)
     if size:
-        for kind, stmt in sources:
-            found += [_task(ctx, kind, row) for row in await _after(ctx, kind, stmt, start, size + 1)]
-    found.sort(key=lambda item: item[0].key)
-    edges = [Edge(cursor=cursor.encode(position), node=task) for position, task in found[:size]]
+        for group in groups:
+            pages = [_page_of_kind(ctx, i, *sources[i], page, (start, end), order) for i in group]
+            rows = await _rows(ctx, sources[group[0]][0].source.model, pages)
+            found += [_task(ctx, sources[getattr(row, KIND)][0], row) for row in rows]
+    found.sort(key=lambda item: item[0].key_by(order.by_time), reverse=order.reverse != page.backward)
+    shown = found[:size]
+    if page.backward:
+        shown.reverse()
+    edges = [Edge(cursor=cursor.encode(position, order.tag), node=task) for position, task in shown]
+    more = len(found) > size
     info = PageInfo(
-        has_next_page=len(found) > size,
-        has_previous_page=start is not None,
+        has_next_page=end is not None if page.backward else more,
+        has_previous_page=more if page.backward else start is not None,
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
     )
 
     async def total() -> int:
-        return sum([await count(ctx, kind.source.model, stmt) for kind, stmt in sources])
+        return sum([await _total(ctx, sources, group) for group in groups])
 
     return Connection(edges=edges, page_info=info, _total=total)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.audit import note_row
 from gateway.data import encode_id
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info, not_found
+from gateway.kernel.times import today
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -23,7 +24,7 @@ from gateway.write import (
     transaction,
     written,
 )
-from resolvers.grid.lookups import serving_staff
+from resolvers.grid.lookups import officer_covers, serving_staff
 from resolvers.traffic import tables as t
 from resolvers.traffic.plates import variants
 from resolvers.traffic.queries import valid_plate
@@ -32,7 +33,6 @@ from resolvers.traffic.workflow import PLATE_ALERT, check_close, matches, suspic
 
 CAPTURES = "capture"
 ALERTS = "plateAlert"
-BEIJING = timezone(timedelta(hours=8))
 
 
 @strawberry.input(description="卡口抓拍 / a camera capture")
@@ -169,7 +169,7 @@ class TrafficMutation:
         async with transaction(ctx, "traffic") as session:
             camera = await session.scalar(select(t.Camera).where(t.Camera.code == code))
             if camera is None:
-                raise BadUserInput(f"input.cameraCode: no camera {code!r}", argument="input.cameraCode")
+                raise not_found("Camera", "input.cameraCode", key="code")
             authorize(ctx, "recordCapture", camera.grid_id)
             # The register is read as the system, not as the camera, which may read none of it.
             registered = await session.scalar(select(t.Vehicle).where(t.Vehicle.plate == plate))
@@ -223,6 +223,10 @@ class TrafficMutation:
         officer = await _officer(ctx, input.officer_id)
         async with transaction(ctx, "traffic") as session:
             row = await _alert(ctx, session, "dispatchPlateAlert", input.alert_id)
+            # An officer who cannot see the alert could not act on it, and no one else would get it:
+            # to the dispatcher that officer is as missing as any row outside the alert's area.
+            if not await officer_covers(ctx, officer, row.grid_id):
+                raise not_found("Staff", "input.officerId")
             PLATE_ALERT.check(row.status, "dispatched")
             if row.status == "dispatched" and row.dispatched_to_staff_id == officer:
                 raise Conflict("plate alert is already dispatched to this officer", argument="input.officerId")
@@ -276,7 +280,7 @@ class TrafficMutation:
                     fine_yuan=fine,
                     points=points,
                     detention_days=days,
-                    decided_on=datetime.now(BEIJING).date(),
+                    decided_on=today(ctx.settings.zone),
                 )
             )
             await _record(session, row, "closed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import encode_id, scoped
 from gateway.feed import emit
-from gateway.kernel import BadUserInput, Conflict, Context, Info
+from gateway.kernel import BadUserInput, Conflict, Context, Info, not_found
+from gateway.kernel.times import today
 from gateway.write import (
     authorize,
     client_mutation_id_field,
@@ -30,7 +31,6 @@ from resolvers.volunteer.types import Patrol, Volunteer, patrol, volunteer
 
 VOLUNTEERS = "volunteer"
 PATROLS = "patrol"
-BEIJING = timezone(timedelta(hours=8))
 LONGEST_SHIFT = timedelta(hours=24)
 MOST_ON_A_SHIFT = 50
 
@@ -93,7 +93,7 @@ async def _grid(ctx: Context, mutation: str, given: strawberry.ID) -> int:
     """The grid written to (preset where the grant says so), which must exist and lie in the caller's area."""
     grid_id = int(preset(ctx, mutation, "gridId", inputs.pk(str(given), "Grid", "input.gridId")))
     if not await grid_exists(ctx, grid_id):
-        raise BadUserInput(f"input.gridId: no such grid {given!r}", argument="input.gridId")
+        raise not_found("Grid", "input.gridId")
     authorize(ctx, mutation, grid_id)
     return grid_id
 
@@ -102,14 +102,14 @@ async def _resident(ctx: Context, given: strawberry.ID) -> int:
     """A resident the caller may see; a hidden one reads as missing."""
     pk = inputs.pk(str(given), "Resident", "input.residentId")
     if not await resident_visible(ctx, pk):
-        raise BadUserInput(f"input.residentId: no such resident {given!r}", argument="input.residentId")
+        raise not_found("Resident", "input.residentId")
     return pk
 
 
 async def _team(session: AsyncSession, given: strawberry.ID) -> int:
     pk = inputs.pk(str(given), "VolunteerTeam", "input.teamId")
     if await session.get(t.VolunteerTeam, pk) is None:
-        raise BadUserInput(f"input.teamId: no such team {given!r}", argument="input.teamId")
+        raise not_found("VolunteerTeam", "input.teamId")
     return pk
 
 
@@ -132,7 +132,7 @@ async def _crew(ctx: Context, session: AsyncSession, ids: list[int], team_id: in
         at = f"input.volunteerIds[{n}]"
         row = found.get(pk)
         if row is None:
-            raise BadUserInput(f"{at}: no such volunteer {encode_id('Volunteer', pk)!r}", argument=at)
+            raise not_found("Volunteer", at)
         if row.team_id != team_id:
             raise BadUserInput(f"{at}: the volunteer is not in team {encode_id('VolunteerTeam', team_id)}", argument=at)
         if row.status != "active":
@@ -168,7 +168,7 @@ async def _enrol(ctx: Context, given: EnrolVolunteerInput, resident_id: int, gri
             row = None
         if row is None:
             kind = "enrolled"
-            row = t.Volunteer(resident_id=resident_id, joined_on=datetime.now(BEIJING).date())
+            row = t.Volunteer(resident_id=resident_id, joined_on=today(ctx.settings.zone))
             session.add(row)
         elif row.grid_id != grid_id:
             # Leaving one grid of the caller's area for another: the grid left learns it too.

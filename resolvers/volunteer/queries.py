@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from gateway.compile import PLAN, ROOT_LIST
 from gateway.data import (
     After,
+    Before,
     Connection,
     First,
+    Last,
+    OrderArg,
     PageArgs,
     contains,
     decode_pk,
+    fetch_rows,
     load_one,
     nested_page,
     root_page,
+    scoped,
     search_text,
 )
-from gateway.kernel import Context, Info
+from gateway.kernel import BadUserInput, Context, Info
 from gateway.schema import TESTS, from_row
 from resolvers.grid.area import AreaFilter, in_area
 from resolvers.volunteer import tables as t
+from resolvers.volunteer.orders import VolunteerOrder, VolunteerTeamOrder
 from resolvers.volunteer.types import Volunteer, VolunteerTeam, volunteer
 
 
@@ -48,6 +54,29 @@ class VolunteerFilter:
     skill: str | None = strawberry.field(
         default=None, description="技能包含 / skills contain", metadata={TESTS: ["Volunteer.skills"]}
     )
+    name: str | None = strawberry.field(
+        default=None,
+        description="姓名包含(居民档案中可明文读取的姓名) / name contains (as read in clear on the resident record)",
+        metadata={TESTS: ["Resident.name"]},
+    )
+
+
+# Volunteers whose names one search may test; past this, the search asks for another filter.
+MOST_NAMED = 20_000
+
+
+async def _named(ctx: Context, stmt: Select[Any], text: str) -> list[int]:
+    """The residents behind the volunteers ``stmt`` selects whose name, as the caller reads it on
+    the resident record (its row scope, in clear), contains ``text``: asked of the population domain."""
+    from resolvers.population.lookups import residents_named
+
+    ids = scoped(stmt.with_only_columns(t.Volunteer.resident_id).distinct().limit(MOST_NAMED + 1), t.Volunteer, ctx)
+    linked = [row.resident_id for row in await fetch_rows(ctx, t.Volunteer, ids)]
+    if len(linked) > MOST_NAMED:
+        raise BadUserInput(
+            "filter.name: narrow the search with another filter (area, team) first", argument="filter.name"
+        )
+    return sorted(await residents_named(ctx, linked, text))
 
 
 @strawberry.type
@@ -58,6 +87,9 @@ class VolunteerQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[VolunteerOrder | None, OrderArg] = None,
         filter: Annotated[VolunteerFilter | None, strawberry.argument(description="筛选 / filter")] = None,
     ) -> Connection[Volunteer]:
         stmt = select(t.Volunteer)
@@ -72,7 +104,10 @@ class VolunteerQuery:
             skill = search_text(filter.skill, "filter.skill")
             if skill:
                 stmt = stmt.where(contains(t.Volunteer.skills, skill))
-        page = PageArgs.parse(info.context, first, after)
+            name = search_text(filter.name, "filter.name")
+            if name:
+                stmt = stmt.where(t.Volunteer.resident_id.in_(await _named(info.context, stmt, name)))
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.Volunteer, stmt, page, volunteer)
 
     @strawberry.field(description="志愿者队伍列表 / volunteer teams", metadata={PLAN: ROOT_LIST})
@@ -81,6 +116,9 @@ class VolunteerQuery:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[VolunteerTeamOrder | None, OrderArg] = None,
         search: Annotated[
             str | None,
             strawberry.argument(
@@ -93,5 +131,5 @@ class VolunteerQuery:
         text = search_text(search, "search")
         if text:
             stmt = stmt.where(contains(t.VolunteerTeam.name, text) | contains(t.VolunteerTeam.brand, text))
-        page = PageArgs.parse(info.context, first, after)
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await root_page(info.context, t.VolunteerTeam, stmt, page, lambda r: from_row(VolunteerTeam, r))

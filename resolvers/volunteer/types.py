@@ -8,12 +8,25 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from gateway.compile import PLAN, Children, Link
-from gateway.data import After, Connection, First, PageArgs, load_each, load_many, load_one, nested_page
+from gateway.data import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderArg,
+    PageArgs,
+    load_each,
+    load_many,
+    load_one,
+    nested_page,
+)
 from gateway.kernel import Info
 from gateway.schema import COMPUTED_FROM, Node, from_row
 from resolvers.grid.lookups import district_name, grid_by_id
 from resolvers.grid.types import Grid
 from resolvers.volunteer import tables as t
+from resolvers.volunteer.orders import PatrolOrder, VolunteerOrder
 
 if TYPE_CHECKING:
     from resolvers.population.types import Resident
@@ -78,13 +91,29 @@ class VolunteerTeam(Node):
         return await district_name(info.context, self.district_id)
 
     @strawberry.field(description="队员 / members", metadata={PLAN: Children("team_id")})
-    async def volunteers(self, info: Info, first: First = None, after: After = None) -> Connection[Volunteer]:
-        page = PageArgs.parse(info.context, first, after)
+    async def volunteers(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[VolunteerOrder | None, OrderArg] = None,
+    ) -> Connection[Volunteer]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await nested_page(info.context, t.Volunteer, t.Volunteer.team_id, self.db_id, page, volunteer)
 
     @strawberry.field(description="巡逻班次 / patrol shifts", metadata={PLAN: Children("team_id")})
-    async def patrols(self, info: Info, first: First = None, after: After = None) -> Connection[Patrol]:
-        page = PageArgs.parse(info.context, first, after)
+    async def patrols(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: Annotated[PatrolOrder | None, OrderArg] = None,
+    ) -> Connection[Patrol]:
+        page = PageArgs.parse(info.context, first, after, last, before, order_by)
         return await nested_page(
             info.context, t.Patrol, t.Patrol.team_id, self.db_id, page, lambda r: from_row(Patrol, r)
         )

@@ -14,6 +14,7 @@ Each keeps a screenshot under ``var/screenshots/`` (gitignored). Every request m
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -209,6 +210,8 @@ async def test_audit_page_finds_the_committee_read_of_a_resident(demo: Demo) -> 
         entry = timeline.locator("li", has_text="居民投诉 case 42")
         await expect(entry).to_contain_text("Counter")
         await expect(entry).to_contain_text("Resident.idNumber masked")
+        # When, as the API gives it: the gateway's local time with its offset.
+        await expect(entry.locator("strong")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+08:00$"))
         await expect(page.locator('[data-chart="By agency"] svg rect').first).to_be_visible()
         await expect(page.locator('[data-chart="By purpose"] svg')).to_contain_text("居民投诉 case 42")
         await _fits_the_laptop(page)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.schema import Node, from_row
+from gateway.data import SortDirection
+from gateway.schema import Node, from_row, newest_key, sort_key
 from tests.extra_domain import tables as t
 
 
@@ -18,3 +19,9 @@ class Notice(Node):
 
 def notice(row: t.Notice) -> Notice:
     return from_row(Notice, row)
+
+
+@strawberry.input(description="排序 / order of notices")
+class NoticeOrder:
+    id: SortDirection | None = newest_key()
+    title: SortDirection | None = sort_key("Notice.title", "按标题 / by title")

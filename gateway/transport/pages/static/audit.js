@@ -62,11 +62,12 @@
   }
 
   function timelineItem(entry) {
-    const when = new Date(entry.recordedAt);
+    // As the API gives it: local time of the gateway's zone with its offset, whatever the browser's zone.
+    const when = entry.recordedAt.replace("T", " ").replace(/\.\d+/, "");
     const reads = entry.fieldReads.map(r => el("span", {class: "tag " + r.read.toLowerCase()}, r.field + " " + r.read.toLowerCase()));
     return el("li", {class: "kind-" + entry.kind, "data-seq": entry.seq},
       el("div", {},
-        el("strong", {}, when.toLocaleString()), " · ",
+        el("strong", {"data-recorded-at": entry.recordedAt}, when), " · ",
         el("span", {class: "tag " + entry.kind}, entry.kind.toLowerCase()), " ",
         el("span", {class: "principal"}, entry.principalId), " (", entry.role, ", ", entry.agency, ")"),
       el("div", {class: "muted"},

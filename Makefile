@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := gateway/transport/static/node_modules/.installed
+FEDERATION := gateway/schema/federation/node_modules/.installed
 
-.PHONY: setup run test lint typecheck schema bench bench-compare clean
+.PHONY: setup run test lint typecheck schema federation bench bench-compare clean
 
-setup: $(INSTALLED) $(ASSETS)
+setup: $(INSTALLED) $(ASSETS) $(FEDERATION)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,14 @@ $(INSTALLED): pyproject.toml
 $(ASSETS): gateway/transport/static/package.json gateway/transport/static/package-lock.json
 	npm ci --prefix gateway/transport/static --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The composer (@theguild/federation-composition) and the router (Hive Gateway) of the federated
+# gateway, pinned in package-lock.json: `gateway schema supergraph` and tests/e2e/test_federation.py.
+$(FEDERATION): gateway/schema/federation/package.json gateway/schema/federation/package-lock.json
+	npm ci --prefix gateway/schema/federation --no-audit --no-fund --loglevel=error
+	touch $@
+
+federation: $(FEDERATION)
 
 run: setup
 	$(BIN)/gateway db upgrade
@@ -38,8 +47,9 @@ typecheck: $(INSTALLED)
 test: setup lint typecheck
 	$(BIN)/pytest
 
-schema: $(INSTALLED)
+schema: $(INSTALLED) $(FEDERATION)
 	$(BIN)/gateway schema export
+	$(BIN)/gateway schema supergraph
 
 bench: setup
 	$(BIN)/python bench/nested_page.py
@@ -62,4 +72,4 @@ bench-compare: setup $(BENCH_POSTGRAPHILE)
 	$(BIN)/python -m bench.compare $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) gateway/transport/static/node_modules var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) gateway/transport/static/node_modules gateway/schema/federation/node_modules var .mypy_cache .ruff_cache .pytest_cache

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from gateway.kernel import get_settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
+    if args.subgraph:
+        from gateway.kernel import load_registry
+
+        names = load_registry().names
+        if args.subgraph not in names:
+            print(f"no domain named {args.subgraph!r}; the domains are {', '.join(names)}", file=sys.stderr)
+            return 2
+        # The workers read their settings from the environment.
+        os.environ["GATEWAY_SUBGRAPH"] = args.subgraph
+        get_settings.cache_clear()
     settings = get_settings()
     uvicorn.run(
         "gateway.app:app_from_env",
@@ -29,4 +42,7 @@ def add_serve_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--subgraph", metavar="DOMAIN", help="serve this domain alone as a Federation v2 subgraph (for a router)"
+    )
     serve.set_defaults(func=cmd_serve)

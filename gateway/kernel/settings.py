@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     db_urls: dict[str, str] = Field(default_factory=dict)
     db_echo: bool = False
 
+    # Serve one domain alone as a Federation v2 subgraph (``gateway serve --subgraph NAME``); None: all of them.
+    subgraph: str | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
 

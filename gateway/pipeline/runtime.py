@@ -24,7 +24,7 @@ from gateway.pipeline.execution import Executor
 from gateway.pipeline.limits import Limits
 from gateway.pipeline.rates import RateGuard
 from gateway.policy import BUDGETS, Attributes, LookupBudgets, Policy, PolicyScope, PolicySet, load_policies
-from gateway.schema import build_schema, node_fetcher
+from gateway.schema import build_schema, build_subgraph, node_fetcher
 from gateway.write import IdempotencyStore, sealing_key
 
 NO_GRANTS = Policy(name="none", types={})
@@ -99,12 +99,18 @@ class Runtime:
         return (executor or self._executor(policy)).schema
 
     def _executor(self, policy: Policy) -> Executor:
-        schema = build_schema(self.registry.domains, None if not policy.enforce else policy, self.settings.zone)
+        enforced = None if not policy.enforce else policy
+        subgraph = self.settings.subgraph
+        schema = (
+            build_schema(self.registry.domains, enforced, self.settings.zone)._schema
+            if subgraph is None
+            else build_subgraph(self.registry.domains, enforced, subgraph, self.settings.zone)
+        )
         # Introspection is for everyone, for staff (not partner tokens), or for nobody (production).
         introspection = self.settings.introspection_for
         allowed = introspection == "all" or (introspection == "staff" and not policy.partner)
         limits = Limits.of(self.settings, policy.limits)
-        return Executor(schema._schema, limits, introspection=allowed)
+        return Executor(schema, limits, introspection=allowed)
 
     def policy_for(self, principal: Principal) -> Policy:
         if principal.record.kind == "partner":

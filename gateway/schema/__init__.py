@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.policy import COMPUTED_FROM, READS, TESTS
 from gateway.policy.ordering import newest_key, sort_key
-from gateway.schema.assembly import build_schema, export_sdl
+from gateway.schema.assembly import build_schema, build_subgraph, export_sdl, subgraph_sdl_of
 from gateway.schema.node import Node, from_row, node_fetcher
 from gateway.schema.per_policy import COUNTS, REQUIRES, SHOWN_WHEN, visible_fields
 
@@ -17,10 +17,12 @@ __all__ = [
     "TESTS",
     "Node",
     "build_schema",
+    "build_subgraph",
     "export_sdl",
     "from_row",
     "newest_key",
     "node_fetcher",
     "sort_key",
+    "subgraph_sdl_of",
     "visible_fields",
 ]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import strawberry
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLResolveInfo, GraphQLSchema
 from strawberry.schema.name_converter import NameConverter
 from strawberry.tools import merge_types
 
@@ -31,6 +31,7 @@ from gateway.schema.me import Me
 from gateway.schema.node import Node
 from gateway.schema.per_policy import Grants, PolicySchema, Resolver, wrap_resolvers
 from gateway.schema.scalars import DATE, DATE_TIME, date_time
+from gateway.schema.subgraph import ServiceQuery, federated, keeps, owners, subgraph_sdl
 
 
 @strawberry.type
@@ -65,13 +66,23 @@ DESCRIPTIONS = {
 
 
 def build_schema(
-    domains: Sequence[Domain], policy: Policy | None = None, zone: tzinfo = ZoneInfo(DEFAULT_ZONE)
+    domains: Sequence[Domain],
+    policy: Policy | None = None,
+    zone: tzinfo = ZoneInfo(DEFAULT_ZONE),
+    subgraph: str | None = None,
 ) -> PolicySchema:
-    """The whole schema, or (given a policy) only what the policy grants; times in ``zone``."""
-    query: Any = merge_types("Query", (EngineQuery, AuditQuery, AccessQuery, *(d.query for d in domains)))
+    """The whole schema, or (given a policy) only what the policy grants; times in ``zone``; given a
+    domain's name, only the part its subgraph serves (``gateway.schema.subgraph``)."""
+    serving = domains if subgraph is None else [d for d in domains if d.name == subgraph]
+    if subgraph is not None and not serving:
+        raise ValueError(f"no domain named {subgraph!r}")
+    engine: tuple[type, ...] = (EngineQuery, AuditQuery, AccessQuery) if subgraph in (None, domains[0].name) else ()
+    if subgraph is not None:
+        engine = (ServiceQuery, *engine)
+    query: Any = merge_types("Query", (*engine, *(d.query for d in serving)))
     roots: dict[str, Any] = {}
     for kind, name in (("mutation", "Mutation"), ("subscription", "Subscription")):
-        parts = tuple(getattr(d, kind) for d in domains if getattr(d, kind) is not None)
+        parts = tuple(getattr(d, kind) for d in serving if getattr(d, kind) is not None)
         roots[kind] = merge_types(name, parts) if parts else None
     grants = None
     if policy is not None:
@@ -80,9 +91,19 @@ def build_schema(
         grants = Grants(policy, governed, NameConverter(), attributes)
         # A root type with nothing granted is left out: GraphQL forbids an empty one.
         roots = {k: v for k, v in roots.items() if v is not None and grants.type_visible(v.__strawberry_definition__)}
+    keep = None if subgraph is None else keeps(domains, subgraph)
+    # A subgraph knows every entity, if only as a reference, so that ``node`` can answer any of them.
+    entities = [
+        cls
+        for d in domains
+        for _, cls in d.types.values()
+        if subgraph is not None and (grants is None or grants.type_visible(cls.__strawberry_definition__))
+    ]
     schema = PolicySchema(
         query=query,
         grants=grants,
+        keep=keep,
+        types=entities,
         scalar_overrides={datetime: date_time(zone)},
         **{k: v for k, v in roots.items() if v is not None},
     )
@@ -97,6 +118,20 @@ def build_schema(
             schema, lambda t, f, resolve: _spending(resolve, *budgeted[f]) if t == "Query" and f in budgeted else None
         )
     return schema
+
+
+def build_subgraph(
+    domains: Sequence[Domain], policy: Policy | None, subgraph: str, zone: tzinfo = ZoneInfo(DEFAULT_ZONE)
+) -> GraphQLSchema:
+    """The executable schema of one domain's Federation v2 subgraph, as ``policy`` grants it."""
+    schema = build_schema(domains, policy, zone, subgraph=subgraph)
+    classes = {cls: name for d in domains for name, (_, cls) in d.types.items()}
+    return federated(schema._schema, owners(domains), subgraph, classes)
+
+
+def subgraph_sdl_of(domains: Sequence[Domain], policy: Policy | None, subgraph: str) -> str:
+    """What the composer reads for ``subgraph`` under ``policy`` (all of it when None)."""
+    return subgraph_sdl(build_schema(domains, policy, subgraph=subgraph)._schema, owners(domains), subgraph)
 
 
 def _spending(resolve: Resolver, rule: LookupRule, spending: frozenset[str]) -> Resolver:

@@ -207,17 +207,26 @@ def _required(argument: StrawberryArgument) -> bool:
     return not optional and argument.default is UNSET
 
 
+# (type name, field name) → whether a schema keeps the field (a subgraph keeps the fields its domain serves).
+FieldFilter = Callable[[str, str], bool]
+
+
 class PolicySchema(strawberry.Schema):
     """A Strawberry schema whose fields are those ``grants`` allow (all of them when None)."""
 
-    def __init__(self, *args: Any, grants: Grants | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, grants: Grants | None = None, keep: FieldFilter | None = None, **kwargs: Any
+    ) -> None:
         self.grants = grants
+        self.keep = keep
         super().__init__(*args, **kwargs)
 
     def get_fields(self, type_definition: StrawberryObjectDefinition) -> list[StrawberryField]:
-        if self.grants is None:
-            return list(type_definition.fields)
-        return self.grants.fields(type_definition)
+        fields = list(type_definition.fields) if self.grants is None else self.grants.fields(type_definition)
+        if self.keep is None:
+            return fields
+        name = self.config.name_converter.from_object(type_definition)
+        return [f for f in fields if self.keep(name, self.config.name_converter.from_field(f))]
 
 
 Resolver = Callable[..., Any]

@@ -97,7 +97,7 @@ def prepared(server_url: str, population: Population, log: Path, existing: str |
     admin = plain_url(server_url)
     if existing is not None:
         url = with_database(admin, existing)
-        _gateway(["db", "upgrade"], url, log)
+        run_gateway(["db", "upgrade"], url, log)
         asyncio.run(_take_down(url, existing))
         try:
             yield asyncio.run(_postgraphile_side(url, existing))
@@ -108,8 +108,8 @@ def prepared(server_url: str, population: Population, log: Path, existing: str |
     asyncio.run(_create(admin, name))
     try:
         url = with_database(admin, name)
-        _gateway(["db", "upgrade"], url, log)
-        _gateway(population.seed_args(), url, log)
+        run_gateway(["db", "upgrade"], url, log)
+        run_gateway(population.seed_args(), url, log)
         yield asyncio.run(_postgraphile_side(url, name))
     finally:
         asyncio.run(_drop(admin, name))
@@ -163,11 +163,11 @@ def gateway_env(database: Database) -> dict[str, str]:
 
 
 def gateway_token(database: Database, principal: str, log: Path) -> str:
-    out = _gateway(["token", "issue", "--principal", principal, "--ttl", "2h"], database.url, log)
+    out = run_gateway(["token", "issue", "--principal", principal, "--ttl", "2h"], database.url, log)
     return out.strip().splitlines()[-1]
 
 
-def _gateway(args: list[str], url: str, log: Path) -> str:
+def run_gateway(args: list[str], url: str, log: Path) -> str:
     env = {**os.environ, "GATEWAY_DB_URL": url.replace("postgresql://", "postgresql+asyncpg://", 1)}
     env["GATEWAY_SECRET_KEY"] = GATEWAY_SECRET
     done = subprocess.run(

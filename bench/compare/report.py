@@ -1,5 +1,7 @@
 """The side-by-side table: one row per page, the three servers' figures, and the gateway's
-throughput as a fraction of the others' (below 1: the gateway is slower)."""
+throughput as a fraction of the others' (below 1: the gateway is slower). When the run measured
+the federated gateway, three more columns: its figures on the pages it served, and its throughput
+as a fraction of the single gateway's (below 1: the router hop's cost)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ class Line:
     gateway: Figures
     postgraphile: Figures
     floor: Figures
+    router: Figures | None = None  # the gateway's request through its role's router, when measured
 
 
 def _ratio(a: float, b: float) -> str:
@@ -32,15 +35,28 @@ def _latency(figures: Figures) -> str:
 
 
 def table(lines: list[Line]) -> str:
+    routed = any(line.router is not None for line in lines)
     head = (
         "| page | clients | gateway | PostGraphile 5 | floor | gateway p50 / p99 ms | PostGraphile p50 / p99 ms "
-        "| floor p50 / p99 ms | gateway ÷ PostGraphile | gateway ÷ floor |\n"
-        "|---|---|---|---|---|---|---|---|---|---|\n"
+        "| floor p50 / p99 ms | gateway ÷ PostGraphile | gateway ÷ floor |"
     )
-    rows = [
-        f"| {line.page} | {line.clients} | {line.gateway.rate_text} | {line.postgraphile.rate_text} "
-        f"| {line.floor.rate_text} | {_latency(line.gateway)} | {_latency(line.postgraphile)} | {_latency(line.floor)} "
-        f"| {_ratio(line.gateway.rate, line.postgraphile.rate)} | {_ratio(line.gateway.rate, line.floor.rate)} |"
-        for line in lines
-    ]
-    return head + "\n".join(rows) + "\n"
+    rule = "|---|---|---|---|---|---|---|---|---|---|"
+    if routed:
+        head += " gateway via router | via router p50 / p99 ms | via router ÷ gateway |"
+        rule += "---|---|---|"
+    rows = []
+    for line in lines:
+        row = (
+            f"| {line.page} | {line.clients} | {line.gateway.rate_text} | {line.postgraphile.rate_text} "
+            f"| {line.floor.rate_text} | {_latency(line.gateway)} | {_latency(line.postgraphile)} "
+            f"| {_latency(line.floor)} | {_ratio(line.gateway.rate, line.postgraphile.rate)} "
+            f"| {_ratio(line.gateway.rate, line.floor.rate)} |"
+        )
+        if routed and line.router is None:
+            row += " — | — | — |"
+        elif line.router is not None:
+            row += (
+                f" {line.router.rate_text} | {_latency(line.router)} | {_ratio(line.router.rate, line.gateway.rate)} |"
+            )
+        rows.append(row)
+    return head + "\n" + rule + "\n" + "\n".join(rows) + "\n"

@@ -1,7 +1,9 @@
 """``make bench-compare``: one run, on this machine, of the gateway, PostGraphile 5 and the floor
-over the same PostgreSQL database, driven by the same load generator.
+over the same PostgreSQL database, driven by the same load generator; and, when Hive Gateway is
+installed (``make federation``), of the federated gateway on the pages the scenarios mark: the
+cost of the router hop.
 
-    .venv/bin/python -m bench.compare [--residents 100000 | --city [--scale 1.0]] [--seconds 10]
+    .venv/bin/python -m bench.compare [--residents 100000 | --city [--scale 1.0]] [--seconds 10] [--no-router]
 
 PostgreSQL comes from ``GATEWAY_BENCH_POSTGRES_URL`` (default the local server, user postgres);
 the run creates its own database and roles there and drops them at the end. Every process it
@@ -31,9 +33,21 @@ import jwt
 
 from bench.compare import export, load
 from bench.compare.database import ROOT, Area, Database, Population, gateway_env, gateway_token, prepared
+from bench.compare.federation import federated, role_of, router_installed
 from bench.compare.processes import BenchError, Server, free_port, running, settle
 from bench.compare.report import Figures, Line, table
-from bench.compare.scenarios import FLOOR, GATEWAY, POSTGRAPHILE, SERVERS, Call, Identities, Scenario, scenarios
+from bench.compare.scenarios import (
+    FLOOR,
+    GATEWAY,
+    POSTGRAPHILE,
+    ROUTER,
+    SERVERS,
+    Call,
+    Identities,
+    Rows,
+    Scenario,
+    scenarios,
+)
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POSTGRAPHILE_DIR = ROOT / "bench" / "postgraphile"
@@ -51,13 +65,19 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=int, default=10, help="load per page per server")
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/compare-DATE.md")
+    parser.add_argument(
+        "--router",
+        action=argparse.BooleanOptionalAction,
+        default=router_installed(),
+        help="also measure the gateway through Hive Gateway and six subgraphs (default: when `make federation` ran)",
+    )
     args = parser.parse_args()
     # A TERM (or a make interrupted) unwinds through every `finally`, so servers and database go.
     signal.signal(signal.SIGTERM, _interrupted)
     try:
         population = Population(args.residents, args.scale if args.city else 0.0)
         url = os.environ.get("GATEWAY_BENCH_POSTGRES_URL", DEFAULT_URL)
-        text = compare(url, population, args.seconds, args.database)
+        text = compare(url, population, args.seconds, args.database, args.router)
     except BenchError as error:
         print(f"bench-compare: {error}", file=sys.stderr)
         return 1
@@ -86,7 +106,7 @@ def require_tools() -> None:
         )
 
 
-def compare(url: str, population: Population, seconds: int, existing: str | None = None) -> str:
+def compare(url: str, population: Population, seconds: int, existing: str | None = None, router: bool = False) -> str:
     require_tools()
     logs = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     load_before = os.getloadavg()[0]
@@ -100,11 +120,22 @@ def compare(url: str, population: Population, seconds: int, existing: str | None
             FLOOR: stack.enter_context(start_floor(database, logs)),
         }
         say("servers up: " + ", ".join(f"{name} {server.base}" for name, server in bases.items()))
+        pages = scenarios(who)
+        roles = {s.name: role_of(bases[GATEWAY], s.calls[GATEWAY].headers) for s in pages if router and s.routed}
+        federation = stack.enter_context(federated(database, roles.values(), logs)) if roles else None
+        if federation is not None:
+            say("federated: " + ", ".join(f"{role}'s router {r.base}" for role, r in federation.routers.items()))
         lines: list[Line] = []
-        for scenario in scenarios(who):
-            check_same_rows(scenario, bases)
-            figures = {server: measure_load(scenario, server, bases[server], seconds) for server in SERVERS}
-            lines.append(Line(scenario.name, scenario.clients, *(figures[s] for s in SERVERS)))
+        for scenario in pages:
+            routes: Routes = {server: (scenario.calls[server], (bases[server],)) for server in SERVERS}
+            if federation is not None and scenario.name in roles:
+                routes[ROUTER] = (scenario.calls[GATEWAY], federation.servers(roles[scenario.name]))
+            check_same_rows(scenario, routes)
+            figures = {
+                server: measure_load(scenario, server, call, busy, seconds) for server, (call, busy) in routes.items()
+            }
+            gateway, postgraphile, floor = (figures[s] for s in SERVERS)
+            lines.append(Line(scenario.name, scenario.clients, gateway, postgraphile, floor, figures.get(ROUTER)))
         # The export sits with the other reads, before the write (the last scenario).
         lines.insert(len(lines) - 1, measure_export(bases, who))
     when = dt.datetime.now().astimezone()
@@ -171,34 +202,41 @@ def start_floor(database: Database, logs: Path) -> contextlib.AbstractContextMan
     return running("the floor", argv, cwd=ROOT, env=env, port=port, log=logs / "floor.log")
 
 
-def check_same_rows(scenario: Scenario, bases: dict[str, Server]) -> None:
+# Where each server of a page is asked: the request, and the processes it keeps busy (the first one
+# answers it; for the federated gateway, the router, then the subgraphs behind it).
+Routes = dict[str, tuple[Call, tuple[Server, ...]]]
+
+
+def check_same_rows(scenario: Scenario, routes: Routes) -> None:
     """Ask each server once and compare what matters (ids, names, counts) before anything is timed."""
-    seen: dict[str, Any] = {}
+    seen: dict[str, Rows] = {}
     with httpx.Client(timeout=120) as client:
-        for server in SERVERS:
-            call = scenario.calls[server]
+        for server, (call, busy) in routes.items():
             body = None if call.body is None else call.body.replace("{unique}", f"check-{secrets.token_hex(4)}")
-            answer = export.send(client, bases[server].base, call.method, call.path, body, call.headers)
-            seen[server] = scenario.rows[server](answer)
+            answer = export.send(client, busy[0].base, call.method, call.path, body, call.headers)
+            # The federated gateway answers the gateway's request, so it reads the gateway's way.
+            seen[server] = scenario.rows[GATEWAY if server == ROUTER else server](answer)
     if not seen[GATEWAY]:
         raise BenchError(f"{scenario.name}: the gateway returned nothing to compare")
-    for server in (POSTGRAPHILE, FLOOR):
+    for server in seen.keys() - {GATEWAY}:
         if seen[server] != seen[GATEWAY]:
             raise BenchError(
                 f"{scenario.name}: {server} does not return the gateway's rows\n"
                 f"  gateway: {str(seen[GATEWAY])[:600]}\n  {server}: {str(seen[server])[:600]}"
             )
-    say(f"{scenario.name}: the same rows from all three")
+    say(f"{scenario.name}: the same rows from all {len(seen)}")
 
 
-def measure_load(scenario: Scenario, server: str, target: Server, seconds: int) -> Figures:
-    call = scenario.calls[server]
+def measure_load(scenario: Scenario, server: str, call: Call, busy: tuple[Server, ...], seconds: int) -> Figures:
+    target = busy[0]
     slowest = warm(target, call)
-    settle(target)
+    for process in busy:
+        settle(process)
     # A page slower than the load's duration would finish no request at all: give it time for a few.
     duration = min(60, max(seconds, math.ceil(5 * slowest * scenario.clients / 2)))
     result = load.run(target.base, call, scenario.clients, duration)
-    settle(target)
+    for process in busy:
+        settle(process)
     say(
         f"{scenario.name} — {server}: {result.per_second:,.1f} req/s, p50 {result.p50_ms:,.1f} ms, "
         f"p99 {result.p99_ms:,.1f} ms ({result.requests} requests in {duration} s, {result.failed} failed; "
@@ -255,7 +293,20 @@ def document(
         "The task list and the statistics: PostGraphile exposes SQL functions (`officer_tasks()`, "
         "`resident_stats()`, `dispute_stats()`, `grid_stats()`) that run under row-level security as the "
         "officer's or the committee's role; the floor calls the same SQL with the caller's grids.\n"
+        + (ROUTED if any(line.router is not None for line in lines) else "")
     )
+
+
+ROUTED = (
+    "\nGateway via router: the gateway's own request and token sent to Hive Gateway (one process, the shipped "
+    "gateway/schema/federation/gateway.config.mjs less its merging of identical requests in flight, which wrk's "
+    "one repeated request would turn into a cache: bench/compare/router.config.mjs) serving the supergraph of the "
+    "caller's role, in front of the six subgraphs (`gateway serve --subgraph NAME`, one process each, the "
+    "gateway's settings, the same database); the router forwards the token and each subgraph applies its own "
+    "policy. Via router ÷ gateway is its throughput over the single gateway's in this run (below 1: the router "
+    "hop's cost). Seven processes against one: on a machine with cores to spare the subgraphs of one request "
+    "work in parallel. Measured on the pages bench/compare/scenarios.py marks; — elsewhere.\n"
+)
 
 
 if __name__ == "__main__":

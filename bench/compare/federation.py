@@ -1,8 +1,9 @@
 """The federated gateway of the run: the six subgraphs (``gateway serve --subgraph NAME``, on the run's
 database with the single gateway's settings) and one Hive Gateway per role measured, each serving the
 supergraph ``gateway schema supergraph --roles`` composes for that role — as tests/e2e/test_federation.py
-starts them, with gateway/schema/federation/gateway.config.mjs as the router's configuration, less its
-merging of identical requests in flight (router.config.mjs says why)."""
+starts them, with gateway/schema/federation/gateway.config.mjs as the router's configuration (which
+does not merge identical requests in flight: each is audited, and wrk's one repeated request would
+otherwise turn the merge into a cache)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from gateway.schema.compose import file_name
 
 TOOLS = ROOT / "gateway" / "schema" / "federation"
 HIVE = TOOLS / "node_modules" / ".bin" / "hive-gateway"
-CONFIG = Path(__file__).with_name("router.config.mjs")
+CONFIG = TOOLS / "gateway.config.mjs"
 
 
 def router_installed() -> bool:

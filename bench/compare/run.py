@@ -299,8 +299,8 @@ def document(
 
 ROUTED = (
     "\nGateway via router: the gateway's own request and token sent to Hive Gateway (one process, the shipped "
-    "gateway/schema/federation/gateway.config.mjs less its merging of identical requests in flight, which wrk's "
-    "one repeated request would turn into a cache: bench/compare/router.config.mjs) serving the supergraph of the "
+    "gateway/schema/federation/gateway.config.mjs, which sends every request on rather than merging identical "
+    "ones in flight) serving the supergraph of the "
     "caller's role, in front of the six subgraphs (`gateway serve --subgraph NAME`, one process each, the "
     "gateway's settings, the same database); the router forwards the token and each subgraph applies its own "
     "policy. Via router ÷ gateway is its throughput over the single gateway's in this run (below 1: the router "

@@ -25,6 +25,9 @@ export const gatewayConfig = defineConfig({
   transportEntries: {
     "*.http": {
       options: {
+        // Identical queries in flight with the same token would otherwise reach a subgraph as one
+        // request: one audit record for several reads. Every caller's request goes on, and is audited.
+        deduplicateInflightRequests: false,
         subscriptions: {
           kind: "ws",
           location: "/graphql",

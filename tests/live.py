@@ -17,7 +17,7 @@ import uvicorn
 from sqlalchemy import insert, select
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from websockets.asyncio.client import connect
 
@@ -94,11 +94,15 @@ class Receiver:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     # Seconds it takes to answer (a slow receiver).
     delay: float = 0.0
+    # Answer 200 with a body that never ends (a receiver trying to make the gateway read forever).
+    endless: bool = False
 
     async def endpoint(self, request: Request) -> Response:
         self.received.append((dict(request.headers), await request.body()))
         self.arrived.set()
         await asyncio.sleep(self.delay)
+        if self.endless:
+            return StreamingResponse(_forever(), headers={"Content-Encoding": "gzip"})
         return Response(status_code=self.answers.pop(0) if self.answers else 200)
 
     def bodies(self) -> list[dict[str, Any]]:
@@ -112,6 +116,12 @@ class Receiver:
             assert left > 0, f"not received in time: {self.bodies()}"
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), left)
+
+
+async def _forever() -> AsyncIterator[bytes]:
+    while True:
+        yield b"\0" * 65536
+        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from gateway.data import decode_pk
+from gateway.transport.sse import MOST_RESERVATIONS
 from tests.harness import DEMO, Gateway
 from tests.live import dispute_event, newest_dispute_event, serving, subscribed
 
@@ -197,3 +198,23 @@ async def test_single_connection_mode(gw: Gateway, base: str) -> None:
             await dispute_event(gw, *visible)
             with pytest.raises(TimeoutError):
                 await events.next(within=1.0)
+
+
+async def test_reservations_are_bounded_and_operations_wait_for_the_open_stream(gw: Gateway, base: str) -> None:
+    """Each operation is read and audited per event: none runs on a stream nobody opened, and one
+    token cannot pile up reservations."""
+    auth = {"Authorization": f"Bearer {await _token(gw, 'community_police')}"}
+    operation = {"query": SUBSCRIPTION, "extensions": {"operationId": "early"}}
+    async with httpx.AsyncClient(timeout=WITHIN) as client:
+        tickets = [(await client.put(base, headers=auth)) for _ in range(MOST_RESERVATIONS + 1)]
+        assert [t.status_code for t in tickets] == [201] * MOST_RESERVATIONS + [429]
+        early = await client.post(
+            base, json=operation, headers={**auth, "X-GraphQL-Event-Stream-Token": tickets[0].text}
+        )
+        assert early.status_code == 409, early.text
+    _reservations_of(gw).clear()
+
+
+def _reservations_of(gw: Gateway) -> dict[str, object]:
+    found: dict[str, object] = gw.app.state.sse_reservations
+    return found

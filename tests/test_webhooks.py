@@ -248,6 +248,21 @@ async def test_a_slow_receiver_is_cut_off_at_the_timeout(gw: Gateway, receiver: 
         await _remove_all(gw)
 
 
+async def test_a_receivers_answer_body_is_never_read(gw: Gateway, receiver: Receiver) -> None:
+    """Only the status counts: a body that never ends (or a compressed bomb) costs the gateway nothing."""
+    hook, _ = await _webhook(gw, receiver.url, await _partner_token(gw))
+    receiver.endless = True
+    deliverer = Deliverer(gw.runtime, timeout=1.0)
+    try:
+        await _report(gw)
+        await deliverer.sweep()
+        held = await _store(gw).get(hook.id)
+        assert held is not None and (held.delivered, held.last_error) == (1, None), held
+    finally:
+        await deliverer.stop()
+        await _remove_all(gw)
+
+
 async def test_two_workers_never_deliver_one_event_twice_and_a_restart_loses_nothing(
     gw: Gateway, receiver: Receiver
 ) -> None:

@@ -46,8 +46,9 @@ class Event:
 def parse_event_id(text: str, domain: str) -> int:
     """``dispute:42`` → 42, for resuming after the last event a client saw."""
     name, _, number = text.partition(":")
-    if name != domain or not number.isdigit():
-        raise BadUserInput(f"afterEvent must look like {domain}:<number>, got {text!r}", argument="afterEvent")
+    # At most 18 digits: an event id is a 64-bit integer in every database.
+    if name != domain or not number.isascii() or not number.isdigit() or len(number) > 18:
+        raise BadUserInput(f"afterEvent must look like {domain}:<number>", argument="afterEvent")
     return int(number)
 
 

@@ -31,6 +31,8 @@ Topic = tuple[str, str]  # (domain, topic)
 
 class Webhook(GatewayBase):
     __tablename__ = "gateway_webhook"
+    # A webhook's ID is in every delivery's ID: never handed out again after a removal.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     principal_id: Mapped[str] = mapped_column(String(64))

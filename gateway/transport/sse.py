@@ -56,6 +56,10 @@ TOKEN_HEADER = "x-graphql-event-stream-token"
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 # A reservation not taken up within this many seconds is dropped.
 RESERVATION_SECONDS = 60.0
+# What one principal may hold at once: reservations, and operations on one stream (each is read,
+# checked and audited per event, so an unbounded number would be work for anyone with a token).
+MOST_RESERVATIONS = 5
+MOST_OPERATIONS = 20
 SUBSCRIPTIONS_ONLY = "Send queries and mutations over HTTP; this stream carries subscriptions"
 
 End = None
@@ -202,6 +206,7 @@ async def _session(request: Request, runtime: Runtime) -> tuple[LiveSession, str
 
 async def sse_endpoint(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    _prune(_reservations(request))
     token = request.headers.get(TOKEN_HEADER) or request.query_params.get("token")
     wants_stream = EVENT_STREAM in request.headers.get("accept", "")
     try:
@@ -240,16 +245,21 @@ async def _distinct(request: Request, runtime: Runtime) -> Response:
     return _streaming(stream.lines())
 
 
-async def _reserve(request: Request, runtime: Runtime) -> Response:
-    session, authorization = await _session(request, runtime)
-    reservations = _reservations(request)
+def _prune(reservations: dict[str, Reservation]) -> None:
+    """Drop the reservations never opened in time (asked on every request to the endpoint)."""
     now = time.monotonic()
     for key, held in list(reservations.items()):
         if not held.taken and now - held.made > RESERVATION_SECONDS:
-            # Never opened: what was started for it stops with it.
-            for task in held.stream.operations.values():
-                task.cancel()
             del reservations[key]
+
+
+async def _reserve(request: Request, runtime: Runtime) -> Response:
+    session, authorization = await _session(request, runtime)
+    reservations = _reservations(request)
+    held = sum(1 for r in reservations.values() if r.stream.session.principal.id == session.principal.id)
+    if held >= MOST_RESERVATIONS:
+        message = f"At most {MOST_RESERVATIONS} streams may be reserved or open at once; close one first"
+        return _json([error_dict(message, "RATE_LIMITED")], 429, **{"Retry-After": str(int(RESERVATION_SECONDS))})
     token = secrets.token_urlsafe(24)
     reservations[token] = Reservation(Stream(runtime, session), authorization)
     return PlainTextResponse(token, status_code=201)
@@ -288,10 +298,17 @@ async def _single(request: Request, runtime: Runtime, token: str, wants_stream: 
     if not isinstance(named, str) or not named:
         return _json([error_dict("Name the operation: extensions.operationId", "BAD_REQUEST")], 400)
     ident = named
+    if not held.taken:
+        return _json([error_dict("Open the reserved stream before starting operations on it", "CONFLICT")], 409)
     if ident in held.stream.operations:
-        return _json([error_dict(f"Operation {ident!r} is running already", "CONFLICT")], 409)
+        return _json([error_dict("That operationId is running already", "CONFLICT")], 409)
+    if len(held.stream.operations) >= MOST_OPERATIONS:
+        message = f"At most {MOST_OPERATIONS} operations may run on one stream"
+        return _json([error_dict(message, "RATE_LIMITED")], 429)
     operation = request_of(params, runtime.settings)
-    # Checked here, so that a document that cannot run is answered as GraphQL over HTTP answers it.
+    # The token as of now (revoked, expired, principal disabled: refused), then the document, checked
+    # here so that one that cannot run is answered as GraphQL over HTTP answers it.
+    await held.stream.session.confirm()
     call = await prepare(runtime, held.stream.session.principal, operation, held.stream.session.purpose)
     if call.type != "subscription":
         return _json([error_dict(SUBSCRIPTIONS_ONLY, "BAD_REQUEST")], 405, Allow="POST")

@@ -54,6 +54,8 @@ def upgrade_gateway() -> None:
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        # A webhook's ID is in every delivery's ID: never handed out again after a removal.
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "gateway_webhook_failure",

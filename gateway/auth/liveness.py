@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from gateway.auth.tables import RevocationCount
 from gateway.data import Databases
+from gateway.kernel import cancel_all
 
 log = logging.getLogger("gateway.auth")
 CHANNEL = "gateway:revocations"
@@ -110,11 +111,7 @@ class LiveTokens:
             self._tasks.append(asyncio.create_task(self._listen()))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(self._tasks)
         self._tasks.clear()
         self._count = None
         self.drop()

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.data import Databases
-from gateway.kernel import BadUserInput
+from gateway.kernel import BadUserInput, cancel_all
 
 log = logging.getLogger("gateway.feed")
 CHANNEL = "gateway:outbox"
@@ -98,11 +98,7 @@ class Feed:
             self._tasks.append(asyncio.create_task(self._listen()))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(self._tasks)
         self._tasks.clear()
         self.last_read.clear()
         if self._redis is not None:

@@ -17,6 +17,7 @@ from gateway.kernel.names import graphql_name
 from gateway.kernel.registry import Domain, Reaction, Registry, Schedule, load_registry
 from gateway.kernel.scope import OpenScope, RowScope, plain_columns
 from gateway.kernel.settings import Settings, get_settings
+from gateway.kernel.tasks import cancel_all
 
 __all__ = [
     "BadUserInput",
@@ -35,6 +36,7 @@ __all__ = [
     "Schedule",
     "Settings",
     "Unauthenticated",
+    "cancel_all",
     "get_settings",
     "graphql_name",
     "load_registry",

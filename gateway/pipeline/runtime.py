@@ -17,7 +17,7 @@ from gateway.compile import ReadCompiler
 from gateway.data import Databases
 from gateway.documents import AutomaticDocuments, DocumentStore
 from gateway.feed import Feed
-from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Schedule, Settings
+from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Schedule, Settings, cancel_all
 from gateway.ops import Tracing, limiter_for, tracer
 from gateway.pipeline.admission import Admission
 from gateway.pipeline.execution import Executor
@@ -187,8 +187,7 @@ class Runtime:
                 log.exception("reaction to %s failed", event.event_id)
 
     async def close(self) -> None:
-        for task in self._reactions:
-            task.cancel()
+        await cancel_all(self._reactions)
         await self.tokens.live.stop()
         await self.feed.stop()
         if self.tracing is not None:

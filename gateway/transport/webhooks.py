@@ -31,7 +31,7 @@ import httpx
 
 from gateway.data import PoolExhausted
 from gateway.feed import Event, NewWebhook, Topic, Webhook, WebhookStore, feeds_of, positions_of, webhook_key
-from gateway.kernel import BadUserInput
+from gateway.kernel import BadUserInput, cancel_all
 from gateway.pipeline import GraphQLRequest, LiveSession, Refused, Runtime, prepare
 
 log = logging.getLogger("gateway.webhooks")
@@ -164,9 +164,7 @@ class Deliverer:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_all([self._task])
             self._task = None
         await self._client.aclose()
 

@@ -183,3 +183,22 @@ async def test_a_policy_reload_applies_to_the_next_event(gw: Gateway, url: str, 
     finally:
         gw.runtime.install(in_force)
         await socket.close()
+
+
+async def test_a_socket_runs_a_bounded_number_of_subscriptions(gw: Gateway, url: str) -> None:
+    """Each subscription is read, checked and audited per event: one token cannot start thousands."""
+    most = gw.runtime.settings.max_subscriptions
+    socket = await _socket(url, await _token(gw, "community_police"))
+    try:
+        after = await newest_dispute_event(gw)
+        for n in range(most + 1):
+            payload = {"query": SUBSCRIPTION, "variables": {"after": after}}
+            await socket.send(json.dumps({"id": f"s{n}", "type": "subscribe", "payload": payload}))
+        refusal = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+        assert refusal["id"] == f"s{most}" and refusal["type"] == "error", refusal
+        assert refusal["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # The socket stays open, and the subscriptions it holds keep running.
+        await socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), timeout=10))["type"] == "pong"
+    finally:
+        await socket.close()

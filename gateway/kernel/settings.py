@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     feed_poll_seconds: float = Field(default=0.5, gt=0)
     session_check_seconds: float = Field(default=0.5, gt=0)
+    # Subscriptions one socket or event stream may run at once: each is read, checked and audited per event.
+    max_subscriptions: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     default_page_size: int = Field(default=20, ge=1)
     max_query_depth: int = Field(default=12, ge=1)

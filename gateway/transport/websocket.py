@@ -135,6 +135,11 @@ class Connection:
             if not isinstance(payload, dict):
                 await self.socket.close(code=4400, reason="subscribe payload must be an object")
                 return
+            most = self.runtime.settings.max_subscriptions
+            if len(self.running) >= most:
+                refusal = error_dict(f"At most {most} subscriptions may run on one socket", "RATE_LIMITED")
+                await self.send({"id": ident, "type": "error", "payload": [refusal]})
+                return
             self.running[ident] = asyncio.create_task(self._run(ident, payload))
         elif kind == "complete":
             task = self.running.pop(str(message.get("id", "")), None)

@@ -23,6 +23,7 @@ from gateway.compile.marks import PLAN, ROOT_LIST, Children, Link, Many, RootLis
 from gateway.compile.plan import Planner, Unplannable, coerced_variables
 from gateway.compile.run import Plan, Run
 from gateway.compile.sql import Builder
+from gateway.data import PoolExhausted
 from gateway.kernel import Context
 from gateway.policy import Attributes
 
@@ -64,6 +65,8 @@ class ReadCompiler:
             log.debug("falling back to the resolvers: %s", reason)
             self._plans[key] = None
             return None
+        except PoolExhausted:
+            raise  # overloaded: the resolvers would wait for connections too
         except Exception:
             # Nothing was noted or reported yet: the resolvers answer as if the compiler had not tried.
             log.exception("compiled read failed; the resolvers answer instead")
@@ -81,10 +84,12 @@ class ReadCompiler:
                 d: ctx.databases.engine(d).dialect.name for d in {str(m.__domain__) for m in self.models.values()}
             }
             roots = Planner(schema, self.models, ctx, self.attributes, coerced, dialects).roots(definition)
-            return [
-                (root, Builder(ctx, dialects[str(root.connection.node.model.__domain__)]).root(root.connection))
-                for root in roots
-            ]
+            plan: Plan = []
+            for root in roots:
+                domain = str(root.connection.node.model.__domain__)
+                statement = Builder(ctx, dialects[domain]).root(root.connection)
+                plan.append((root, ctx.databases.ready(domain, statement)))
+            return plan
         except Unplannable as reason:
             log.debug("falling back to the resolvers: %s", reason)
             return None

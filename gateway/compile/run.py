@@ -15,13 +15,13 @@ from typing import Any
 from gateway.audit import note_row
 from gateway.compile.shapes import ChildList, Column, Computed, ConnectionShape, LinkTo, ManyList, NodeShape, RootField
 from gateway.compile.sql import Builder
-from gateway.data import encode_id
+from gateway.data import Ready, encode_id
 from gateway.data.ids import encode_cursor
 from gateway.kernel import Context
 
 Row = list[Any]
 Linked = LinkTo | ChildList | ManyList
-# Each root list with its statement, built once per plan.
+# Each root list with its statement, built and compiled once per plan.
 Plan = list[tuple[RootField, Any]]
 Fetched = dict[int, dict[Hashable, Any]]
 
@@ -41,8 +41,9 @@ class Run:
         return Builder(self.ctx, self.ctx.databases.engine(domain).dialect.name)
 
     async def _scalar(self, model: type[Any], stmt: Any) -> Any:
-        async with self.ctx.databases.session(str(model.__domain__)) as session:
-            text = (await session.execute(stmt)).scalar_one()
+        domain = str(model.__domain__)
+        ready = stmt if isinstance(stmt, Ready) else self.ctx.databases.ready(domain, stmt)
+        text = await self.ctx.databases.value(domain, ready)
         self.statements += 1
         return json.loads(text) if isinstance(text, str) else text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.data.base import GatewayBase
 from gateway.data.databases import Databases, PoolExhausted, create_engine, statement_log
+from gateway.data.driver import Ready
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
@@ -45,6 +46,7 @@ __all__ = [
     "PageArgs",
     "PageInfo",
     "PoolExhausted",
+    "Ready",
     "SortDirection",
     "build_connection",
     "commit_order_held",

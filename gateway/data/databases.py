@@ -17,6 +17,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from gateway.data.driver import DriverPool, Ready, ready
 from gateway.kernel import Settings
 
 # No connection of the pool came free within ``GATEWAY_DB_POOL_TIMEOUT``: the gateway is overloaded.
@@ -108,6 +109,8 @@ class Databases:
         self._by_domain: dict[str, AsyncEngine] = {}
         self._sessions: dict[str, async_sessionmaker[AsyncSession]] = {}
         self._writers: dict[str, async_sessionmaker[AsyncSession]] = {}
+        self._drivers: dict[str, DriverPool] = {}
+        self._driver_by_domain: dict[str, DriverPool] = {}
         for domain in domains:
             url = settings.db_url_for(domain)
             if url not in self._engines:
@@ -118,7 +121,12 @@ class Databases:
                     max_overflow=settings.db_max_overflow,
                     pool_timeout=settings.db_pool_timeout,
                 )
+                if make_url(url).get_backend_name() == "postgresql":
+                    size = settings.db_pool_size + settings.db_max_overflow
+                    self._drivers[url] = DriverPool(url, size, settings.db_pool_timeout)
             self._by_domain[domain] = self._engines[url]
+            if url in self._drivers:
+                self._driver_by_domain[domain] = self._drivers[url]
             engine = self._engines[url]
             self._sessions[domain] = async_sessionmaker(engine, expire_on_commit=False)
             writer = engine.execution_options(**{WRITE: True})
@@ -143,6 +151,32 @@ class Databases:
         async with self._writers[domain]() as session:
             yield session
 
+    def ready(self, domain: str, statement: Any) -> Ready:
+        """``statement`` compiled once for ``domain``'s source, to run with :meth:`value` as often as wanted."""
+        return ready(self._by_domain[domain], statement)
+
+    async def value(self, domain: str, statement: Ready) -> Any:
+        """The single value of a one-row, one-column read: on PostgreSQL on the driver itself, with no
+        transaction block; elsewhere on an engine connection."""
+        driver = self._driver_by_domain.get(domain)
+        if driver is None:
+            async with self._by_domain[domain].connect() as conn:
+                return (await conn.execute(statement.statement)).scalar_one()
+        log = statement_log.get()
+        if log is not None:
+            log.append(statement.sql)
+        return await driver.value(statement.sql, statement.values)
+
+    def driver(self, domain: str) -> DriverPool | None:
+        """``domain``'s asyncpg connections, where its source is PostgreSQL."""
+        return self._driver_by_domain.get(domain)
+
+    @property
+    def drivers(self) -> dict[str, DriverPool]:
+        return dict(self._drivers)
+
     async def dispose(self) -> None:
+        for driver in self._drivers.values():
+            await driver.close()
         for engine in self._engines.values():
             await engine.dispose()

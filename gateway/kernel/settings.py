@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     # Seconds an operation may run before it is cancelled (TIMEOUT, HTTP 503); 0 = no bound.
     operation_timeout: float = Field(default=30.0, ge=0)
     # Overload and bad bodies: the connection pool of each engine, the largest body, the deepest JSON.
-    db_pool_size: int = Field(default=5, ge=1)
+    db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=5.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

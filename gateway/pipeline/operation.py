@@ -200,6 +200,9 @@ class Call:
         except TimeoutError:
             await self._audit_unserved(touched, context)
             raise Overloaded(f"The operation ran longer than {timeout:g} s and was stopped", "TIMEOUT") from None
+        except PoolExhausted:
+            await self._audit_unserved(touched, context)
+            raise Overloaded(BUSY, "UNAVAILABLE") from None
         except GatewayError as error:
             # A write naming a row the caller cannot see: refused before anything ran.
             await self.audit(touched, context, outcome="error")

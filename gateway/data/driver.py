@@ -1,0 +1,107 @@
+"""One-value reads on the driver itself, for statements whose single value is a JSON document.
+
+The compiled read path and the audit writer run few, large, fixed statements: on PostgreSQL they
+go straight to asyncpg (a pool of its own, prepared statements kept per connection, no reset
+round trip on release), so a request costs no ORM session, no transaction block and no
+SQLAlchemy result machinery. Other dialects run the same statement on an engine connection.
+
+    ready = databases.ready("population", select(...))   # compile once, keep with the plan
+    value = await databases.value("population", ready)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from sqlalchemy import exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# A connection that died under a read (a restarted server, a dropped link): the read is retried once
+# on a fresh one, instead of a ping on every checkout.
+_DEAD = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A statement compiled for one dialect: its SQL with positional parameters, and their values;
+    or, off PostgreSQL, the statement itself."""
+
+    sql: str
+    values: tuple[Any, ...]
+    statement: Any
+
+
+def ready(engine: AsyncEngine, statement: Any) -> Ready:
+    if engine.dialect.name != "postgresql":
+        return Ready("", (), statement)
+    compiled = statement.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+    given = compiled.construct_params()
+    processors: dict[str, Callable[[Any], Any]] = compiled._bind_processors
+    values = []
+    for name in compiled.positiontup or ():
+        value = given[name]
+        process = processors.get(name)
+        values.append(value if process is None or value is None else process(value))
+    return Ready(compiled.string, tuple(values), None)
+
+
+async def _keep_state(connection: asyncpg.Connection) -> None:
+    """Nothing to undo on release: these connections never SET, LISTEN or hold a session lock."""
+
+
+class DriverPool:
+    """asyncpg connections for one PostgreSQL URL, opened on first use and kept open."""
+
+    def __init__(self, url: str, size: int, timeout: float) -> None:
+        parsed = make_url(url)
+        self._dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._size, self._timeout = size, timeout
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _opened(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn, min_size=0, max_size=self._size, reset=_keep_state, max_inactive_connection_lifetime=600
+                    )
+        return self._pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = await self._opened()
+        try:
+            conn = await pool.acquire(timeout=self._timeout)
+        except TimeoutError:
+            raise exc.TimeoutError("no driver connection came free in time") from None
+        try:
+            yield conn
+        finally:
+            await pool.release(conn)
+
+    async def value(self, sql: str, values: Sequence[Any]) -> Any:
+        for attempt in (1, 2):
+            try:
+                async with self.connection() as conn:
+                    return await conn.fetchval(sql, *values)
+            except _DEAD:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def checked_out(self) -> int:
+        if self._pool is None:
+            return 0
+        return self._pool.get_size() - self._pool.get_idle_size()
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -13,13 +13,15 @@ A record holds names and primary keys only, never a value::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from types import SimpleNamespace
+from typing import Any, Literal, cast
 
 from sqlalchemy import Select, event, func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +32,15 @@ from gateway.audit.probes import Probe
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
 from gateway.audit.touched import current
 from gateway.auth import TOKEN_DOMAIN
-from gateway.data import COMMIT_ORDER_KEY, Databases, PageArgs, commit_order_held, commit_order_taken
+from gateway.data import (
+    COMMIT_ORDER_KEY,
+    DEAD_CONNECTION,
+    Databases,
+    PageArgs,
+    commit_order_held,
+    commit_order_taken,
+    counted,
+)
 from gateway.kernel import Settings
 from gateway.ops import AUDIT_APPEND_SECONDS
 
@@ -162,33 +172,59 @@ def chain_hash(record: AuditRecord) -> str:
     return hashlib.sha256((record.prev_hash + canonical(content(record))).encode()).hexdigest()
 
 
-def _record(entry: AuditEntry, seq: int, prev_hash: str) -> AuditRecord:
-    record = AuditRecord(
-        seq=seq,
-        recorded_at=datetime.now(UTC),
-        principal_id=entry.principal_id,
-        role=entry.role,
-        agency=entry.agency,
-        purpose=_free_text(entry.purpose),
-        operation_name=_free_text(entry.operation_name),
-        operation_hash=entry.operation_hash,
-        operation_type=entry.operation_type,
-        policy_version=entry.policy_version,
-        fields=canonical(sorted(set(entry.fields))),
-        row_ids=canonical({kind: sorted({int(i) for i in ids}) for kind, ids in entry.row_ids.items() if ids}),
-        redacted=canonical(sorted(set(entry.redacted))),
-        denied=canonical(sorted(set(entry.denied))),
-        outcome=entry.outcome,
-        token_id=entry.token_id,
-        access=canonical(dict(sorted(entry.access.items()))),
-        probes=canonical([probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))]),
-        document_hash=entry.document_hash,
-        document_client=entry.document_client,
-        prev_hash=prev_hash,
-    )
-    record.hash = chain_hash(record)
-    record.touch_keys = canonical(list(touch_keys(record.row_ids, record.probes)))
-    return record
+def _values(entry: AuditEntry, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The column values of ``entry``'s record at ``seq``, after ``prev_hash``: its hash included."""
+    values: dict[str, Any] = {
+        "seq": seq,
+        "recorded_at": datetime.now(UTC),
+        "principal_id": entry.principal_id,
+        "role": entry.role,
+        "agency": entry.agency,
+        "purpose": _free_text(entry.purpose),
+        "operation_name": _free_text(entry.operation_name),
+        "operation_hash": entry.operation_hash,
+        "operation_type": entry.operation_type,
+        "policy_version": entry.policy_version,
+        "fields": canonical(sorted(set(entry.fields))),
+        "row_ids": canonical({kind: sorted({int(i) for i in ids}) for kind, ids in entry.row_ids.items() if ids}),
+        "redacted": canonical(sorted(set(entry.redacted))),
+        "denied": canonical(sorted(set(entry.denied))),
+        "outcome": entry.outcome,
+        "token_id": entry.token_id,
+        "access": canonical(dict(sorted(entry.access.items()))),
+        "probes": canonical([probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))]),
+        "document_hash": entry.document_hash,
+        "document_client": entry.document_client,
+        "prev_hash": prev_hash,
+    }
+    # content() reads attributes: a namespace of the values stands in for the record not yet made.
+    values["hash"] = chain_hash(cast(AuditRecord, SimpleNamespace(**values)))
+    values["touch_keys"] = canonical(list(touch_keys(values["row_ids"], values["probes"])))
+    return values
+
+
+def _chained(entries: list[AuditEntry], seq: int, prev_hash: str) -> list[dict[str, Any]]:
+    """The records of ``entries``, chained one after another from the head (``seq``, ``prev_hash``)."""
+    records = []
+    for entry in entries:
+        values = _values(entry, seq + 1, prev_hash)
+        seq, prev_hash = values["seq"], values["hash"]
+        records.append(values)
+    return records
+
+
+_COLUMNS = [column for column in AuditRecord.__table__.columns]
+_ARRAY_TYPES = {int: "integer", datetime: "timestamptz", str: "text"}
+# A group's records in one statement whatever its size, so it is prepared once: one array per column,
+# unnested in order (the insert trigger moves the head one record at a time).
+_INSERT_UNNESTED = "INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) AS u({names}) ".format(
+    table=AuditRecord.__tablename__,
+    names=", ".join(c.name for c in _COLUMNS),
+    arrays=", ".join(
+        f"${i}::{_ARRAY_TYPES[c.type.python_type]}[]" for i, c in enumerate(_COLUMNS, start=1)
+    ),
+)
+_TAKE_HEAD = "SELECT seq, hash FROM gateway_audit_take_head($1)"
 
 
 def _misfit(record: AuditRecord, seq: int, prev_hash: str, count: int) -> VerifyReport | None:
@@ -286,8 +322,33 @@ class AuditTrail:
             return await self._group.submit(entry)
 
     async def _append_group(self, entries: list[AuditEntry]) -> list[int]:
-        async with self._databases.session(AUDIT_DOMAIN) as session, session.begin():
-            return await self._append_in(session, entries)
+        driver = self._databases.driver(AUDIT_DOMAIN)
+        if driver is None:
+            async with self._databases.session(AUDIT_DOMAIN) as session, session.begin():
+                return await self._append_in(session, entries)
+        for attempt in (1, 2):
+            async with driver.connection() as conn:
+                transaction = conn.transaction()
+                try:
+                    await transaction.start()
+                    head = await conn.fetchrow(counted(_TAKE_HEAD), COMMIT_ORDER_KEY)
+                except DEAD_CONNECTION:
+                    # Nothing was written yet: a connection found dead is replaced and the group retried.
+                    if attempt == 2:
+                        raise
+                    continue
+                try:
+                    if head is None:
+                        raise RuntimeError("the audit chain's head is missing: run `gateway db upgrade`")
+                    records = _chained(entries, int(head["seq"]), str(head["hash"]))
+                    await conn.execute(counted(_INSERT_UNNESTED), *([r[c.name] for r in records] for c in _COLUMNS))
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await transaction.rollback()
+                    raise
+                await transaction.commit()
+                return [record["seq"] for record in records]
+        raise AssertionError("unreachable")
 
     async def _append_in(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
         """Append within ``session``'s open transaction: the records commit or roll back with it.
@@ -295,11 +356,7 @@ class AuditTrail:
         Two statements whatever the group's size: the head, locked and read; the records' insert,
         whose trigger (revision 0013) indexes each one (gateway.audit.index) and moves the head."""
         seq, prev_hash = await self._take_head(session)
-        records = []
-        for entry in entries:
-            record = _record(entry, seq + 1, prev_hash)
-            seq, prev_hash = record.seq, record.hash
-            records.append(record)
+        records = [AuditRecord(**values) for values in _chained(entries, seq, prev_hash)]
         session.add_all(records)
         await session.flush()
         return [record.seq for record in records]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.data.base import GatewayBase
 from gateway.data.databases import Databases, PoolExhausted, create_engine, statement_log
-from gateway.data.driver import Ready
+from gateway.data.driver import DEAD_CONNECTION, Ready, counted
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
@@ -47,6 +47,8 @@ __all__ = [
     "PageInfo",
     "PoolExhausted",
     "Ready",
+    "DEAD_CONNECTION",
+    "counted",
     "SortDirection",
     "build_connection",
     "commit_order_held",

@@ -6,7 +6,6 @@ across domains in SQL, so any mix of SQLite and PostgreSQL URLs works.
 
 from __future__ import annotations
 
-import contextvars
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -17,14 +16,12 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from gateway.data.driver import DriverPool, Ready, ready
+from gateway.data.driver import DriverPool, Ready, ready, statement_log
 from gateway.kernel import Settings
 
 # No connection of the pool came free within ``GATEWAY_DB_POOL_TIMEOUT``: the gateway is overloaded.
 PoolExhausted = exc.TimeoutError
 
-# Statements executed in the current context; tests and benchmarks read it to count SQL.
-statement_log: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("statement_log", default=None)
 
 
 def _count_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -162,9 +159,6 @@ class Databases:
         if driver is None:
             async with self._by_domain[domain].connect() as conn:
                 return (await conn.execute(statement.statement)).scalar_one()
-        log = statement_log.get()
-        if log is not None:
-            log.append(statement.sql)
         return await driver.value(statement.sql, statement.values)
 
     def driver(self, domain: str) -> DriverPool | None:

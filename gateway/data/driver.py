@@ -12,6 +12,7 @@ SQLAlchemy result machinery. Other dialects run the same statement on an engine 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,9 +23,20 @@ from sqlalchemy import exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+# Statements executed in the current context; tests and benchmarks read it to count SQL.
+statement_log: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("statement_log", default=None)
+
+
+def counted(sql: str) -> str:
+    log = statement_log.get()
+    if log is not None:
+        log.append(sql)
+    return sql
+
+
 # A connection that died under a read (a restarted server, a dropped link): the read is retried once
 # on a fresh one, instead of a ping on every checkout.
-_DEAD = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+DEAD_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,10 @@ def ready(engine: AsyncEngine, statement: Any) -> Ready:
 
 
 async def _keep_state(connection: asyncpg.Connection) -> None:
-    """Nothing to undo on release: these connections never SET, LISTEN or hold a session lock."""
+    """On release, only a transaction left open (a cancelled task) is undone: these connections never
+    SET, LISTEN or hold a session lock, so asyncpg's full reset would be a round trip for nothing."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 class DriverPool:
@@ -90,8 +105,8 @@ class DriverPool:
         for attempt in (1, 2):
             try:
                 async with self.connection() as conn:
-                    return await conn.fetchval(sql, *values)
-            except _DEAD:
+                    return await conn.fetchval(counted(sql), *values)
+            except DEAD_CONNECTION:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,8 @@ from gateway.data import Databases
 from gateway.kernel import BadUserInput, Settings, Unauthenticated
 
 ALGORITHM = "HS256"
+# Verified tokens kept per worker, least recently used dropped first.
+VERIFIED_KEPT = 4096
 TOKEN_DOMAIN = "gateway"
 _TTL = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -75,6 +78,9 @@ class TokenService:
         self.ring = KeyRing(settings.token_keys_dir, algorithm) if algorithm in ASYMMETRIC else None
         self.external = ExternalKeys.configured(settings)
         self.live = LiveTokens(databases, TOKEN_DOMAIN, settings.revocation_poll_seconds, settings.redis_url)
+        # Tokens of this gateway already checked, with the ring key that signed them (None: the secret).
+        # A signature does not change: only expiry and a retired key are checked again.
+        self._verified: OrderedDict[str, tuple[Claims, str | None]] = OrderedDict()
 
     async def issue(
         self, principal_id: str, ttl: timedelta, scopes: tuple[str, ...] = (), area: str | None = None
@@ -109,16 +115,23 @@ class TokenService:
 
     async def verify(self, token: str) -> Claims:
         """The claims of a token of this gateway (secret or key ring) or of the identity provider."""
+        known = self._verified.get(token)
+        if known is not None:
+            claims, kid = known
+            if datetime.now(UTC) < claims.expires_at and (kid is None or self._verifies(kid)):
+                self._verified.move_to_end(token)
+                return claims
+            del self._verified[token]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise Unauthenticated("Token is invalid: not a JWT") from None
         kid = header.get("kid")
         if kid is None and header.get("alg") == ALGORITHM:
-            return self.decode(token)
+            return self._keep(token, self.decode(token), None)
         ring_key = None if self.ring is None or not isinstance(kid, str) else self.ring.verifier(kid)
         if ring_key is not None:
-            return self.decode(token, ring_key.public_key(), ring_key.algorithm)
+            return self._keep(token, self.decode(token, ring_key.public_key(), ring_key.algorithm), ring_key.kid)
         if self.external is not None and header.get("alg") != ALGORITHM:
             payload = await self.external.decode(token, kid if isinstance(kid, str) else None)
             claims = _claims(payload, self.external.principal_claim, external=True)
@@ -126,6 +139,15 @@ class TokenService:
             token_id = claims.token_id or hashlib.sha256(token.encode()).hexdigest()[:32]
             return Claims(claims.principal_id, token_id, claims.scopes, claims.expires_at, claims.area, True)
         raise Unauthenticated("Token is signed by an unknown key")
+
+    def _verifies(self, kid: str) -> bool:
+        return self.ring is not None and self.ring.verifier(kid) is not None
+
+    def _keep(self, token: str, claims: Claims, kid: str | None) -> Claims:
+        self._verified[token] = (claims, kid)
+        if len(self._verified) > VERIFIED_KEPT:
+            self._verified.popitem(last=False)
+        return claims
 
     def decode(self, token: str, key: object = None, algorithm: str = ALGORITHM) -> Claims:
         """Check signature, issuer and expiry; say which of them failed."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
@@ -473,6 +475,12 @@ async def _audit_refusal(
             raise AuditFailure from error
 
 
+# The probes of a parsed document (executors keep one per text) run again with the same variables
+# under the same schema are the same: kept, so a busy page is not walked on every request.
+_PROBES_KEPT = 1024
+_kept_probes: OrderedDict[Hashable, tuple[DocumentNode, tuple[Probe, ...]]] = OrderedDict()
+
+
 def _probes(
     runtime: Runtime,
     schema: GraphQLSchema,
@@ -480,7 +488,23 @@ def _probes(
     definition: OperationDefinitionNode | None,
     variables: dict[str, Any] | None,
 ) -> tuple[Probe, ...]:
-    return probes(schema, document, definition, variables, runtime.sensitive, runtime.audit.key(runtime.settings))
+    key = runtime.audit.key(runtime.settings)
+    try:
+        given = json.dumps(variables, sort_keys=True)
+    except (TypeError, ValueError):
+        return probes(schema, document, definition, variables, runtime.sensitive, key)
+    # By identity: a syntax tree hashes and compares by walking all of it. The document is kept
+    # with its probes, so an id is never taken for another document's.
+    kept = (id(schema), id(document), id(definition), given, key)
+    found = _kept_probes.get(kept)
+    if found is not None and found[0] is document:
+        _kept_probes.move_to_end(kept)
+        return found[1]
+    made = probes(schema, document, definition, variables, runtime.sensitive, key)
+    _kept_probes[kept] = (document, made)
+    if len(_kept_probes) > _PROBES_KEPT:
+        _kept_probes.popitem(last=False)
+    return made
 
 
 def _named_rows(value: Any) -> Iterator[tuple[str, int]]:

@@ -220,9 +220,7 @@ _ARRAY_TYPES = {int: "integer", datetime: "timestamptz", str: "text"}
 _INSERT_UNNESTED = "INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) AS u({names}) ".format(
     table=AuditRecord.__tablename__,
     names=", ".join(c.name for c in _COLUMNS),
-    arrays=", ".join(
-        f"${i}::{_ARRAY_TYPES[c.type.python_type]}[]" for i, c in enumerate(_COLUMNS, start=1)
-    ),
+    arrays=", ".join(f"${i}::{_ARRAY_TYPES[c.type.python_type]}[]" for i, c in enumerate(_COLUMNS, start=1)),
 )
 _TAKE_HEAD = "SELECT seq, hash FROM gateway_audit_take_head($1)"
 

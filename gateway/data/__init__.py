@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from gateway.data.base import GatewayBase
-from gateway.data.databases import Databases, PoolExhausted, create_engine, statement_log
-from gateway.data.driver import DEAD_CONNECTION, Ready, counted
+from gateway.data.databases import Databases, PoolExhausted, create_engine
+from gateway.data.driver import DEAD_CONNECTION, Ready, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
@@ -30,6 +30,7 @@ from gateway.data.stats import Bucket, grouped, shown_total, total
 
 __all__ = [
     "COMMIT_ORDER_KEY",
+    "DEAD_CONNECTION",
     "After",
     "Before",
     "Bucket",
@@ -47,14 +48,13 @@ __all__ = [
     "PageInfo",
     "PoolExhausted",
     "Ready",
-    "DEAD_CONNECTION",
-    "counted",
     "SortDirection",
     "build_connection",
     "commit_order_held",
     "commit_order_taken",
     "contains",
     "count",
+    "counted",
     "counting",
     "create_engine",
     "decode_id",

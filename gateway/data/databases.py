@@ -23,7 +23,6 @@ from gateway.kernel import Settings
 PoolExhausted = exc.TimeoutError
 
 
-
 def _count_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
     log = statement_log.get()
     # Transaction control is not a query; counting it would make SQLite and PostgreSQL differ.

@@ -70,6 +70,10 @@ async def _keep_state(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
+# Seconds an idle connection is kept open.
+IDLE = 600.0
+
+
 class DriverPool:
     """asyncpg connections for one PostgreSQL URL, opened on first use and kept open."""
 
@@ -85,7 +89,11 @@ class DriverPool:
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=0, max_size=self._size, reset=_keep_state, max_inactive_connection_lifetime=600
+                        self._dsn,
+                        min_size=0,
+                        max_size=self._size,
+                        reset=_keep_state,
+                        max_inactive_connection_lifetime=600,
                     )
         return self._pool
 
@@ -114,7 +122,7 @@ class DriverPool:
     def checked_out(self) -> int:
         if self._pool is None:
             return 0
-        return self._pool.get_size() - self._pool.get_idle_size()
+        return int(self._pool.get_size() - self._pool.get_idle_size())
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -34,6 +34,7 @@ from gateway.audit import selected_fields
 from gateway.kernel import GatewayError, QueryTooComplex
 from gateway.pipeline.cost import operation_cost
 from gateway.pipeline.limits import Limits, depth_limit, parse_bounded, width_limit
+from gateway.pipeline.text import unusable_literals
 
 log = logging.getLogger("gateway.execution")
 
@@ -44,6 +45,8 @@ class Prepared:
     errors: tuple[dict[str, Any], ...]
     # Every Type.field the document selects, for the audit record.
     selected: frozenset[str] = frozenset()
+    # The document writes a string no database can store (see pipeline.text).
+    unusable: bool = False
 
 
 def error_dict(message: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -130,7 +133,7 @@ class Executor:
         errors = validate(self.schema, document, self._rules, hide_suggestions=True)
         if errors:
             return Prepared(None, _merged([_located(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]))
-        return Prepared(document, (), frozenset(selected_fields(self.schema, document)))
+        return Prepared(document, (), frozenset(selected_fields(self.schema, document)), unusable_literals(document))
 
     def cost(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None) -> int:
         """The operation's cost with these variables; over the limit raises QueryTooComplex."""

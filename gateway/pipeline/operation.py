@@ -117,7 +117,9 @@ class AuditFailure(Exception):
 def header_value(name: str, raw: str | None) -> str | None:
     """A header's value, refused before anything runs when it holds a control character, or (once
     decoded) an invisible one: bidi overrides and line separators would disguise it in the trail."""
-    if raw is not None and (_CONTROL.search(raw) or any(_hidden(ch) for ch in raw)):
+    if raw is None or (raw.isascii() and raw.isprintable()):
+        return raw
+    if _CONTROL.search(raw) or any(_hidden(ch) for ch in raw):
         raise Refused.one("header", f"The {name} header holds a control character", "BAD_USER_INPUT", argument=name)
     return raw
 
@@ -355,7 +357,7 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     if prepared.document is None:
         await _audit_refusal(runtime, principal, request, purpose, prepared.errors)
         raise Refused("invalid", list(prepared.errors))
-    unusable = unusable_text(prepared.document, request.variables, request.operation_name)
+    unusable = unusable_text(request.variables, request.operation_name, prepared.unusable)
     if unusable is not None:
         raise Refused.one(
             "invalid", f"{unusable} holds a NUL character or a lone surrogate", "BAD_USER_INPUT", argument=unusable

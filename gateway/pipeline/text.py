@@ -21,11 +21,10 @@ def _bad_text(value: str) -> bool:
     return False
 
 
-def unusable_text(
-    document: DocumentNode, variables: dict[str, Any] | None, operation_name: str | None = None
-) -> str | None:
-    """Where a string no database can store sits (a variable's path, "operationName" or "document"):
-    refused as bad input before anything runs, rather than failing inside a statement."""
+def unusable_text(variables: dict[str, Any] | None, operation_name: str | None, literals: bool) -> str | None:
+    """Where a string no database can store sits (a variable's path, "operationName" or "document",
+    where ``literals`` says the document writes one): refused as bad input before anything runs,
+    rather than failing inside a statement."""
     if operation_name is not None and _bad_text(operation_name):
         return "operationName"
 
@@ -53,6 +52,12 @@ def unusable_text(
         found = walk(value, f"${name}")
         if found is not None:
             return found
+    return "document" if literals else None
+
+
+def unusable_literals(document: DocumentNode) -> bool:
+    """Whether the document writes such a string inline (an escape can make a NUL or a lone surrogate);
+    a document is parsed once, so this is asked once per text."""
 
     class Literals(Visitor):
         found: str | None = None
@@ -63,4 +68,4 @@ def unusable_text(
 
     literals = Literals()
     visit(document, literals)
-    return literals.found
+    return literals.found is not None

@@ -8,7 +8,7 @@ from gateway.data.driver import DEAD_CONNECTION, Ready, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
-from gateway.data.order import COMMIT_ORDER_KEY, commit_order_held, commit_order_taken, hold_commit_order
+from gateway.data.order import COMMIT_ORDER_KEY, commit_order_held, commit_order_taken
 from gateway.data.pagination import (
     After,
     Before,
@@ -64,7 +64,6 @@ __all__ = [
     "execute",
     "fetch_rows",
     "grouped",
-    "hold_commit_order",
     "load_each",
     "load_many",
     "load_one",

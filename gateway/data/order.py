@@ -9,32 +9,28 @@ writer, which orders commits already.
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 # Any number every appender agrees on: ASCII "audit", the trail's key from before the outbox shared it.
 COMMIT_ORDER_KEY = 0x6175646974
 _HELD = "gateway_commit_order_held"
 
 
-def commit_order_held(session: AsyncSession) -> bool:
+def _sync(session: AsyncSession | Session) -> Session:
+    # Asked from async code and from a session event alike: both see the sync session's transaction.
+    return session.sync_session if isinstance(session, AsyncSession) else session
+
+
+def commit_order_held(session: AsyncSession | Session) -> bool:
     """Whether ``session``'s running transaction holds the commit-order lock already."""
-    held = session.info.get(_HELD)
-    return held is not None and held is session.get_transaction()
+    sync = _sync(session)
+    held = sync.info.get(_HELD)
+    return held is not None and held is sync.get_transaction()
 
 
-def commit_order_taken(session: AsyncSession) -> None:
+def commit_order_taken(session: AsyncSession | Session) -> None:
     """Note that ``session``'s transaction took the lock in a statement of its own making (the audit
-    trail takes it and reads its head in one)."""
-    session.info[_HELD] = session.get_transaction()
-
-
-async def hold_commit_order(session: AsyncSession) -> bool:
-    """Take the commit-order lock until ``session``'s transaction ends; False where none is needed."""
-    if session.bind is None or session.bind.dialect.name != "postgresql":
-        return False
-    # Held until the transaction ends: a second append in it (the outbox, then the audit) asks once.
-    if not commit_order_held(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_KEY})
-        commit_order_taken(session)
-    return True
+    trail takes it and reads its head in one; the outbox with its insert)."""
+    sync = _sync(session)
+    sync.info[_HELD] = sync.get_transaction()

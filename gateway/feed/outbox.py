@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, insert
+from sqlalchemy import DateTime, Index, Integer, String, column, event, func, insert, select, true, values
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from gateway.data import hold_commit_order
+from gateway.data import COMMIT_ORDER_KEY, commit_order_held, commit_order_taken
 
 
 def outbox_model(base: Any, domain: str) -> Any:
@@ -34,15 +34,58 @@ def outbox_model(base: Any, domain: str) -> Any:
     return Outbox
 
 
+_PENDING = "gateway_outbox_pending"
+
+
 async def emit(
     session: AsyncSession, outbox: Any, topic: str, type_name: str, row_id: int, grid_id: int | None, kind: str
 ) -> None:
-    """Record one event inside the caller's transaction."""
-    # Outbox ids come from a sequence at insert time; holding the commit-order lock until commit
-    # makes them commit in id order, so a feed reading "after the last id" never skips one.
-    await hold_commit_order(session)
-    await session.execute(
-        insert(outbox).values(
-            topic=topic, type_name=type_name, row_id=row_id, grid_id=grid_id, kind=kind, created_at=datetime.now(UTC)
+    """Record one event inside the caller's transaction: inserted when it commits."""
+    pending: list[tuple[Any, dict[str, Any]]] | None = session.info.get(_PENDING)
+    if not pending:
+        pending = session.info[_PENDING] = []
+        event.listen(session.sync_session, "before_commit", _insert_pending, once=True)
+        event.listen(session.sync_session, "after_rollback", _drop_pending, once=True)
+    pending.append(
+        (
+            outbox,
+            {
+                "topic": topic,
+                "type_name": type_name,
+                "row_id": row_id,
+                "grid_id": grid_id,
+                "kind": kind,
+                "created_at": datetime.now(UTC),
+            },
         )
     )
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _insert_pending(session: Session) -> None:
+    """The transaction's events, inserted as it commits. Outbox ids come from a sequence at insert
+    time; the commit-order lock, held from this insert until the commit (PostgreSQL), makes them
+    commit in id order, so a feed reading "after the last id" never skips one. Taken this late, the
+    lock covers only the last statements of a write, not the whole of it."""
+    pending: list[tuple[Any, dict[str, Any]]] = session.info.pop(_PENDING, [])
+    by_table: dict[Any, list[dict[str, Any]]] = {}
+    for outbox, event_row in pending:
+        by_table.setdefault(outbox, []).append(event_row)
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    for outbox, rows in by_table.items():
+        statement: Any = insert(outbox)
+        if postgres and not commit_order_held(session):
+            # The lock and the insert in one round trip: no row is made before the lock's row is.
+            names = list(rows[0])
+            table = outbox.__table__
+            given = values(*(column(name, table.c[name].type) for name in names), name="gw_events").data(
+                [tuple(row[name] for name in names) for row in rows]
+            )
+            lock = select(func.pg_advisory_xact_lock(COMMIT_ORDER_KEY).label("gw_locked")).subquery("gw_lock")
+            session.execute(statement.from_select(names, select(*given.c).select_from(given.join(lock, true()))))
+            commit_order_taken(session)
+        else:
+            session.execute(statement.values(rows))

@@ -11,7 +11,6 @@ variables, reader's area): a page asked again costs no planning and no statement
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 
 from graphql import GraphQLSchema, OperationDefinitionNode
 
+from gateway.compile.keys import variables_key
 from gateway.compile.marks import PLAN, ROOT_LIST, Children, Link, Many, RootList
 from gateway.compile.plan import Planner, Unplannable, coerced_variables
 from gateway.compile.run import Plan, Run
@@ -29,7 +29,7 @@ from gateway.policy import Attributes
 
 log = logging.getLogger("gateway.compile")
 
-__all__ = ["PLAN", "ROOT_LIST", "Children", "Link", "Many", "ReadCompiler", "RootList"]
+__all__ = ["PLAN", "ROOT_LIST", "Children", "Link", "Many", "ReadCompiler", "RootList", "variables_key"]
 
 
 class ReadCompiler:
@@ -46,12 +46,11 @@ class ReadCompiler:
         document_key: Hashable,
     ) -> dict[str, Any] | None:
         """``{"data": …}`` (withheld values reported in ``ctx.extensions``), or None to fall back."""
-        try:
-            given = json.dumps(variables, sort_keys=True, default=str)
-        except (TypeError, ValueError):
-            return None
+        given = variables_key(definition, variables)
         key = (document_key, given, ctx.principal.area)
-        if key in self._plans:
+        if given is None:
+            plan = self._plan(schema, ctx, definition, variables)
+        elif key in self._plans:
             self._plans.move_to_end(key)
             plan = self._plans[key]
         else:
@@ -63,7 +62,8 @@ class ReadCompiler:
             data = await run.answer(plan)
         except Unplannable as reason:
             log.debug("falling back to the resolvers: %s", reason)
-            self._plans[key] = None
+            if given is not None:
+                self._plans[key] = None
             return None
         except PoolExhausted:
             raise  # overloaded: the resolvers would wait for connections too

@@ -119,7 +119,7 @@ class Databases:
                 )
                 if make_url(url).get_backend_name() == "postgresql":
                     size = settings.db_pool_size + settings.db_max_overflow
-                    self._drivers[url] = DriverPool(url, size, settings.db_pool_timeout)
+                    self._drivers[url] = DriverPool(self._engines[url], size, settings.db_pool_timeout)
             self._by_domain[domain] = self._engines[url]
             if url in self._drivers:
                 self._driver_by_domain[domain] = self._drivers[url]

@@ -20,7 +20,6 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import exc
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Statements executed in the current context; tests and benchmarks read it to count SQL.
@@ -70,6 +69,9 @@ async def _keep_state(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
+# The dialect's own connection options, under asyncpg's names or none at all.
+_ASYNCPG_NAMES = {"prepared_statement_cache_size": "statement_cache_size"}
+_DIALECT_ONLY = frozenset({"prepared_statement_name_func", "async_fallback"})
 # Seconds an idle connection is kept open.
 IDLE = 600.0
 
@@ -77,9 +79,11 @@ IDLE = 600.0
 class DriverPool:
     """asyncpg connections for one PostgreSQL URL, opened on first use and kept open."""
 
-    def __init__(self, url: str, size: int, timeout: float) -> None:
-        parsed = make_url(url)
-        self._dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    def __init__(self, engine: AsyncEngine, size: int, timeout: float) -> None:
+        # Connected as the engine connects: its URL read by SQLAlchemy's own dialect, whose options
+        # (say prepared_statement_cache_size=0 behind PgBouncer) asyncpg would take for server settings.
+        _, given = engine.dialect.create_connect_args(engine.url)
+        self._connect = {_ASYNCPG_NAMES.get(k, k): v for k, v in given.items() if k not in _DIALECT_ONLY}
         self._size, self._timeout = size, timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
@@ -89,7 +93,7 @@ class DriverPool:
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        self._dsn,
+                        **self._connect,
                         min_size=0,
                         max_size=self._size,
                         reset=_keep_state,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 import unicodedata
@@ -41,6 +40,7 @@ from gateway.audit import (
     probes,
 )
 from gateway.auth import Principal
+from gateway.compile import variables_key
 from gateway.data import PoolExhausted, decode_id
 from gateway.documents import AutomaticDocuments, Document
 from gateway.feed import EventSource, GuardedFeed
@@ -491,9 +491,8 @@ def _probes(
     variables: dict[str, Any] | None,
 ) -> tuple[Probe, ...]:
     key = runtime.audit.key(runtime.settings)
-    try:
-        given = json.dumps(variables, sort_keys=True)
-    except (TypeError, ValueError):
+    given = variables_key(definition, variables)
+    if given is None:
         return probes(schema, document, definition, variables, runtime.sensitive, key)
     # By identity: a syntax tree hashes and compares by walking all of it. The document is kept
     # with its probes, so an id is never taken for another document's.

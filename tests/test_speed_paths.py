@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.harness import postgres_database, running_gateway
+from tests.test_audit_writes import _input as _report
 
 
 @pytest.fixture
@@ -45,16 +46,6 @@ mutation Report($input: ReportDisputeInput!) {
   reportDispute(input: $input) { dispute { id } }
 }
 """
-
-
-def _report(grid: str, name: str) -> dict[str, Any]:
-    return {
-        "title": "clutter",
-        "category": "NEIGHBOUR",
-        "description": "third-floor clutter",
-        "gridId": grid,
-        "parties": [{"role": "COMPLAINANT", "name": name, "phone": "13812345678"}],
-    }
 
 
 async def test_pg_concurrent_reads_and_writes_keep_chain_and_outbox(pg_url: str) -> None:

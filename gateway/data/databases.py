@@ -117,7 +117,7 @@ class Databases:
                     max_overflow=settings.db_max_overflow,
                     pool_timeout=settings.db_pool_timeout,
                 )
-                if make_url(url).get_backend_name() == "postgresql":
+                if make_url(url).get_driver_name() == "asyncpg":
                     size = settings.db_pool_size + settings.db_max_overflow
                     self._drivers[url] = DriverPool(self._engines[url], size, settings.db_pool_timeout)
             self._by_domain[domain] = self._engines[url]
@@ -163,10 +163,6 @@ class Databases:
     def driver(self, domain: str) -> DriverPool | None:
         """``domain``'s asyncpg connections, where its source is PostgreSQL."""
         return self._driver_by_domain.get(domain)
-
-    @property
-    def drivers(self) -> dict[str, DriverPool]:
-        return dict(self._drivers)
 
     async def dispose(self) -> None:
         for driver in self._drivers.values():

@@ -97,7 +97,7 @@ class DriverPool:
                         min_size=0,
                         max_size=self._size,
                         reset=_keep_state,
-                        max_inactive_connection_lifetime=600,
+                        max_inactive_connection_lifetime=IDLE,
                     )
         return self._pool
 
@@ -122,11 +122,6 @@ class DriverPool:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
-
-    def checked_out(self) -> int:
-        if self._pool is None:
-            return 0
-        return int(self._pool.get_size() - self._pool.get_idle_size())
 
     async def close(self) -> None:
         if self._pool is not None:

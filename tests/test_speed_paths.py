@@ -85,16 +85,14 @@ async def test_probe_cache_does_not_pin_request_variables(tmp_path: Path) -> Non
     keeps 1024 entries: any token holder pins ~1024 x max_body_bytes (about 1 GB per worker at the
     default 1 MiB body limit) by sending `{ me { id } }` with a large, distinct, unused variable.
     The probes only depend on the variables the operation uses: the cache must not keep the rest."""
-    from gateway.pipeline import operation
-
     url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"
     async with running_gateway("sqlite", url) as gw:
-        operation._kept_probes.clear()
+        gw.runtime.probes.clear()
         pad = 200_000
         for i in range(12):
             response = await gw.post("{ me { id } }", {"pad": f"{i}" + "x" * pad}, role="grid_worker")
             assert response.status_code == 200, response.text
-        kept = sum(len(str(part)) for key in operation._kept_probes for part in cast(tuple[Any, ...], key))
+        kept = sum(len(str(part)) for key in gw.runtime.probes for part in cast(tuple[Any, ...], key))
         assert kept < pad, f"{kept} bytes of request variables kept by the probe cache"
 
 

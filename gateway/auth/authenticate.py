@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from dataclasses import replace
 
 from gateway.auth.principal import Area, Principal, PrincipalDirectory, PrincipalRecord, parse_area
 from gateway.auth.tokens import TokenService
-from gateway.kernel import Unauthenticated
+from gateway.kernel import Kept, Unauthenticated
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -28,8 +27,7 @@ class Authenticator:
         self._directory = directory
         self.cache_seconds = cache_seconds
         # Least recently used first: with many principals only the busy ones stay cached.
-        self._cache: OrderedDict[str, tuple[float, PrincipalRecord | None]] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: Kept[str, tuple[float, PrincipalRecord | None]] = Kept(cache_size)
 
     async def authenticate(self, authorization: str | None, fresh: bool = False) -> Principal:
         """The principal of a bearer token; ``fresh`` reads its record afresh instead of from the cache
@@ -65,11 +63,7 @@ class Authenticator:
         now = time.monotonic()
         cached = self._cache.get(principal_id)
         if cached is not None and not fresh and now - cached[0] < self.cache_seconds:
-            self._cache.move_to_end(principal_id)
             return cached[1]
         record = await self._directory.find(principal_id)
-        self._cache[principal_id] = (now, record)
-        self._cache.move_to_end(principal_id)
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._cache.put(principal_id, (now, record))
         return record

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +22,7 @@ from sqlalchemy import select
 
 from gateway.auth.tables import RevocationCount
 from gateway.data import Databases
-from gateway.kernel import cancel_all
+from gateway.kernel import Kept, cancel_all
 
 log = logging.getLogger("gateway.auth")
 CHANNEL = "gateway:revocations"
@@ -38,8 +37,7 @@ class LiveTokens:
         self._domain = domain
         self._poll_seconds = poll_seconds
         self._redis_url = redis_url
-        self._size = size
-        self._held: OrderedDict[str, datetime] = OrderedDict()
+        self._held: Kept[str, datetime] = Kept(size)
         # Bumped whenever what is held is dropped: a read that began before a drop must not re-fill it.
         self.generation = 0
         self._count: int | None = None
@@ -54,19 +52,15 @@ class LiveTokens:
         if expires is None or not self.watching:
             return False
         if expires <= datetime.now(UTC):
-            del self._held[token_id]
+            self._held.drop(token_id)
             return False
-        self._held.move_to_end(token_id)
         return True
 
     def hold(self, token_id: str, expires_at: datetime, generation: int) -> None:
         """Remember ``token_id`` as live, unless a revocation was seen since ``generation`` was read."""
         if generation != self.generation or not self.watching:
             return
-        self._held[token_id] = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
-        self._held.move_to_end(token_id)
-        if len(self._held) > self._size:
-            self._held.popitem(last=False)
+        self._held.put(token_id, expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC))
 
     @property
     def watching(self) -> bool:

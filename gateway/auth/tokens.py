@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from gateway.auth.keys import ASYMMETRIC, KeyRing
 from gateway.auth.liveness import REVOCATIONS_ID, LiveTokens
 from gateway.auth.tables import IssuedToken, RevocationCount
 from gateway.data import Databases
-from gateway.kernel import BadUserInput, Settings, Unauthenticated
+from gateway.kernel import BadUserInput, Kept, Settings, Unauthenticated
 
 ALGORITHM = "HS256"
 # Verified tokens kept per worker, least recently used dropped first.
@@ -80,7 +79,7 @@ class TokenService:
         self.live = LiveTokens(databases, TOKEN_DOMAIN, settings.revocation_poll_seconds, settings.redis_url)
         # Tokens of this gateway already checked, with the ring key that signed them (None: the secret).
         # A signature does not change: only expiry and a retired key are checked again.
-        self._verified: OrderedDict[str, tuple[Claims, str | None]] = OrderedDict()
+        self._verified: Kept[str, tuple[Claims, str | None]] = Kept(VERIFIED_KEPT)
 
     async def issue(
         self, principal_id: str, ttl: timedelta, scopes: tuple[str, ...] = (), area: str | None = None
@@ -119,9 +118,8 @@ class TokenService:
         if known is not None:
             claims, kid = known
             if datetime.now(UTC) < claims.expires_at and (kid is None or self._verifies(kid)):
-                self._verified.move_to_end(token)
                 return claims
-            del self._verified[token]
+            self._verified.drop(token)
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -144,9 +142,7 @@ class TokenService:
         return self.ring is not None and self.ring.verifier(kid) is not None
 
     def _keep(self, token: str, claims: Claims, kid: str | None) -> Claims:
-        self._verified[token] = (claims, kid)
-        if len(self._verified) > VERIFIED_KEPT:
-            self._verified.popitem(last=False)
+        self._verified.put(token, (claims, kid))
         return claims
 
     def decode(self, token: str, key: object = None, algorithm: str = ALGORITHM) -> Claims:

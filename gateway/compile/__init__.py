@@ -12,7 +12,6 @@ variables, reader's area): a page asked again costs no planning and no statement
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -24,7 +23,7 @@ from gateway.compile.plan import Planner, Unplannable, coerced_variables
 from gateway.compile.run import Plan, Run
 from gateway.compile.sql import Builder
 from gateway.data import PoolExhausted
-from gateway.kernel import Context
+from gateway.kernel import Context, Kept
 from gateway.policy import Attributes
 
 log = logging.getLogger("gateway.compile")
@@ -34,8 +33,8 @@ __all__ = ["PLAN", "ROOT_LIST", "Children", "Link", "Many", "ReadCompiler", "Roo
 
 class ReadCompiler:
     def __init__(self, models: Mapping[str, type[Any]], attributes: Attributes, size: int = 512) -> None:
-        self.models, self.attributes, self.size = models, attributes, size
-        self._plans: OrderedDict[Hashable, Plan | None] = OrderedDict()
+        self.models, self.attributes = models, attributes
+        self._plans: Kept[Hashable, Plan | None] = Kept(size)
 
     async def read(
         self,
@@ -51,10 +50,9 @@ class ReadCompiler:
         if given is None:
             plan = self._plan(schema, ctx, definition, variables)
         elif key in self._plans:
-            self._plans.move_to_end(key)
-            plan = self._plans[key]
+            plan = self._plans.get(key)
         else:
-            plan = self._keep(key, self._plan(schema, ctx, definition, variables))
+            plan = self._plans.put(key, self._plan(schema, ctx, definition, variables))
         if plan is None:
             return None
         run = Run(ctx)
@@ -63,7 +61,7 @@ class ReadCompiler:
         except Unplannable as reason:
             log.debug("falling back to the resolvers: %s", reason)
             if given is not None:
-                self._plans[key] = None
+                self._plans.put(key, None)
             return None
         except PoolExhausted:
             raise  # overloaded: the resolvers would wait for connections too
@@ -93,9 +91,3 @@ class ReadCompiler:
         except Unplannable as reason:
             log.debug("falling back to the resolvers: %s", reason)
             return None
-
-    def _keep(self, key: Hashable, plan: Plan | None) -> Plan | None:
-        self._plans[key] = plan
-        if len(self._plans) > self.size:
-            self._plans.popitem(last=False)
-        return plan

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,7 +13,7 @@ from sqlalchemy import delete, select
 from gateway.auth import TOKEN_DOMAIN
 from gateway.data import Databases
 from gateway.documents.tables import TrustedDocument
-from gateway.kernel import BadUserInput
+from gateway.kernel import BadUserInput, Kept
 
 DOCUMENT_DOMAIN = TOKEN_DOMAIN
 _HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -99,19 +98,14 @@ class AutomaticDocuments:
     CLIENT = "apq"
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._bodies: OrderedDict[str, str] = OrderedDict()
+        self._bodies: Kept[str, str] = Kept(size)
 
     def get(self, digest: str) -> Document | None:
         body = self._bodies.get(digest)
         if body is None:
             return None
-        self._bodies.move_to_end(digest)
         return Document(digest, self.CLIENT, body)
 
     def register(self, digest: str, body: str) -> Document:
-        self._bodies[digest] = body
-        self._bodies.move_to_end(digest)
-        while len(self._bodies) > self._size:
-            self._bodies.popitem(last=False)
+        self._bodies.put(digest, body)
         return Document(digest, self.CLIENT, body)

@@ -13,6 +13,7 @@ from gateway.kernel.errors import (
     Unauthenticated,
     not_found,
 )
+from gateway.kernel.kept import Kept
 from gateway.kernel.names import graphql_name
 from gateway.kernel.registry import Domain, Reaction, Registry, Schedule, load_registry
 from gateway.kernel.scope import OpenScope, RowScope, plain_columns
@@ -27,6 +28,7 @@ __all__ = [
     "Forbidden",
     "GatewayError",
     "Info",
+    "Kept",
     "NotFound",
     "OpenScope",
     "QueryTooComplex",

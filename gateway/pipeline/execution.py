@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from graphql import (
 )
 
 from gateway.audit import selected_fields
-from gateway.kernel import GatewayError, QueryTooComplex
+from gateway.kernel import GatewayError, Kept, QueryTooComplex
 from gateway.pipeline.cost import operation_cost
 from gateway.pipeline.limits import Limits, depth_limit, parse_bounded, width_limit
 from gateway.pipeline.text import unusable_literals
@@ -105,19 +104,10 @@ class Executor:
         self._limit_rules = (depth_limit(limits.depth, limits.introspection_depth), width_limit(limits))
         closed = () if introspection else (NoSchemaIntrospectionCustomRule,)
         self._rules = (*specified_rules, *closed)
-        self._cache: OrderedDict[str, Prepared] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: Kept[str, Prepared] = Kept(cache_size)
 
     def prepare(self, query: str) -> Prepared:
-        cached = self._cache.get(query)
-        if cached is not None:
-            self._cache.move_to_end(query)
-            return cached
-        prepared = self._prepare(query)
-        self._cache[query] = prepared
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return prepared
+        return self._cache.made(query, lambda: self._prepare(query))
 
     def _prepare(self, query: str) -> Prepared:
         try:

@@ -11,8 +11,7 @@ import contextlib
 import logging
 import re
 import unicodedata
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
@@ -477,12 +476,6 @@ async def _audit_refusal(
             raise AuditFailure from error
 
 
-# The probes of a parsed document (executors keep one per text) run again with the same variables
-# under the same schema are the same: kept, so a busy page is not walked on every request.
-_PROBES_KEPT = 1024
-_kept_probes: OrderedDict[Hashable, tuple[DocumentNode, tuple[Probe, ...]]] = OrderedDict()
-
-
 def _probes(
     runtime: Runtime,
     schema: GraphQLSchema,
@@ -494,18 +487,16 @@ def _probes(
     given = variables_key(definition, variables)
     if given is None:
         return probes(schema, document, definition, variables, runtime.sensitive, key)
+    # The probes of a parsed document (executors keep one per text) run again with the same variables
+    # under the same schema are the same: kept, so a busy page is not walked on every request.
     # By identity: a syntax tree hashes and compares by walking all of it. The document is kept
     # with its probes, so an id is never taken for another document's.
     kept = (id(schema), id(document), id(definition), given, key)
-    found = _kept_probes.get(kept)
+    found = runtime.probes.get(kept)
     if found is not None and found[0] is document:
-        _kept_probes.move_to_end(kept)
         return found[1]
     made = probes(schema, document, definition, variables, runtime.sensitive, key)
-    _kept_probes[kept] = (document, made)
-    if len(_kept_probes) > _PROBES_KEPT:
-        _kept_probes.popitem(last=False)
-    return made
+    return runtime.probes.put(kept, (document, made))[1]
 
 
 def _named_rows(value: Any) -> Iterator[tuple[str, int]]:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLSchema
+from graphql import DocumentNode, GraphQLSchema
 
-from gateway.audit import AuditTrail
+from gateway.audit import AuditTrail, Probe
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
 from gateway.compile import ReadCompiler
 from gateway.data import Databases
 from gateway.documents import AutomaticDocuments, DocumentStore
 from gateway.feed import Feed
-from gateway.kernel import Context, OpenScope, Reaction, Registry, RowScope, Schedule, Settings, cancel_all
+from gateway.kernel import Context, Kept, OpenScope, Reaction, Registry, RowScope, Schedule, Settings, cancel_all
 from gateway.ops import Tracing, limiter_for, tracer
 from gateway.pipeline.admission import Admission
 from gateway.pipeline.execution import Executor
@@ -52,6 +52,8 @@ class Runtime:
         self.full_executor = Executor(self.full_schema._schema, Limits.of(settings))
         self.attributes = Attributes.of(registry.domains)
         self.compiler = ReadCompiler(self.models, self.attributes)
+        # The audit probes of a parsed document run with the same variables (see pipeline.operation).
+        self.probes: Kept[Hashable, tuple[DocumentNode, tuple[Probe, ...]]] = Kept(1024)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from graphql import ExecutionResult, parse, subscribe
 
+from gateway.auth import Principal
 from gateway.data import decode_pk, encode_id
+from gateway.kernel import Kept
+from gateway.policy import Policy, PolicyScope
 from resolvers.tasks.kinds import all_kinds
 from resolvers.tasks.reading import page_of_tasks
 from tests.harness import Gateway, database_url, running_gateway
@@ -126,6 +130,42 @@ async def test_pages_follow_one_order_and_the_count_agrees(tg: Gateway) -> None:
     principal = await tg.runtime.authenticator.authenticate(f"Bearer {tg.tokens['community_police']}")
     page = await page_of_tasks(tg.runtime.context_for(principal), 2, None)
     assert await page.total_count() == len(OFFICER_TASKS)
+
+
+async def test_a_kept_plan_answers_as_a_fresh_one_whatever_changed(tg: Gateway) -> None:
+    """Task statements are built once per principal, policy and page and kept: every change of what
+    they depend on (area, staff row, role's policy, page) must get statements of its own."""
+    runtime = tg.runtime
+    officer = await runtime.authenticator.authenticate(f"Bearer {tg.tokens['community_police']}")
+    record = officer.record
+    moved = replace(record.area, grid_ids=frozenset({16, 17}), street_grid_ids=frozenset({16, 17}))
+    variants = [
+        officer,
+        replace(officer, record=replace(record, area=moved)),
+        replace(officer, record=replace(record, staff_id=None)),
+        replace(officer, record=replace(record, role="committee_staff")),
+    ]
+    committee = runtime.policies.for_role("committee_staff")
+    assert committee is not None
+
+    async def answer(principal: Principal, plans: Kept[Hashable, Any], policy: Policy | None = None) -> Any:
+        ctx = runtime.context_for(principal)
+        ctx.plans = plans
+        if policy is not None:
+            ctx.policy, ctx.scope = policy, PolicyScope(policy, runtime.type_names)
+        page = await page_of_tasks(ctx, 3, None)
+        return [edge.node.id for edge in page.edges], page.page_info.end_cursor, await page.total_count()
+
+    shared: Kept[Hashable, Any] = Kept(64)
+    seen = []
+    for principal in variants * 2:
+        kept, fresh = await answer(principal, shared), await answer(principal, Kept(1))
+        assert kept == fresh, principal
+        seen.append(kept)
+    assert seen[1] != seen[0] and seen[3] != seen[0]  # another area, another role: other tasks
+    # The same principal under another policy (policies reloaded) does not reuse the old statements.
+    assert await answer(officer, shared, committee) == await answer(officer, Kept(1), committee)
+    assert await answer(officer, shared, committee) != seen[0]
 
 
 async def test_a_malformed_cursor_is_bad_input(tg: Gateway) -> None:

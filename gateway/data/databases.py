@@ -7,10 +7,10 @@ across domains in SQL, so any mix of SQLite and PostgreSQL URLs works.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
@@ -159,6 +159,16 @@ class Databases:
             async with self._by_domain[domain].connect() as conn:
                 return (await conn.execute(statement.statement)).scalar_one()
         return await driver.value(statement.sql, statement.values)
+
+    async def rows(self, domain: str, statement: Ready) -> Sequence[Mapping[str, Any]]:
+        """The rows of a read, each a mapping of column name to value: on PostgreSQL on the driver
+        itself, with no transaction block; elsewhere on an engine connection."""
+        driver = self._driver_by_domain.get(domain)
+        if driver is None:
+            async with self._by_domain[domain].connect() as conn:
+                found = (await conn.execute(statement.statement)).mappings().all()
+                return cast(Sequence[Mapping[str, Any]], found)
+        return await driver.rows(statement.sql, statement.values)
 
     def driver(self, domain: str) -> DriverPool | None:
         """``domain``'s asyncpg connections, where its source is PostgreSQL."""

@@ -1,4 +1,4 @@
-"""One-value reads on the driver itself, for statements whose single value is a JSON document.
+"""Reads on the driver itself, for fixed statements compiled once: a JSON document's single value, or rows.
 
 The compiled read path and the audit writer run few, large, fixed statements: on PostgreSQL they
 go straight to asyncpg (a pool of its own, prepared statements kept per connection, no reset
@@ -7,13 +7,14 @@ SQLAlchemy result machinery. Other dialects run the same statement on an engine 
 
     ready = databases.ready("population", select(...))   # compile once, keep with the plan
     value = await databases.value("population", ready)
+    rows = await databases.rows("population", ready)      # mappings: row["column"]
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -114,10 +115,16 @@ class DriverPool:
             await pool.release(conn)
 
     async def value(self, sql: str, values: Sequence[Any]) -> Any:
+        return await self._read(lambda conn: conn.fetchval(counted(sql), *values))
+
+    async def rows(self, sql: str, values: Sequence[Any]) -> list[asyncpg.Record]:
+        return await self._read(lambda conn: conn.fetch(counted(sql), *values))  # type: ignore[no-any-return]
+
+    async def _read(self, run: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
         for attempt in (1, 2):
             try:
                 async with self.connection() as conn:
-                    return await conn.fetchval(counted(sql), *values)
+                    return await run(conn)
             except DEAD_CONNECTION:
                 if attempt == 2:
                     raise

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiodataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from gateway.kernel.kept import Kept
 from gateway.kernel.scope import OpenScope, RowScope
 from gateway.kernel.settings import Settings
 
@@ -37,6 +38,9 @@ class Context:
     feed: EventSource | None = None
     # Response extensions gathered while resolving (redacted paths, etc.).
     extensions: dict[str, Any] = field(default_factory=dict)
+    # What resolvers plan once and keep across the requests of this process (statements compiled
+    # for a principal and its policy, say); the runtime shares one among all contexts.
+    plans: Kept[Hashable, Any] = field(default_factory=lambda: Kept(64))
 
     def loader(self, key: Hashable, factory: Callable[[], L]) -> L:
         """One DataLoader per key per request, made on first use."""

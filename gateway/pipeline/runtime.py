@@ -54,6 +54,7 @@ class Runtime:
         self.compiler = ReadCompiler(self.models, self.attributes)
         # The audit probes of a parsed document run with the same variables (see pipeline.operation).
         self.probes: Kept[Hashable, tuple[DocumentNode, tuple[Probe, ...]]] = Kept(1024)
+        self.plans: Kept[Hashable, Any] = Kept(512)
         self.sensitive = {name: fields for d in registry.domains for name, fields in d.sensitive.items()}
         self._executors: dict[str, Executor] = {}
         self._partner_policies: dict[tuple[str, ...], Policy] = {}
@@ -146,6 +147,7 @@ class Runtime:
             audit=self.audit,
             policy=self.policy_for(principal),
             feed=self.feed,
+            plans=self.plans,
         )
 
     async def start(self) -> None:

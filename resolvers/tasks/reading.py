@@ -1,12 +1,13 @@
 """Tasks read from the records they are about, as the principal: one scoped select per kind, in
 the principal's own grids, merged in urgency order. The kinds whose records share a database are
 read in one statement (a ``UNION ALL`` of their pages) and counted in one, so a task list costs
-two statements per database, not two per kind."""
+two statements per database, not two per kind. Those statements are built and compiled once per
+principal, policy and page (``_planned``), and run on the driver itself where it can."""
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache, reduce
@@ -21,15 +22,16 @@ from gateway.data import (
     Edge,
     PageArgs,
     PageInfo,
+    Ready,
     SortDirection,
     counting,
     domain_of,
     encode_id,
-    execute,
     fetch_rows,
     scoped,
 )
 from gateway.kernel import BadUserInput, Context, graphql_name
+from gateway.policy import Policy
 from gateway.schema import TESTS
 from resolvers.tasks import cursor
 from resolvers.tasks.cursor import Position
@@ -37,7 +39,7 @@ from resolvers.tasks.kinds import Kind, kinds_of
 from resolvers.tasks.types import Task
 
 SINCE, KIND, CODE, CATEGORY = "gw_since", "gw_kind", "gw_code", "gw_category"
-Row = Any
+Row = Mapping[str, Any]
 
 
 def pending(ctx: Context, kind: Kind) -> Select[Any] | None:
@@ -79,25 +81,26 @@ def _title(ctx: Context, kind: Kind, row: Row) -> str:
 
     zh, en = kind.label
     if source.code and readable(source.code):
-        code = getattr(row, CODE)
+        code = row[CODE]
         zh, en = f"{zh} {code}", f"{en} {code}"
     if source.category and readable(source.category[0]):
-        names = _names(source.category[1]).get(getattr(row, CATEGORY))
+        names = _names(source.category[1]).get(row[CATEGORY])
         if names is not None:
             zh, en = f"{zh}({names[0]})", f"{en} ({names[1]})"
     return f"{zh} / {en}"
 
 
 def _task(ctx: Context, kind: Kind, row: Row) -> tuple[Position, Task]:
-    position = Position(kind.urgency, cursor.utc(getattr(row, SINCE)), row.id)
+    """The task of one pending record (``row``: column name → value)."""
+    position = Position(kind.urgency, cursor.utc(row[SINCE]), row["id"])
     task = Task(
-        id=strawberry.ID(f"{kind.source.type_name}:{row.id}:{kind.action}"),
+        id=strawberry.ID(f"{kind.source.type_name}:{row['id']}:{kind.action}"),
         kind=kind.kind,
         urgency=kind.urgency,
         title=_title(ctx, kind, row),
-        subject_id=strawberry.ID(encode_id(kind.source.type_name, row.id)),
+        subject_id=strawberry.ID(encode_id(kind.source.type_name, row["id"])),
         created_at=position.since,
-        grid_id=row.grid_id,
+        grid_id=row["grid_id"],
     )
     return position, task
 
@@ -189,15 +192,15 @@ def _by_database(ctx: Context, sources: list[tuple[Kind, Select[Any]]]) -> list[
     return list(groups.values())
 
 
-async def _rows(ctx: Context, model: type[Any], pages: list[Select[Any]]) -> Sequence[Row]:
+def _rows(pages: list[Select[Any]]) -> Select[Any]:
     """The rows of several kinds' pages of one database, in one statement."""
     if len(pages) == 1:
-        return await execute(ctx, model, pages[0])
+        return pages[0]
     union = union_all(*(select(page.subquery()) for page in pages))
-    return await execute(ctx, model, select(union.subquery()))
+    return select(union.subquery())
 
 
-async def _total(ctx: Context, sources: list[tuple[Kind, Select[Any]]], group: list[int]) -> int:
+def _total(ctx: Context, sources: list[tuple[Kind, Select[Any]]], group: list[int]) -> Select[Any]:
     """How many pending records the kinds of one database hold, in one statement."""
     counts = []
     for index in group:
@@ -209,9 +212,46 @@ async def _total(ctx: Context, sources: list[tuple[Kind, Select[Any]]], group: l
             .order_by(None)
             .scalar_subquery()
         )
-    model = sources[group[0]][0].source.model
-    rows = await execute(ctx, model, select(reduce(operator.add, counts)))
-    return int(rows[0][0])
+    return select(reduce(operator.add, counts))
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The kinds (places in ``_Plan.kinds``) whose records share a database: their page read in one
+    statement, their pending records counted in another."""
+
+    domain: str
+    page: Ready | None
+    total: Ready
+
+
+@dataclass(frozen=True)
+class _Plan:
+    policy: Policy | None
+    kinds: tuple[Kind, ...]
+    groups: tuple[_Group, ...]
+
+
+def _plan(ctx: Context, page: PageArgs, bounds: tuple[Position | None, Position | None], order: _Order) -> _Plan:
+    sources = [(kind, stmt) for kind in kinds_of(ctx) if (stmt := pending(ctx, kind)) is not None]
+    groups = []
+    for group in _by_database(ctx, sources):
+        domain = domain_of(sources[group[0]][0].source.model)
+        pages = [_page_of_kind(ctx, i, *sources[i], page, bounds, order) for i in group] if page.first else []
+        read = ctx.databases.ready(domain, _rows(pages)) if pages else None
+        groups.append(_Group(domain, read, ctx.databases.ready(domain, _total(ctx, sources, group))))
+    return _Plan(ctx.policy, tuple(kind for kind, _ in sources), tuple(groups))
+
+
+def _planned(ctx: Context, page: PageArgs, bounds: tuple[Position | None, Position | None], order: _Order) -> _Plan:
+    """The statements of this page for this principal, built and compiled once: everything they depend
+    on is in the key (the principal with its area, role and staff row; the page and its bounds) or
+    checked (the policy, replaced when policies reload)."""
+    key = (_Plan, ctx.principal, page.first, page.backward, bounds, order)
+    found = ctx.plans.get(key)
+    if isinstance(found, _Plan) and found.policy is ctx.policy:
+        return found
+    return ctx.plans.put(key, _plan(ctx, page, bounds, order))  # type: ignore[no-any-return]
 
 
 async def page_of_tasks(
@@ -227,14 +267,12 @@ async def page_of_tasks(
     size = page.first
     start = None if after is None else cursor.decode(after, order.tag, "after")
     end = None if before is None else cursor.decode(before, order.tag, "before")
-    sources = [(kind, stmt) for kind in kinds_of(ctx) if (stmt := pending(ctx, kind)) is not None]
+    plan = _planned(ctx, page, (start, end), order)
     found: list[tuple[Position, Task]] = []
-    groups = _by_database(ctx, sources)
-    if size:
-        for group in groups:
-            pages = [_page_of_kind(ctx, i, *sources[i], page, (start, end), order) for i in group]
-            rows = await _rows(ctx, sources[group[0]][0].source.model, pages)
-            found += [_task(ctx, sources[getattr(row, KIND)][0], row) for row in rows]
+    for group in plan.groups:
+        if group.page is not None:
+            rows = await ctx.databases.rows(group.domain, group.page)
+            found += [_task(ctx, plan.kinds[row[KIND]], row) for row in rows]
     found.sort(key=lambda item: item[0].key_by(order.by_time), reverse=order.reverse != page.backward)
     shown = found[:size]
     if page.backward:
@@ -249,7 +287,7 @@ async def page_of_tasks(
     )
 
     async def total() -> int:
-        return sum([await _total(ctx, sources, group) for group in groups])
+        return sum([int(await ctx.databases.value(group.domain, group.total)) for group in plan.groups])
 
     return Connection(edges=edges, page_info=info, _total=total)
 
@@ -263,7 +301,7 @@ async def task_for(ctx: Context, kinds: Sequence[Kind], pk: int) -> Task | None:
         model = kind.source.model
         rows = await fetch_rows(ctx, model, stmt.where(model.id == pk))
         if rows:
-            return _task(ctx, kind, rows[0])[1]
+            return _task(ctx, kind, rows[0]._mapping)[1]
     return None
 
 

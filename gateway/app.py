@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -67,6 +68,9 @@ def create_app(
         watcher = PolicyWatcher(runtime, Path(runtime.settings.policy_dir))
         watcher.start()
         await runtime.start()
+        if runtime.settings.gc_freeze:
+            gc.collect()
+            gc.freeze()
         # Webhooks are delivered from every serving process; a lease on each webhook's row keeps
         # two workers from delivering the same event.
         deliverer = Deliverer(runtime)

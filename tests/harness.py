@@ -95,7 +95,14 @@ def database_url(backend: str, folder: Path) -> Iterator[str]:
 def test_settings(url: str, **overrides: Any) -> Settings:
     # The suite reads pages far beyond the default cost (100 × 100, to count statements); the limits
     # themselves are tested on a gateway with the default settings (tests/test_document_limits.py).
-    values: dict[str, Any] = {"db_url": url, "secret_key": SECRET, "principal_cache_seconds": 0, "max_cost": 10**7}
+    # One test process starts hundreds of gateways: freezing each one's heap would keep it for good.
+    values: dict[str, Any] = {
+        "db_url": url,
+        "secret_key": SECRET,
+        "principal_cache_seconds": 0,
+        "max_cost": 10**7,
+        "gc_freeze": False,
+    }
     values.update(overrides)
     return Settings(**values)
 

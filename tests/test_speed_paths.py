@@ -11,6 +11,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import text
 
+from gateway.data import migrate
 from tests.harness import postgres_database, running_gateway
 from tests.test_audit_writes import _input as _report
 
@@ -138,3 +139,23 @@ async def test_pg_url_with_sqlalchemy_asyncpg_options_still_serves(pg_url: str) 
     async with running_gateway("postgresql", pg_url + "?prepared_statement_cache_size=0") as gw:
         response = await gw.post("{ residents(first: 2) { nodes { name } } }", role="grid_worker")
         assert response.status_code == 200, response.text
+
+
+async def test_startup_heap_is_frozen_out_of_the_collector(tmp_path: Path) -> None:
+    """GATEWAY_GC_FREEZE (on by default): once the app has started, what startup made is frozen, so a
+    large page's garbage collections do not walk the schemas and policies again and again."""
+    import gc
+
+    from gateway.app import create_app
+    from tests.harness import test_settings
+
+    settings = test_settings(f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}", gc_freeze=True)
+    await asyncio.to_thread(migrate.upgrade, settings)
+    app = create_app(settings)
+    gc.unfreeze()
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0

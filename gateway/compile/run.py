@@ -8,13 +8,14 @@ returned. Rows are noted for the audit record and withheld row-dependent values 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Hashable
 from typing import Any
 
+import orjson
+
 from gateway.audit import note_row
 from gateway.compile.shapes import ChildList, Column, Computed, ConnectionShape, LinkTo, ManyList, NodeShape, RootField
-from gateway.compile.sql import Builder
+from gateway.compile.sql import KEYS, Builder
 from gateway.data import Ready, encode_id
 from gateway.data.ids import encode_cursor
 from gateway.kernel import Context
@@ -40,12 +41,10 @@ class Run:
         domain = str(model.__domain__)
         return Builder(self.ctx, self.ctx.databases.engine(domain).dialect.name)
 
-    async def _scalar(self, model: type[Any], stmt: Any) -> Any:
-        domain = str(model.__domain__)
-        ready = stmt if isinstance(stmt, Ready) else self.ctx.databases.ready(domain, stmt)
-        text = await self.ctx.databases.value(domain, ready)
+    async def _scalar(self, model: type[Any], ready: Ready) -> Any:
+        text = await self.ctx.databases.value(str(model.__domain__), ready)
         self.statements += 1
-        return json.loads(text) if isinstance(text, str) else text
+        return orjson.loads(text) if isinstance(text, str) else text
 
     async def answer(self, plan: Plan) -> dict[str, Any]:
         pages: list[tuple[RootField, Any, list[Row]]] = []
@@ -68,29 +67,41 @@ class Run:
 
     async def _fetch(self, field: Linked, keys: list[Hashable]) -> tuple[NodeShape, list[Row]]:
         """The rows ``field`` links to from these parent keys, kept by key; and those rows, to follow."""
+        found = await self._scalar(_model(field), self._statement(field).bound(**{KEYS: sorted(keys)}))  # type: ignore[type-var]
         if isinstance(field, LinkTo):
             child = field.node
-            found = await self._scalar(child.model, self._builder(child.model).rows_by_key(child, keys))
             rows = found[0] or []
             self.fetched[id(field)] = {row[child.at["id"]]: row for row in rows}
             return child, rows
         if isinstance(field, ManyList):
-            child = field.node
-            found = await self._scalar(child.model, self._builder(child.model).many(child, field.column, keys))
             grouped: dict[Hashable, list[Row]] = {}
             for parent, row in found[0] or []:
                 grouped.setdefault(parent, []).append(row)
             self.fetched[id(field)] = grouped
-            return child, [row for rows in grouped.values() for row in rows]
+            return field.node, [row for rows in grouped.values() for row in rows]
         connection = field.connection
-        model = connection.node.model
-        paged, counts = await self._scalar(model, self._builder(model).children(connection, keys))
+        paged, counts = found
         by_parent: dict[Hashable, list[Row]] = {}
         for parent, row in paged or []:
             by_parent.setdefault(parent, []).append(row)
         totals = {parent: n for parent, n in counts or []}
         self.fetched[id(field)] = {k: (by_parent.get(k, []), totals.get(k, 0)) for k in keys}
         return connection.node, [row for rows in by_parent.values() for row in rows[: connection.first]]
+
+    def _statement(self, field: Linked) -> Ready:
+        """The link's statement, built and compiled the first time its plan runs it; its parent keys
+        are its one parameter bound per request (``KEYS``)."""
+        if field.statement is None:
+            model = _model(field)
+            builder = self._builder(model)
+            if isinstance(field, LinkTo):
+                statement = builder.rows_by_key(field.node)
+            elif isinstance(field, ManyList):
+                statement = builder.many(field.node, field.column)
+            else:
+                statement = builder.children(field.connection)
+            field.statement = self.ctx.databases.ready(str(model.__domain__), statement)
+        return field.statement  # type: ignore[no-any-return]
 
     def _connection(self, shape: ConnectionShape, total: Any, rows: list[Row], path: str) -> dict[str, Any]:
         shown = rows[: shape.first] if shape.first else []
@@ -165,6 +176,10 @@ class Run:
                 rows, total = self.fetched.get(id(field), {}).get(pk, ([], 0))
                 out[field.key] = self._connection(field.connection, total, rows, f"{path}.{field.key}")
         return out
+
+
+def _model(field: Linked) -> type[Any]:
+    return field.connection.node.model if isinstance(field, ChildList) else field.node.model
 
 
 def _cross_keys(shape: NodeShape, rows: list[Row], wanted: dict[int, tuple[Linked, set[Hashable]]]) -> None:

@@ -37,6 +37,8 @@ class LinkTo:
     node: NodeShape
     parent_column: str
     same_source: bool
+    # A cross-source link's statement, compiled the first time the plan runs it (see compile.run).
+    statement: Any = None
 
 
 @dataclass
@@ -44,6 +46,7 @@ class ChildList:
     key: str
     connection: ConnectionShape
     same_source: bool
+    statement: Any = None
 
 
 @dataclass
@@ -51,6 +54,7 @@ class ManyList:
     key: str
     node: NodeShape
     column: str
+    statement: Any = None
 
 
 Field = Column | Computed | LinkTo | ChildList | ManyList

@@ -8,10 +8,9 @@ exactly as ``gateway.data.reads`` applies them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select, true
+from sqlalchemy import ColumnElement, Select, any_, bindparam, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from gateway.compile.plan import Unplannable
@@ -20,6 +19,9 @@ from gateway.kernel import Context
 from gateway.policy import OUTSIDE
 
 PARENT, RANK, ROW, KEY = "gw_parent", "gw_rank", "gw_row", "gw_key"
+# The parameter of a link's statement holding its parent keys: bound at run time (``Ready.bound``), so
+# that the statement is built and compiled once, whatever the keys.
+KEYS = "gw_keys"
 
 
 class Json:
@@ -30,6 +32,13 @@ class Json:
 
     def array(self, *values: Any) -> ColumnElement[Any]:
         return func.json_build_array(*values) if self.postgres else func.json_array(*values)
+
+    def among(self, column: Any) -> ColumnElement[bool]:
+        """``column`` is one of the keys bound as ``KEYS``: one array parameter on PostgreSQL (one
+        prepared statement whatever their number), an expanding ``IN`` elsewhere."""
+        if self.postgres:
+            return column == any_(bindparam(KEYS, None, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+        return column.in_(bindparam(KEYS, None, expanding=True))  # type: ignore[no-any-return]
 
     def embed(self, value: Any) -> ColumnElement[Any]:
         # SQLite forgets that a subquery's text is JSON; json() says it again.
@@ -123,19 +132,18 @@ class Builder:
             self.row(shape.node, {k: None for k in self.scoped_columns(model)}, frozenset())
         return select(self.json.array(total, rows))
 
-    def children(self, shape: ConnectionShape, keys: Sequence[Hashable]) -> Select[Any]:
-        """[[[parent, row], …], [[parent, count], …]] of a nested list, for many parents at once."""
+    def children(self, shape: ConnectionShape) -> Select[Any]:
+        """[[[parent, row], …], [[parent, count], …]] of a nested list, for the parents bound as ``KEYS``."""
         model = shape.node.model
         assert shape.parent_column is not None
         parent = getattr(shape.via if shape.via is not None else model, shape.parent_column)
-        wanted = sorted(keys)  # type: ignore[type-var]
         rows: Any = None
         if shape.first and self.json.postgres:
-            rows = self.json.aggregate(self._lateral_pages(shape, parent, wanted), PARENT, RANK)
+            rows = self.json.aggregate(self._lateral_pages(shape, parent), PARENT, RANK)
         elif shape.first:
             rank = func.row_number().over(partition_by=parent, order_by=model.id)
             base = self._through(shape, self._scoped(model, parent.label(PARENT), rank.label(RANK)))
-            base = base.where(parent.in_(wanted))
+            base = base.where(self.json.among(parent))
             if shape.after is not None:
                 base = base.where(model.id > shape.after)
             ranked = base.subquery()
@@ -155,22 +163,18 @@ class Builder:
             number = func.count() if shape.via is None else func.count(func.distinct(model.id))
             counted = self._through(
                 shape, select(self.json.array(parent, number).label(ROW), parent.label(PARENT)).select_from(model)
-            ).where(parent.in_(wanted))
+            ).where(self.json.among(parent))
             condition = self.condition(model)
             if condition is not None:
                 counted = counted.where(condition)
             counts = self.json.embed(self.json.aggregate(counted.group_by(parent).order_by(parent), PARENT))
         return select(self.json.array(rows, counts))
 
-    def _lateral_pages(self, shape: ConnectionShape, parent: Any, wanted: list[Any]) -> Select[Any]:
+    def _lateral_pages(self, shape: ConnectionShape, parent: Any) -> Select[Any]:
         """PostgreSQL: each parent's page by its own index scan (``LATERAL … LIMIT``), not a window over
         every child of every parent."""
         model = shape.node.model
-        keys = (
-            func.unnest(bindparam(None, wanted, type_=ARRAY(parent.type)))
-            .table_valued("k")
-            .render_derived(name="gw_keys")
-        )
+        keys = func.unnest(bindparam(KEYS, None, type_=ARRAY(parent.type))).table_valued("k").render_derived(name="gw_keys")
         page = self._through(shape, self._scoped(model)).where(parent == keys.c.k)
         if shape.after is not None:
             page = page.where(model.id > shape.after)
@@ -188,21 +192,21 @@ class Builder:
         model = shape.node.model
         return stmt.join(shape.via, getattr(shape.via, shape.via_key) == model.id)
 
-    def many(self, shape: NodeShape, column: str, keys: Sequence[Hashable]) -> Select[Any]:
-        """[[parent, row], …] of the rows whose ``column`` is one of ``keys``, by key."""
+    def many(self, shape: NodeShape, column: str) -> Select[Any]:
+        """[[parent, row], …] of the rows whose ``column`` is one of the keys bound as ``KEYS``, by key."""
         model = shape.model
         parent = getattr(model, column)
-        base = self._scoped(model, parent.label(PARENT)).where(parent.in_(sorted(keys)))  # type: ignore[type-var]
+        base = self._scoped(model, parent.label(PARENT)).where(self.json.among(parent))
         inner = base.subquery()
         source = {c.key: c for c in inner.c}
         row = self.json.array(inner.c[PARENT], self.row(shape, source, frozenset()))
         rows = select(row.label(ROW), inner.c.id.label(KEY)).order_by(inner.c.id)
         return select(self.json.array(self.json.embed(self.json.aggregate(rows, KEY))))
 
-    def rows_by_key(self, shape: NodeShape, keys: Sequence[Hashable]) -> Select[Any]:
-        """[row, …] of the rows whose key is one of ``keys`` (a cross-source link)."""
+    def rows_by_key(self, shape: NodeShape) -> Select[Any]:
+        """[row, …] of the rows whose key is one of the keys bound as ``KEYS`` (a cross-source link)."""
         model = shape.model
-        base = self._scoped(model).where(model.id.in_(sorted(keys))).order_by(model.id).subquery()  # type: ignore[type-var]
+        base = self._scoped(model).where(self.json.among(model.id)).order_by(model.id).subquery()
         source = {c.key: c for c in base.c}
         rows = select(self.row(shape, source, frozenset()).label(ROW), base.c.id.label(KEY)).order_by(base.c.id)
         return select(self.json.array(self.json.embed(self.json.aggregate(rows, KEY))))

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -42,11 +42,28 @@ DEAD_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, 
 @dataclass(frozen=True)
 class Ready:
     """A statement compiled for one dialect: its SQL with positional parameters, and their values;
-    or, off PostgreSQL, the statement itself."""
+    or, off PostgreSQL, the statement itself. Parameters named when it was built with a ``bindparam``
+    of no value (a link's parent keys, say) take theirs at run time, by :meth:`bound`."""
 
     sql: str
     values: tuple[Any, ...]
     statement: Any
+    # PostgreSQL: each positional parameter's name and bind processor (None where it has none).
+    names: tuple[str, ...] = ()
+    processors: tuple[Callable[[Any], Any] | None, ...] = ()
+    # Elsewhere: the values given by name, bound by SQLAlchemy as it executes the statement.
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def bound(self, **given: Any) -> Ready:
+        if not self.sql:
+            return replace(self, params={**self.params, **given})
+        values = list(self.values)
+        for at, name in enumerate(self.names):
+            if name in given:
+                process = self.processors[at]
+                value = given[name]
+                values[at] = value if process is None or value is None else process(value)
+        return replace(self, values=tuple(values))
 
 
 def ready(engine: AsyncEngine, statement: Any) -> Ready:
@@ -55,12 +72,13 @@ def ready(engine: AsyncEngine, statement: Any) -> Ready:
     compiled = statement.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
     given = compiled.construct_params()
     processors: dict[str, Callable[[Any], Any]] = compiled._bind_processors
+    names = tuple(compiled.positiontup or ())
     values = []
-    for name in compiled.positiontup or ():
+    for name in names:
         value = given[name]
         process = processors.get(name)
         values.append(value if process is None or value is None else process(value))
-    return Ready(compiled.string, tuple(values), None)
+    return Ready(compiled.string, tuple(values), None, names, tuple(processors.get(name) for name in names))
 
 
 async def _keep_state(connection: asyncpg.Connection) -> None:

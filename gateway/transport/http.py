@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from gateway.audit import operation_hash
 from gateway.data import PoolExhausted
@@ -53,7 +54,8 @@ def _media_type(request: Request) -> str:
 
 
 def _reply(request: Request, body: dict[str, Any], status: int = 200, **headers: str) -> Response:
-    return JSONResponse(body, status_code=status, media_type=_media_type(request), headers=headers or None)
+    # orjson: the same compact UTF-8 text as Starlette's JSONResponse, several times faster on a large page.
+    return Response(orjson.dumps(body), status_code=status, media_type=_media_type(request), headers=headers or None)
 
 
 BATCH = "Batched requests (a JSON array of operations) are not supported: send one operation per request"

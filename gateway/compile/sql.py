@@ -174,7 +174,11 @@ class Builder:
         """PostgreSQL: each parent's page by its own index scan (``LATERAL … LIMIT``), not a window over
         every child of every parent."""
         model = shape.node.model
-        keys = func.unnest(bindparam(KEYS, None, type_=ARRAY(parent.type))).table_valued("k").render_derived(name="gw_keys")
+        keys = (
+            func.unnest(bindparam(KEYS, None, type_=ARRAY(parent.type)))
+            .table_valued("k")
+            .render_derived(name="gw_keys")
+        )
         page = self._through(shape, self._scoped(model)).where(parent == keys.c.k)
         if shape.after is not None:
             page = page.where(model.id > shape.after)

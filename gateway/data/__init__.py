@@ -26,7 +26,7 @@ from gateway.data.pagination import (
     root_page,
 )
 from gateway.data.reads import ColumnLike, count, counting, domain_of, execute, fetch_rows, scoped
-from gateway.data.stats import Bucket, grouped, shown_total, total
+from gateway.data.stats import Bucket, Dimension, grouped, shown_total, total
 
 __all__ = [
     "COMMIT_ORDER_KEY",
@@ -38,6 +38,7 @@ __all__ = [
     "Connection",
     "Databases",
     "DateRange",
+    "Dimension",
     "Edge",
     "First",
     "GatewayBase",

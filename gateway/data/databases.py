@@ -105,6 +105,7 @@ class Databases:
         self._by_domain: dict[str, AsyncEngine] = {}
         self._sessions: dict[str, async_sessionmaker[AsyncSession]] = {}
         self._writers: dict[str, async_sessionmaker[AsyncSession]] = {}
+        self._readers: dict[str, async_sessionmaker[AsyncSession]] = {}
         self._drivers: dict[str, DriverPool] = {}
         self._driver_by_domain: dict[str, DriverPool] = {}
         for domain in domains:
@@ -127,6 +128,10 @@ class Databases:
             self._sessions[domain] = async_sessionmaker(engine, expire_on_commit=False)
             writer = engine.execution_options(**{WRITE: True})
             self._writers[domain] = async_sessionmaker(writer, expire_on_commit=False)
+            # A read of one statement needs no transaction block: on PostgreSQL, BEGIN and ROLLBACK
+            # would be two round trips around it.
+            alone = engine.execution_options(isolation_level="AUTOCOMMIT") if url in self._drivers else engine
+            self._readers[domain] = async_sessionmaker(alone, expire_on_commit=False)
 
     def engine(self, domain: str) -> AsyncEngine:
         return self._by_domain[domain]
@@ -139,6 +144,12 @@ class Databases:
     @asynccontextmanager
     async def session(self, domain: str) -> AsyncIterator[AsyncSession]:
         async with self._sessions[domain]() as session:
+            yield session
+
+    @asynccontextmanager
+    async def read_session(self, domain: str) -> AsyncIterator[AsyncSession]:
+        """A session for one read statement, run outside any transaction block where the source allows."""
+        async with self._readers[domain]() as session:
             yield session
 
     @asynccontextmanager
@@ -157,7 +168,7 @@ class Databases:
         driver = self._driver_by_domain.get(domain)
         if driver is None:
             async with self._by_domain[domain].connect() as conn:
-                return (await conn.execute(statement.statement)).scalar_one()
+                return (await conn.execute(statement.statement, dict(statement.params) or None)).scalar_one()
         return await driver.value(statement.sql, statement.values)
 
     async def rows(self, domain: str, statement: Ready) -> Sequence[Mapping[str, Any]]:
@@ -166,7 +177,7 @@ class Databases:
         driver = self._driver_by_domain.get(domain)
         if driver is None:
             async with self._by_domain[domain].connect() as conn:
-                found = (await conn.execute(statement.statement)).mappings().all()
+                found = (await conn.execute(statement.statement, dict(statement.params) or None)).mappings().all()
                 return cast(Sequence[Mapping[str, Any]], found)
         return await driver.rows(statement.sql, statement.values)
 

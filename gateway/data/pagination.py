@@ -269,7 +269,7 @@ class _NestedCounts(DataLoader[Hashable, int]):
             .group_by(self.key)
             .order_by(None)
         )
-        async with self.ctx.databases.session(str(self.model.__domain__)) as session:
+        async with self.ctx.databases.read_session(str(self.model.__domain__)) as session:
             counts = {parent: n for parent, n in (await session.execute(stmt)).all()}
         return [int(counts.get(k, 0)) for k in keys]
 

@@ -35,7 +35,7 @@ def domain_of(model: type[Any]) -> str:
 
 
 async def execute(ctx: Context, model: type[Any], stmt: Select[Any]) -> Sequence[Row]:
-    async with ctx.databases.session(domain_of(model)) as session:
+    async with ctx.databases.read_session(domain_of(model)) as session:
         return list((await session.execute(stmt)).all())
 
 
@@ -66,7 +66,7 @@ async def count(ctx: Context, model: type[Any], stmt: Select[Any]) -> int:
     counted = scoped(stmt, model, ctx)
     # The FROM stays the statement's own: count(*) names no table to take it from.
     counted = counted.with_only_columns(counting(counted, model), maintain_column_froms=True).order_by(None)
-    async with ctx.databases.session(domain_of(model)) as session:
+    async with ctx.databases.read_session(domain_of(model)) as session:
         return int((await session.execute(counted)).scalar_one())
 
 

@@ -10,12 +10,13 @@ smallest goes too, so that the total cannot give it away.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, func
+from sqlalchemy import Select, String, cast, func, literal, select, union_all
 
-from gateway.data.reads import ColumnLike, fetch_rows
+from gateway.data.reads import ColumnLike, execute, scoped
 from gateway.kernel import Context, Info
 
 
@@ -52,26 +53,44 @@ def guarded(ctx: Context, attribute: str) -> int | None:
     return ctx.settings.min_group_size
 
 
-async def grouped(
-    ctx: Context,
-    model: type[Any],
-    stmt: Select[Any],
-    column: ColumnLike,
-    attribute: str,
-    label: Callable[[Any], str] = str,
-) -> list[Bucket]:
-    """Counts of ``stmt``'s rows per value of ``column`` (the attribute ``Type.field`` it shows),
-    relabelled and merged by ``label``; small ones suppressed where ``guarded`` says so."""
-    counted: Any = stmt.with_only_columns(column, func.count(model.id)).group_by(column).order_by(None)
-    merged: dict[str, int] = {}
-    for value, n in await fetch_rows(ctx, model, counted):
-        key = label(value)
-        merged[key] = merged.get(key, 0) + int(n)
-    buckets = [Bucket(key=k, value=n) for k, n in sorted(merged.items())]
-    smallest = guarded(ctx, attribute)
-    if smallest is not None:
-        _suppress(buckets, smallest)
-    return buckets
+@dataclass(frozen=True)
+class Dimension:
+    """One way a statistic groups its rows: by ``column``, showing the attribute ``Type.field``, each
+    value labelled (and equal labels merged) by ``label``."""
+
+    column: ColumnLike
+    attribute: str
+    label: Callable[[Any], str] = str
+
+
+DIMENSION, VALUE, COUNT = "gw_dimension", "gw_value", "gw_count"
+
+
+async def grouped(ctx: Context, model: type[Any], stmt: Select[Any], *dimensions: Dimension) -> list[list[Bucket]]:
+    """For each dimension, counts of ``stmt``'s rows per value of its column, small ones suppressed where
+    ``guarded`` says so; all the dimensions in one statement (a ``UNION ALL`` of their groupings)."""
+    branches: list[Select[Any]] = []
+    for index, dimension in enumerate(dimensions):
+        counted: Any = stmt.with_only_columns(
+            literal(index).label(DIMENSION),
+            cast(dimension.column, String).label(VALUE),
+            func.count(model.id).label(COUNT),
+        )
+        branches.append(scoped(counted.group_by(dimension.column).order_by(None), model, ctx))
+    both: Select[Any] = branches[0] if len(branches) == 1 else select(union_all(*branches).subquery())
+    merged: list[dict[str, int]] = [{} for _ in dimensions]
+    for index, value, n in await execute(ctx, model, both):
+        counts = merged[index]
+        key = dimensions[index].label(value)
+        counts[key] = counts.get(key, 0) + int(n)
+    found = []
+    for dimension, counts in zip(dimensions, merged, strict=True):
+        buckets = [Bucket(key=k, value=n) for k, n in sorted(counts.items())]
+        smallest = guarded(ctx, dimension.attribute)
+        if smallest is not None:
+            _suppress(buckets, smallest)
+        found.append(buckets)
+    return found
 
 
 def _suppress(buckets: list[Bucket], smallest: int) -> None:

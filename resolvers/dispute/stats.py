@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from gateway.data import Bucket, DateRange, grouped, shown_total, within
+from gateway.data import Bucket, DateRange, Dimension, grouped, shown_total, within
 from gateway.kernel import Info
 from gateway.schema import COUNTS, TESTS
 from resolvers.dispute import tables as t
@@ -37,6 +37,11 @@ class DisputeStatsQuery:
         condition = await in_area(info.context, t.Dispute.grid_id, area)
         if condition is not None:
             stmt = stmt.where(condition)
-        categories = await grouped(info.context, t.Dispute, stmt, t.Dispute.category, "Dispute.category")
-        statuses = await grouped(info.context, t.Dispute, stmt, t.Dispute.status, "Dispute.status")
+        categories, statuses = await grouped(
+            info.context,
+            t.Dispute,
+            stmt,
+            Dimension(t.Dispute.category, "Dispute.category"),
+            Dimension(t.Dispute.status, "Dispute.status"),
+        )
         return DisputeStats(total=shown_total(info, statuses, "Dispute"), by_category=categories, by_status=statuses)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.data import Bucket, grouped, shown_total
+from gateway.data import Bucket, Dimension, grouped, shown_total
 from gateway.kernel import Info
 from gateway.schema import COUNTS
 from resolvers.grid import tables as t
@@ -27,5 +27,5 @@ class GridStatsQuery:
         self, info: Info, area: Annotated[AreaFilter | None, strawberry.argument(description="辖区 / area")] = None
     ) -> GridStats:
         stmt = grid_select(GridFilter(area=area))
-        colours = await grouped(info.context, t.Grid, stmt, t.Grid.risk_colour, "Grid.riskColour")
+        (colours,) = await grouped(info.context, t.Grid, stmt, Dimension(t.Grid.risk_colour, "Grid.riskColour"))
         return GridStats(total=shown_total(info, colours, "Grid"), by_risk_colour=colours)

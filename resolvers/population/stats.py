@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import extract, select
 
-from gateway.data import Bucket, grouped, shown_total
+from gateway.data import Bucket, Dimension, grouped, shown_total
 from gateway.kernel import Info
 from gateway.schema import COUNTS
 from resolvers.grid.area import AreaFilter, in_area
@@ -44,9 +44,14 @@ class PopulationStatsQuery:
         ctx = info.context
         # Grouped by birth year in SQL; years fold into bands here (counts only, no rows).
         year = extract("year", t.Resident.birth_date)
-        bands = await grouped(ctx, t.Resident, stmt, year, "Resident.ageBand", _band_of_birth_year)
-        kinds = await grouped(ctx, t.Resident, stmt, t.Resident.registration_kind, "Resident.registrationKind")
-        genders = await grouped(ctx, t.Resident, stmt, t.Resident.gender, "Resident.gender")
+        bands, kinds, genders = await grouped(
+            ctx,
+            t.Resident,
+            stmt,
+            Dimension(year, "Resident.ageBand", _band_of_birth_year),
+            Dimension(t.Resident.registration_kind, "Resident.registrationKind"),
+            Dimension(t.Resident.gender, "Resident.gender"),
+        )
         return ResidentStats(
             total=shown_total(info, kinds, "Resident"),
             by_age_band=bands,

@@ -38,7 +38,7 @@ from resolvers.tasks.cursor import Position
 from resolvers.tasks.kinds import Kind, kinds_of
 from resolvers.tasks.types import Task
 
-SINCE, KIND, CODE, CATEGORY = "gw_since", "gw_kind", "gw_code", "gw_category"
+SINCE, KIND, URGENCY, CODE, CATEGORY = "gw_since", "gw_kind", "gw_urgency", "gw_code", "gw_category"
 Row = Mapping[str, Any]
 
 
@@ -180,7 +180,7 @@ def _page_of_kind(
     since = getattr(model, kind.source.since)
     descending = order.reverse != page.backward
     keys = [since.desc(), model.id.desc()] if descending else [since.asc(), model.id.asc()]
-    paged = scoped(stmt, model, ctx).add_columns(literal(index).label(KIND))
+    paged = scoped(stmt, model, ctx).add_columns(literal(index).label(KIND), literal(kind.urgency).label(URGENCY))
     return paged.order_by(*keys).limit(page.first + 1)
 
 
@@ -192,12 +192,25 @@ def _by_database(ctx: Context, sources: list[tuple[Kind, Select[Any]]]) -> list[
     return list(groups.values())
 
 
-def _rows(pages: list[Select[Any]]) -> Select[Any]:
-    """The rows of several kinds' pages of one database, in one statement."""
+def _rows(pages: list[Select[Any]], page: PageArgs, order: _Order) -> Select[Any]:
+    """The first ``first + 1`` rows of several kinds' pages of one database, in page order, in one
+    statement: the kinds' pages merged in the database, so that only a page's worth comes back."""
     if len(pages) == 1:
         return pages[0]
-    union = union_all(*(select(page.subquery()) for page in pages))
-    return select(union.subquery())
+    merged = union_all(*(select(part.subquery()) for part in pages)).subquery()
+    since, urgency, pk = merged.c[SINCE], merged.c[URGENCY], merged.c.id
+    # As Position.key_by sorts: most urgent first, then oldest, then lowest id (or time first).
+    keys = (
+        [(since, True), (urgency, False), (pk, True)]
+        if order.by_time
+        else [(urgency, False), (since, True), (pk, True)]
+    )
+    flip = order.reverse != page.backward
+    return (
+        select(merged)
+        .order_by(*(column.asc() if ascending != flip else column.desc() for column, ascending in keys))
+        .limit(page.first + 1)
+    )
 
 
 def _total(ctx: Context, sources: list[tuple[Kind, Select[Any]]], group: list[int]) -> Select[Any]:
@@ -238,7 +251,7 @@ def _plan(ctx: Context, page: PageArgs, bounds: tuple[Position | None, Position 
     for group in _by_database(ctx, sources):
         domain = domain_of(sources[group[0]][0].source.model)
         pages = [_page_of_kind(ctx, i, *sources[i], page, bounds, order) for i in group] if page.first else []
-        read = ctx.databases.ready(domain, _rows(pages)) if pages else None
+        read = ctx.databases.ready(domain, _rows(pages, page, order)) if pages else None
         groups.append(_Group(domain, read, ctx.databases.ready(domain, _total(ctx, sources, group))))
     return _Plan(ctx.policy, tuple(kind for kind, _ in sources), tuple(groups))
 

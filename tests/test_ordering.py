@@ -147,27 +147,34 @@ TASKS = (
 )
 
 
+async def walked_tasks(gw: Gateway, role: str, order: Any, size: int) -> tuple[list[Any], list[Any]]:
+    """``role``'s tasks in ``order``, page by page of ``size``: from the start forward, and from the end
+    backward."""
+    forward: list[Any] = []
+    after = None
+    while True:
+        page = (await gw.query(TASKS, {"first": size, "after": after, "order": order}, role=role))["myTasks"]
+        forward += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    backward: list[Any] = []
+    before = None
+    while True:
+        page = (await gw.query(TASKS, {"last": size, "before": before, "order": order}, role=role))["myTasks"]
+        backward = page["nodes"] + backward
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    return forward, backward
+
+
 async def test_tasks_order_and_walk_both_ways(gw: Gateway) -> None:
     role = "community_police"
     everything = (await gw.query(TASKS, {"first": 100}, role=role))["myTasks"]["nodes"]
     assert len(everything) > 3
     for order in (None, {"urgency": "ASC"}, {"createdAt": "ASC"}, {"createdAt": "DESC"}):
-        forward: list[Any] = []
-        after = None
-        while True:
-            page = (await gw.query(TASKS, {"first": 2, "after": after, "order": order}, role=role))["myTasks"]
-            forward += page["nodes"]
-            if not page["pageInfo"]["hasNextPage"]:
-                break
-            after = page["pageInfo"]["endCursor"]
-        backward: list[Any] = []
-        before = None
-        while True:
-            page = (await gw.query(TASKS, {"last": 2, "before": before, "order": order}, role=role))["myTasks"]
-            backward = page["nodes"] + backward
-            if not page["pageInfo"]["hasPreviousPage"]:
-                break
-            before = page["pageInfo"]["startCursor"]
+        forward, backward = await walked_tasks(gw, role, order, 2)
         assert forward == backward, order
         assert sorted(t["id"] for t in forward) == sorted(t["id"] for t in everything), order
         whole = (await gw.query(TASKS, {"first": 100, "order": order}, role=role))["myTasks"]["nodes"]

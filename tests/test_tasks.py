@@ -20,6 +20,7 @@ from gateway.policy import Policy, PolicyScope
 from resolvers.tasks.kinds import all_kinds
 from resolvers.tasks.reading import page_of_tasks
 from tests.harness import Gateway, database_url, running_gateway
+from tests.test_ordering import TASKS, walked_tasks
 
 MY_TASKS = """
 query Tasks($first: Int, $after: String) {
@@ -245,37 +246,15 @@ async def test_a_task_that_is_done_is_pushed_as_null(tg: Gateway) -> None:
         await worker.aclose()
 
 
-WALK = (
-    "query($first: Int, $after: String, $last: Int, $before: String, $order: TaskOrder) {"
-    " myTasks(first: $first, after: $after, last: $last, before: $before, orderBy: $order) {"
-    " nodes { id urgency createdAt } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"
-)
-
-
 async def test_pages_merged_in_the_database_leave_out_no_task(tg: Gateway) -> None:
     """The kinds of one database are merged and cut to a page in SQL: with more pending disputes (three
-    kinds of dispute task, pages of one) than a page holds, every order walked both ways still lists every task,
-    in the order a whole list has."""
+    kinds of dispute task, pages of one) than a page holds, every order walked both ways still lists
+    every task, in the order a whole list has."""
     for _ in range(4):
         await _report(tg, "committee_staff", 16)
     role = "community_police"
     for order in (None, {"urgency": "ASC"}, {"createdAt": "ASC"}, {"createdAt": "DESC"}):
-        whole = (await tg.query(WALK, {"first": 100, "order": order}, role=role))["myTasks"]["nodes"]
+        whole = (await tg.query(TASKS, {"first": 100, "order": order}, role=role))["myTasks"]["nodes"]
         assert len([t for t in whole if t["id"].startswith("Dispute:")]) >= 6
-        forward: list[Any] = []
-        after = None
-        while True:
-            page = (await tg.query(WALK, {"first": 1, "after": after, "order": order}, role=role))["myTasks"]
-            forward += page["nodes"]
-            if not page["pageInfo"]["hasNextPage"]:
-                break
-            after = page["pageInfo"]["endCursor"]
-        backward: list[Any] = []
-        before = None
-        while True:
-            page = (await tg.query(WALK, {"last": 1, "before": before, "order": order}, role=role))["myTasks"]
-            backward = page["nodes"] + backward
-            if not page["pageInfo"]["hasPreviousPage"]:
-                break
-            before = page["pageInfo"]["startCursor"]
+        forward, backward = await walked_tasks(tg, role, order, 1)
         assert forward == whole == backward, order

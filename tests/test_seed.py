@@ -19,7 +19,7 @@ from resolvers.dispute.tables import Agreement, Dispute, DisputeBase, DisputePar
 from resolvers.grid.risk import colour, scores
 from resolvers.grid.tables import Agency, Community, District, Grid, GridBase, GridBinding, Staff, Street
 from resolvers.population import idnumber
-from resolvers.population.tables import Household, PopulationBase, Resident
+from resolvers.population.tables import Household, PopulationBase, PopulationGridCount, Resident
 from resolvers.seed import DEMO_PRINCIPALS, city, demo, seed
 from resolvers.seed.synthetic import identity
 from resolvers.traffic.tables import Capture, PlateAlert, TrafficBase, Vehicle, Violation
@@ -267,6 +267,16 @@ async def _check_city(databases: Databases, counts: dict[str, int], residents: i
     assert len(alerts) >= counts.get("plate_alert", 0)
 
 
+async def _counts_are_exact(databases: Databases) -> None:
+    """The residents per grid the counts table keeps are the residents there are (gateway.data.counts)."""
+    async with databases.session("population") as session:
+        kept = await session.execute(
+            select(PopulationGridCount.grid_key, PopulationGridCount.n).where(PopulationGridCount.n != 0)
+        )
+        counted = await session.execute(select(Resident.grid_id, func.count()).group_by(Resident.grid_id))
+        assert dict(kept.all()) == dict(counted.all())
+
+
 async def _colours_follow_the_rule(databases: Databases) -> None:
     grids = {row["id"]: row["risk_colour"] for row in await all_rows(databases, Grid)}
     rule = {g: colour(n) for g, n in (await scores(databases, grids, datetime.now(UTC))).items()}
@@ -277,6 +287,7 @@ async def test_the_city_at_a_small_scale_hangs_together(empty: Databases) -> Non
     await seed(empty)
     counts = await seed(empty, city_scale=0.001)
     await _check_city(empty, counts, 13_600)
+    await _counts_are_exact(empty)
     await _colours_follow_the_rule(empty)
     assert counts["grid"] == 20, "a community of five grids for every 3,250 residents"
 
@@ -298,6 +309,7 @@ async def _city_on(url: str) -> None:
         await seed(databases)
         counts = await seed(databases, city_scale=0.001)
         await _check_city(databases, counts, 13_600)
+        await _counts_are_exact(databases)
         async with databases.session("grid") as session:
             assert (await session.execute(text(indexes))).scalar_one() == before, "every index is back"
     finally:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from gateway.compile.plan import Unplannable
 from gateway.compile.shapes import ConnectionShape, LinkTo, NodeShape
+from gateway.data import city_count
 from gateway.kernel import Context
 from gateway.policy import OUTSIDE
 
@@ -117,8 +118,13 @@ class Builder:
         return stmt if condition is None else stmt.where(condition)
 
     def _count(self, model: type[Any]) -> Select[Any]:
-        stmt = select(func.count()).select_from(model)
         condition = self.condition(model)
+        if condition is None:
+            # Every row: summed from the rows kept per grid where the table keeps them.
+            kept = city_count(model)
+            if kept is not None:
+                return kept
+        stmt = select(func.count()).select_from(model)
         return stmt if condition is None else stmt.where(condition)
 
     def root(self, shape: ConnectionShape) -> Select[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.data.base import GatewayBase
+from gateway.data.counts import city_count, counting_paused, grid_counts_model
 from gateway.data.databases import Databases, PoolExhausted, create_engine
 from gateway.data.driver import DEAD_CONNECTION, Ready, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
@@ -51,12 +52,14 @@ __all__ = [
     "Ready",
     "SortDirection",
     "build_connection",
+    "city_count",
     "commit_order_held",
     "commit_order_taken",
     "contains",
     "count",
     "counted",
     "counting",
+    "counting_paused",
     "create_engine",
     "decode_id",
     "decode_pk",
@@ -64,6 +67,7 @@ __all__ = [
     "encode_id",
     "execute",
     "fetch_rows",
+    "grid_counts_model",
     "grouped",
     "load_each",
     "load_many",

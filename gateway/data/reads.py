@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import QueryableAttribute
 
+from gateway.data.counts import city_count
 from gateway.kernel import Context
 
 # A column as resolvers name it: a mapped attribute (``Resident.grid_id``) or any SQL expression.
@@ -62,10 +63,22 @@ def _reads_only(stmt: Select[Any], table: Any) -> bool:
     return bool(froms) and all(found._deannotate() is table for found in froms)
 
 
+def _every_row(stmt: Select[Any], model: type[Any]) -> bool:
+    """Whether ``stmt`` reads every row of ``model``'s table: no condition, grouping, limit or join."""
+    plain = stmt.whereclause is None and stmt._having_criteria == () and stmt._group_by_clauses == ()
+    unbounded = stmt._limit_clause is None and stmt._offset_clause is None and not stmt._distinct
+    return plain and unbounded and _reads_only(stmt, model.__table__)
+
+
 async def count(ctx: Context, model: type[Any], stmt: Select[Any]) -> int:
     counted = scoped(stmt, model, ctx)
-    # The FROM stays the statement's own: count(*) names no table to take it from.
-    counted = counted.with_only_columns(counting(counted, model), maintain_column_froms=True).order_by(None)
+    kept = city_count(model) if _every_row(counted, model) else None
+    if kept is not None:
+        # Every row of the table: summed from the rows it keeps per grid (gateway.data.counts).
+        counted = kept
+    else:
+        # The FROM stays the statement's own: count(*) names no table to take it from.
+        counted = counted.with_only_columns(counting(counted, model), maintain_column_froms=True).order_by(None)
     async with ctx.databases.read_session(domain_of(model)) as session:
         return int((await session.execute(counted)).scalar_one())
 

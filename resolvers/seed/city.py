@@ -9,7 +9,8 @@ captures of a quarter of the vehicles, one capture in 500 reading a plate no veh
 (an alert raised in the camera's grid).
 
 On PostgreSQL the rows go in by COPY with the big tables' secondary indexes built once at the
-end; on SQLite by plain inserts, for the small scales a laptop test uses.
+end, and their per-grid counts (``gateway.data.counts``) made afresh at the end rather than row by
+row; on SQLite by plain inserts, for the small scales a laptop test uses.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Table, select
 
-from gateway.data import Databases
+from gateway.data import Databases, counting_paused
 from resolvers.dispute.codes import dispute_code
 from resolvers.dispute.tables import Dispute, DisputeParty
 from resolvers.population.tables import Household, Resident
@@ -80,6 +81,7 @@ async def seed_city(databases: Databases, scale: float = 1.0) -> dict[str, int]:
         ):
             session = await deferred.enter_async_context(databases.session(domain))
             await deferred.enter_async_context(indexes_deferred(session, [table_of(m) for m in models]))
+            await deferred.enter_async_context(counting_paused(session, models))
         # The grids grow with the first residents; the companions need them, so they start after.
         companions: _Companions | None = None
 

@@ -38,7 +38,7 @@ class Household(PopulationBase):
     head_resident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-# Residents per grid, kept by triggers (migration 0016): what a count over the whole city reads.
+# Residents per grid, kept by triggers (migration 0017): what a count over the whole city reads.
 PopulationGridCount = grid_counts_model(PopulationBase, "population")
 
 

@@ -1,7 +1,7 @@
 """counts: residents per grid, kept by triggers, for counts over the whole city
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 09:10:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from gateway.data.counts import counting_triggers, counting_triggers_dropped, recount
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

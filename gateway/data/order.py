@@ -42,7 +42,7 @@ def commit_order_held(session: AsyncSession | Session) -> bool:
 
 def commit_order_taken(session: AsyncSession | Session) -> None:
     """Note that ``session``'s transaction took the lock in a statement of its own making (the audit
-    trail takes it and reads its head in one; the outbox with its insert)."""
+    trail's append, which takes it itself; the outbox's insert, which joins it)."""
     sync = _sync(session)
     sync.info[_HELD] = sync.get_transaction()
 
@@ -61,12 +61,13 @@ def commit_order_ride(session: AsyncSession | Session, statement: Any) -> None:
 
 def commit_order_taker(session: AsyncSession | Session) -> Any:
     """What a statement that takes the lock joins, as a CTE (evaluated once, before any row of the
-    statement is made): the statement riding on the lock, or the bare lock."""
+    statement is made): one row, made by the statement riding on the lock, or by the bare lock."""
     rider = _rider(_sync(session))
-    if rider is None:
-        rider = select(func.pg_advisory_xact_lock(COMMIT_ORDER_KEY).label("gw_locked"))
     commit_order_taken(session)
-    return rider
+    if rider is None:
+        return select(func.pg_advisory_xact_lock(COMMIT_ORDER_KEY).label("gw_locked"))
+    # Counted, so that the joining statement makes each of its rows once whatever the rider returns.
+    return select(func.count().label("gw_locked")).select_from(rider.subquery("gw_rider"))
 
 
 def _rider(sync: Session) -> Any:

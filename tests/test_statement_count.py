@@ -61,7 +61,7 @@ async def test_nested_page_statement_count_is_independent_of_page_size(populous:
 
 
 def is_audit(statement: str) -> bool:
-    """A statement of the audit record's append (its head, locked and read; its insert)."""
+    """A statement of the audit record's append (PostgreSQL: the one call; SQLite: the head, its insert)."""
     return "gateway_audit" in statement
 
 
@@ -101,7 +101,8 @@ async def test_the_grid_workers_page_reads_its_data_in_one_statement(populous: G
 
 async def test_the_grid_workers_page_costs_at_most_three_statements(populous: Gateway) -> None:
     """At steady state (the principal held for ``GATEWAY_PRINCIPAL_CACHE_SECONDS``, the token held
-    live until a revocation), a page is its data statement and the audit append's two."""
+    live until a revocation), a page is its data statement and the audit append: one statement on
+    PostgreSQL (lock, head, hashes and insert in one call, revision 0016), two on SQLite (head, insert)."""
     authenticator = populous.runtime.authenticator
     before, authenticator.cache_seconds = authenticator.cache_seconds, 60.0
     try:
@@ -109,8 +110,9 @@ async def test_the_grid_workers_page_costs_at_most_three_statements(populous: Ga
         page = await statements_of(populous, GRID_PAGE, "grid_worker")
     finally:
         authenticator.cache_seconds = before
-    assert len(page) <= 3, page
-    assert len([s for s in page if is_audit(s)]) == 2, page
+    appends = 1 if populous.backend == "postgres" else 2
+    assert len(page) <= 1 + appends, page
+    assert len([s for s in page if is_audit(s)]) == appends, page
 
 
 async def test_compiled_nested_page_statements_are_one_per_link_level(populous: Gateway) -> None:

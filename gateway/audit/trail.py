@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, Literal, cast
 
-from sqlalchemy import Select, event, func, inspect, select, text, update
+from sqlalchemy import Integer, Select, String, event, func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.index import touch_keys
@@ -37,8 +37,7 @@ from gateway.data import (
     DEAD_CONNECTION,
     Databases,
     PageArgs,
-    commit_order_held,
-    commit_order_taken,
+    commit_order_ride,
     counted,
 )
 from gateway.kernel import Settings
@@ -172,11 +171,10 @@ def chain_hash(record: AuditRecord) -> str:
     return hashlib.sha256((record.prev_hash + canonical(content(record))).encode()).hexdigest()
 
 
-def _values(entry: AuditEntry, seq: int, prev_hash: str) -> dict[str, Any]:
-    """The column values of ``entry``'s record at ``seq``, after ``prev_hash``: its hash included."""
+def _columns(entry: AuditEntry) -> dict[str, Any]:
+    """The column values of ``entry``'s record but those of its place in the chain (seq, recorded_at,
+    prev_hash, hash)."""
     values: dict[str, Any] = {
-        "seq": seq,
-        "recorded_at": datetime.now(UTC),
         "principal_id": entry.principal_id,
         "role": entry.role,
         "agency": entry.agency,
@@ -195,12 +193,58 @@ def _values(entry: AuditEntry, seq: int, prev_hash: str) -> dict[str, Any]:
         "probes": canonical([probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))]),
         "document_hash": entry.document_hash,
         "document_client": entry.document_client,
-        "prev_hash": prev_hash,
     }
-    # content() reads attributes: a namespace of the values stands in for the record not yet made.
-    values["hash"] = chain_hash(cast(AuditRecord, SimpleNamespace(**values)))
     values["touch_keys"] = canonical(list(touch_keys(values["row_ids"], values["probes"])))
     return values
+
+
+def _values(entry: AuditEntry, seq: int, prev_hash: str) -> dict[str, Any]:
+    """The column values of ``entry``'s record at ``seq``, after ``prev_hash``: its hash included."""
+    values = {**_columns(entry), "seq": seq, "recorded_at": datetime.now(UTC), "prev_hash": prev_hash}
+    # content() reads attributes: a namespace of the values stands in for the record not yet made.
+    values["hash"] = chain_hash(cast(AuditRecord, SimpleNamespace(**values)))
+    return values
+
+
+def cut(record: dict[str, Any]) -> list[str]:
+    """The canonical JSON of ``record`` (a record's content) cut in three where the database writes its
+    time (inside the quotes) and its seq, under the commit-order lock (PostgreSQL, revision 0016): the
+    key-sorted members joined as ``canonical`` joins them, so that filling the cuts gives ``canonical(record)``."""
+    pieces, text = [], "{"
+    for i, (key, value) in enumerate(sorted(record.items())):
+        text += ("," if i else "") + canonical(key) + ":"
+        if key == "recorded_at":
+            pieces.append(text + '"')
+            text = '"'
+        elif key == "seq":
+            pieces.append(text)
+            text = ""
+        else:
+            text += canonical(value)
+    return [*pieces, text + "}"]
+
+
+def _for_database(entries: list[AuditEntry]) -> tuple[str, list[str]]:
+    """The arguments of ``gateway_audit_append`` for ``entries``: their columns (a JSON array) and
+    their content's canonical JSON, cut (three pieces each)."""
+    columns = [_columns(entry) for entry in entries]
+    pieces = []
+    for values in columns:
+        # Placeholders: the database writes the seq and the time in the cuts they leave.
+        placed = SimpleNamespace(**values, seq=0, recorded_at=datetime.now(UTC))
+        pieces.extend(cut(content(cast(AuditRecord, placed))))
+    return json.dumps(columns, ensure_ascii=False), pieces
+
+
+def _append_statement(entries: list[AuditEntry]) -> Any:
+    """One statement that takes the commit-order lock, reads the head and appends ``entries`` chained
+    after it, returning their ``seq`` and ``hash`` (PostgreSQL)."""
+    records, pieces = _for_database(entries)
+    return (
+        text("SELECT seq, hash FROM gateway_audit_append(:key, :records, :pieces)")
+        .bindparams(key=COMMIT_ORDER_KEY, records=records, pieces=pieces)
+        .columns(seq=Integer, hash=String)
+    )
 
 
 def _chained(entries: list[AuditEntry], seq: int, prev_hash: str) -> list[dict[str, Any]]:
@@ -213,16 +257,8 @@ def _chained(entries: list[AuditEntry], seq: int, prev_hash: str) -> list[dict[s
     return records
 
 
-_COLUMNS = [column for column in AuditRecord.__table__.columns]
-_ARRAY_TYPES = {int: "integer", datetime: "timestamptz", str: "text"}
-# A group's records in one statement whatever its size, so it is prepared once: one array per column,
-# unnested in order (the insert trigger moves the head one record at a time).
-_INSERT_UNNESTED = "INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) AS u({names}) ".format(
-    table=AuditRecord.__tablename__,
-    names=", ".join(c.name for c in _COLUMNS),
-    arrays=", ".join(f"${i}::{_ARRAY_TYPES[c.type.python_type]}[]" for i, c in enumerate(_COLUMNS, start=1)),
-)
-_TAKE_HEAD = "SELECT seq, hash FROM gateway_audit_take_head($1)"
+# A group's records in one statement whatever its size, so it is prepared once (revision 0016).
+_APPEND = "SELECT seq, hash FROM gateway_audit_append($1, $2, $3)"
 
 
 def _misfit(record: AuditRecord, seq: int, prev_hash: str, count: int) -> VerifyReport | None:
@@ -324,35 +360,35 @@ class AuditTrail:
         if driver is None:
             async with self._databases.session(AUDIT_DOMAIN) as session, session.begin():
                 return await self._append_in(session, entries)
+        records, pieces = _for_database(entries)
         for attempt in (1, 2):
             async with driver.connection() as conn:
                 transaction = conn.transaction()
                 try:
                     await transaction.start()
-                    head = await conn.fetchrow(counted(_TAKE_HEAD), COMMIT_ORDER_KEY)
+                    rows = await conn.fetch(counted(_APPEND), COMMIT_ORDER_KEY, records, pieces)
                 except DEAD_CONNECTION:
-                    # Nothing was written yet: a connection found dead is replaced and the group retried.
+                    # Nothing was committed: a connection found dead is replaced and the group retried.
                     if attempt == 2:
                         raise
                     continue
-                try:
-                    if head is None:
-                        raise RuntimeError("the audit chain's head is missing: run `gateway db upgrade`")
-                    records = _chained(entries, int(head["seq"]), str(head["hash"]))
-                    await conn.execute(counted(_INSERT_UNNESTED), *([r[c.name] for r in records] for c in _COLUMNS))
                 except BaseException:
                     with contextlib.suppress(Exception):
                         await transaction.rollback()
                     raise
                 await transaction.commit()
-                return [record["seq"] for record in records]
+                return [int(row["seq"]) for row in rows]
         raise AssertionError("unreachable")
 
     async def _append_in(self, session: AsyncSession, entries: list[AuditEntry]) -> list[int]:
         """Append within ``session``'s open transaction: the records commit or roll back with it.
 
-        Two statements whatever the group's size: the head, locked and read; the records' insert,
-        whose trigger (revision 0013) indexes each one (gateway.audit.index) and moves the head."""
+        PostgreSQL: one statement whatever the group's size (revision 0016). SQLite: two, the head
+        locked and read, then the records' insert. Either way the insert trigger (revision 0013)
+        indexes each record (gateway.audit.index) and moves the head."""
+        if _postgres(session):
+            rows = (await session.execute(_append_statement(entries))).all()
+            return [int(row.seq) for row in rows]
         seq, prev_hash = await self._take_head(session)
         records = [AuditRecord(**values) for values in _chained(entries, seq, prev_hash)]
         session.add_all(records)
@@ -382,10 +418,14 @@ class AuditTrail:
         entry = replace(
             pending.entry, row_ids={name: tuple(sorted(ids)) for name, ids in sorted(rows.items())}, outcome="written"
         )
-        if self._databases.engine(domain) is self._databases.engine(AUDIT_DOMAIN):
-            await self._append_in(session, [entry])
-        else:
+        if self._databases.engine(domain) is not self._databases.engine(AUDIT_DOMAIN):
             await self.append(entry)
+        elif _postgres(session):
+            # Made as the write commits, in the statement that takes the commit-order lock (the outbox's
+            # insert, or the append alone): the lock is held for that statement and the commit only.
+            commit_order_ride(session, _append_statement([entry]))
+        else:
+            await self._append_in(session, [entry])
 
     @staticmethod
     def hold(session: AsyncSession) -> None:
@@ -408,25 +448,15 @@ class AuditTrail:
             return (await session.scalars(select(AuditRecord.hash).where(AuditRecord.seq == seq))).first()
 
     async def _take_head(self, session: AsyncSession) -> tuple[int, str]:
-        """Hold the chain for the rest of this transaction and read its head, in one statement.
-
-        PostgreSQL: the commit-order lock (a write's outbox may hold it already: one turn per
-        transaction), then the head, in one function call. SQLite: a transaction whose first
-        statement writes takes the write lock at once, as BEGIN IMMEDIATE would."""
-        if session.bind is not None and session.bind.dialect.name == "postgresql":
-            if commit_order_held(session):
-                stmt: Any = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
-            else:
-                stmt = text("SELECT seq, hash FROM gateway_audit_take_head(:key)").bindparams(key=COMMIT_ORDER_KEY)
-                commit_order_taken(session)
-        else:
-            stmt = (
-                update(AuditHead)
-                .where(AuditHead.id == HEAD_ID)
-                .values(seq=AuditHead.seq)
-                .returning(AuditHead.seq, AuditHead.hash)
-                .execution_options(synchronize_session=False)
-            )
+        """Hold the chain for the rest of this transaction and read its head, in one statement (SQLite:
+        a transaction whose first statement writes takes the write lock at once, as BEGIN IMMEDIATE would)."""
+        stmt = (
+            update(AuditHead)
+            .where(AuditHead.id == HEAD_ID)
+            .values(seq=AuditHead.seq)
+            .returning(AuditHead.seq, AuditHead.hash)
+            .execution_options(synchronize_session=False)
+        )
         row = (await session.execute(stmt)).first()
         if row is None:
             raise RuntimeError("the audit chain's head is missing: run `gateway db upgrade`")
@@ -481,6 +511,10 @@ class AuditTrail:
         stmt = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(n)
         async with self._databases.session(AUDIT_DOMAIN) as session:
             return list(reversed((await session.scalars(stmt)).all()))
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
 async def _head(session: AsyncSession) -> tuple[int, str] | None:

@@ -9,7 +9,13 @@ from gateway.data.driver import DEAD_CONNECTION, Ready, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
-from gateway.data.order import COMMIT_ORDER_KEY, commit_order_held, commit_order_taken
+from gateway.data.order import (
+    COMMIT_ORDER_KEY,
+    commit_order_held,
+    commit_order_ride,
+    commit_order_taken,
+    commit_order_taker,
+)
 from gateway.data.pagination import (
     After,
     Before,
@@ -54,7 +60,9 @@ __all__ = [
     "build_connection",
     "city_count",
     "commit_order_held",
+    "commit_order_ride",
     "commit_order_taken",
+    "commit_order_taker",
     "contains",
     "count",
     "counted",

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, column, event, func, insert, select, true, values
+from sqlalchemy import DateTime, Index, Integer, String, column, event, insert, select, true, values
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from gateway.data import COMMIT_ORDER_KEY, commit_order_held, commit_order_taken
+from gateway.data import commit_order_held, commit_order_taker
 
 
 def outbox_model(base: Any, domain: str) -> Any:
@@ -69,7 +69,7 @@ def _insert_pending(session: Session) -> None:
     """The transaction's events, inserted as it commits. Outbox ids come from a sequence at insert
     time; the commit-order lock, held from this insert until the commit (PostgreSQL), makes them
     commit in id order, so a feed reading "after the last id" never skips one. Taken this late, the
-    lock covers only the last statements of a write, not the whole of it."""
+    lock covers only the last statement of a write and its commit, not the whole of it."""
     pending: list[tuple[Any, dict[str, Any]]] = session.info.pop(_PENDING, [])
     by_table: dict[Any, list[dict[str, Any]]] = {}
     for outbox, event_row in pending:
@@ -84,8 +84,9 @@ def _insert_pending(session: Session) -> None:
             given = values(*(column(name, table.c[name].type) for name in names), name="gw_events").data(
                 [tuple(row[name] for name in names) for row in rows]
             )
-            lock = select(func.pg_advisory_xact_lock(COMMIT_ORDER_KEY).label("gw_locked")).subquery("gw_lock")
+            # The lock as a CTE: made once, before the insert numbers any row. A write's audit record
+            # rides on it (gateway.audit.trail), so the write holds the lock for this statement and its commit.
+            lock = commit_order_taker(session).cte("gw_lock")
             session.execute(statement.from_select(names, select(*given.c).select_from(given.join(lock, true()))))
-            commit_order_taken(session)
         else:
             session.execute(statement.values(rows))

@@ -36,7 +36,14 @@ def counted(sql: str) -> str:
 
 # A connection that died under a read (a restarted server, a dropped link): the read is retried once
 # on a fresh one, instead of a ping on every checkout.
-DEAD_CONNECTION = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+# A connection whose server went away while it was idle may be found so by the next statement in
+# the middle of its protocol exchange (asyncpg's InternalClientError), not only before it.
+DEAD_CONNECTION = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
 
 
 @dataclass(frozen=True)

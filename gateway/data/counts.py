@@ -133,6 +133,32 @@ def recount(counts: str, table: str, area: str) -> list[str]:
     ]
 
 
+async def counting_restored(session: AsyncSession, models: Iterable[type[Any]]) -> list[str]:
+    """Count triggers a bulk load turned off and never on again (it was killed, or lost its connection,
+    before :func:`counting_paused` could end): turned on again and their tables counted afresh
+    (PostgreSQL; the gateway does this as it starts). Returns the tables so restored."""
+    if (await session.connection()).dialect.name != "postgresql":
+        return []
+    restored = []
+    for model in models:
+        counts = counts_of(model)
+        if counts is None:
+            continue
+        table, area = str(model.__tablename__), str(model.__area__)
+        found = await session.execute(
+            text("SELECT tgenabled = 'D' FROM pg_trigger WHERE tgname = :name AND tgrelid = to_regclass(:table)"),
+            {"name": f"{table}_counted", "table": table},
+        )
+        if not found.scalar():
+            continue
+        await session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_counted"))
+        for statement in recount(str(counts.__tablename__), table, area):
+            await session.execute(text(statement))
+        restored.append(table)
+    await session.commit()
+    return restored
+
+
 @asynccontextmanager
 async def counting_paused(session: AsyncSession, models: Iterable[type[Any]]) -> AsyncIterator[None]:
     """A bulk load of ``models`` (PostgreSQL): their count triggers off while it runs, one row at a time

@@ -5,18 +5,26 @@ Whole-city counts (gateway.data.counts): a bulk load pauses the count triggers w
 that never ends — killed, out of memory, its connection lost — left them off for good: every resident
 registered, moved or removed afterwards was missing from ``totalCount`` of a whole-city reader, with
 nothing to notice or repair it. The gateway now turns them on again and counts afresh when it starts.
+
+The count trigger of a move took the new grid's row, then the old one's: two residents moved at the same
+moment in opposite directions between the same two grids deadlocked, and PostgreSQL aborted one of the
+writes. A move now takes the two rows in the order of their keys.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from gateway.app import create_app
 from gateway.data import counting_paused
@@ -100,3 +108,39 @@ async def test_a_bulk_load_killed_while_the_counts_were_paused_does_not_leave_th
         assert await _totals(app, kg.tokens["city_analyst"]) == [rows + 1, rows + 1]
     finally:
         await app.state.runtime.close()
+
+
+async def test_moves_in_opposite_directions_at_once_do_not_deadlock_on_the_counts(kg: Gateway) -> None:
+    url = make_url(kg.settings.db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    setup = await asyncpg.connect(url)
+    try:
+        first = await setup.fetchval("SELECT min(id) FROM resident WHERE grid_id = 1")
+        second = await setup.fetchval("SELECT min(id) FROM resident WHERE grid_id = 2")
+    finally:
+        await setup.close()
+    deadlocks, moves, until = 0, 0, time.monotonic() + 4
+
+    async def shuttle(resident: int, there: int, back: int) -> None:
+        nonlocal deadlocks, moves
+        conn = await asyncpg.connect(url)
+        try:
+            going = True
+            while time.monotonic() < until:
+                try:
+                    await conn.execute(
+                        "UPDATE resident SET grid_id = $1 WHERE id = $2", there if going else back, resident
+                    )
+                    going, moves = not going, moves + 1
+                except asyncpg.DeadlockDetectedError:
+                    deadlocks += 1
+            await conn.execute("UPDATE resident SET grid_id = $1 WHERE id = $2", back, resident)
+        finally:
+            await conn.close()
+
+    # One resident shuttles 1 → 2 → 1 …, the other 2 → 1 → 2 … at the same time.
+    await asyncio.gather(shuttle(first, 2, 1), shuttle(second, 1, 2))
+    assert moves > 100
+    assert deadlocks == 0
+    rows = await _rows(kg)
+    app = kg.app
+    assert await _totals(app, kg.tokens["city_analyst"]) == [rows, rows]

@@ -74,22 +74,7 @@ def counting_triggers(dialect: str, counts: str, table: str, area: str) -> list[
     name = f"{table}_counted"
     if dialect == "postgresql":
         return [
-            f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'UPDATE' AND NEW.{area} IS NOT DISTINCT FROM OLD.{area} THEN
-                    RETURN NULL;
-                END IF;
-                IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                    INSERT INTO {counts} AS c (table_name, grid_key, n)
-                        VALUES ('{table}', coalesce(NEW.{area}, {NO_GRID}), 1)
-                        ON CONFLICT (table_name, grid_key) DO UPDATE SET n = c.n + 1;
-                END IF;
-                IF TG_OP IN ('DELETE', 'UPDATE') THEN
-                    UPDATE {counts} SET n = n - 1
-                        WHERE table_name = '{table}' AND grid_key = coalesce(OLD.{area}, {NO_GRID});
-                END IF;
-                RETURN NULL;
-            END $$""",
+            counting_function(counts, table, area),
             f"""CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {area} ON {table}
             FOR EACH ROW EXECUTE FUNCTION {name}()""",
             f"""CREATE FUNCTION {name}_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -110,6 +95,36 @@ def counting_triggers(dialect: str, counts: str, table: str, area: str) -> list[
         f"""CREATE TRIGGER {name}_move AFTER UPDATE OF {area} ON {table}
         WHEN NEW.{area} IS NOT OLD.{area} BEGIN {take} {add} END""",
     ]
+
+
+def counting_function(counts: str, table: str, area: str, replace: bool = False) -> str:
+    """PostgreSQL: the function of ``table``'s count trigger. A move takes the two grids' rows in the
+    order of their keys, whichever way it goes: two moves in opposite directions at once would otherwise
+    each hold one row and wait for the other's (a deadlock, one of them aborted)."""
+    add = f"""INSERT INTO {counts} AS c (table_name, grid_key, n)
+                        VALUES ('{table}', coalesce(NEW.{area}, {NO_GRID}), 1)
+                        ON CONFLICT (table_name, grid_key) DO UPDATE SET n = c.n + 1;"""
+    take = f"""UPDATE {counts} SET n = n - 1
+                        WHERE table_name = '{table}' AND grid_key = coalesce(OLD.{area}, {NO_GRID});"""
+    create = "CREATE OR REPLACE" if replace else "CREATE"
+    return f"""{create} FUNCTION {table}_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' AND NEW.{area} IS NOT DISTINCT FROM OLD.{area} THEN
+                    RETURN NULL;
+                END IF;
+                IF TG_OP = 'INSERT' THEN
+                    {add}
+                ELSIF TG_OP = 'DELETE' THEN
+                    {take}
+                ELSIF coalesce(OLD.{area}, {NO_GRID}) < coalesce(NEW.{area}, {NO_GRID}) THEN
+                    {take}
+                    {add}
+                ELSE
+                    {add}
+                    {take}
+                END IF;
+                RETURN NULL;
+            END $$"""
 
 
 def counting_triggers_dropped(dialect: str, table: str) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graphql import DocumentNode, GraphQLSchema
+from sqlalchemy.exc import DBAPIError
 
 from gateway.audit import AuditTrail, Probe
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
@@ -172,7 +173,14 @@ class Runtime:
                 counted.setdefault(str(model.__domain__), []).append(model)
         for domain, models in counted.items():
             async with self.databases.session(domain) as session:
-                for table in await counting_restored(session, models):
+                try:
+                    restored = await counting_restored(session, models)
+                except DBAPIError:
+                    # Say so and serve on (a connection that may not alter the tables, say): the counts
+                    # are restored by the next start, or the next bulk load, that can.
+                    log.error("the per-grid counts of the %s domain could not be checked or restored", domain)
+                    continue
+                for table in restored:
                     log.warning(
                         "the per-grid counts of %s were not kept (a bulk load did not end): counted afresh", table
                     )

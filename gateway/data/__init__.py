@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.data.base import GatewayBase
-from gateway.data.counts import city_count, counting_paused, grid_counts_model
+from gateway.data.counts import city_count, counting_paused, counting_restored, counts_of, grid_counts_model
 from gateway.data.databases import Databases, PoolExhausted, create_engine
 from gateway.data.driver import DEAD_CONNECTION, Ready, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
@@ -68,6 +68,8 @@ __all__ = [
     "counted",
     "counting",
     "counting_paused",
+    "counting_restored",
+    "counts_of",
     "create_engine",
     "decode_id",
     "decode_pk",

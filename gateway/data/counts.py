@@ -74,22 +74,7 @@ def counting_triggers(dialect: str, counts: str, table: str, area: str) -> list[
     name = f"{table}_counted"
     if dialect == "postgresql":
         return [
-            f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'UPDATE' AND NEW.{area} IS NOT DISTINCT FROM OLD.{area} THEN
-                    RETURN NULL;
-                END IF;
-                IF TG_OP IN ('INSERT', 'UPDATE') THEN
-                    INSERT INTO {counts} AS c (table_name, grid_key, n)
-                        VALUES ('{table}', coalesce(NEW.{area}, {NO_GRID}), 1)
-                        ON CONFLICT (table_name, grid_key) DO UPDATE SET n = c.n + 1;
-                END IF;
-                IF TG_OP IN ('DELETE', 'UPDATE') THEN
-                    UPDATE {counts} SET n = n - 1
-                        WHERE table_name = '{table}' AND grid_key = coalesce(OLD.{area}, {NO_GRID});
-                END IF;
-                RETURN NULL;
-            END $$""",
+            counting_function(counts, table, area),
             f"""CREATE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {area} ON {table}
             FOR EACH ROW EXECUTE FUNCTION {name}()""",
             f"""CREATE FUNCTION {name}_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -112,6 +97,36 @@ def counting_triggers(dialect: str, counts: str, table: str, area: str) -> list[
     ]
 
 
+def counting_function(counts: str, table: str, area: str, replace: bool = False) -> str:
+    """PostgreSQL: the function of ``table``'s count trigger. A move takes the two grids' rows in the
+    order of their keys, whichever way it goes: two moves in opposite directions at once would otherwise
+    each hold one row and wait for the other's (a deadlock, one of them aborted)."""
+    add = f"""INSERT INTO {counts} AS c (table_name, grid_key, n)
+                        VALUES ('{table}', coalesce(NEW.{area}, {NO_GRID}), 1)
+                        ON CONFLICT (table_name, grid_key) DO UPDATE SET n = c.n + 1;"""
+    take = f"""UPDATE {counts} SET n = n - 1
+                        WHERE table_name = '{table}' AND grid_key = coalesce(OLD.{area}, {NO_GRID});"""
+    create = "CREATE OR REPLACE" if replace else "CREATE"
+    return f"""{create} FUNCTION {table}_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP = 'UPDATE' AND NEW.{area} IS NOT DISTINCT FROM OLD.{area} THEN
+                    RETURN NULL;
+                END IF;
+                IF TG_OP = 'INSERT' THEN
+                    {add}
+                ELSIF TG_OP = 'DELETE' THEN
+                    {take}
+                ELSIF coalesce(OLD.{area}, {NO_GRID}) < coalesce(NEW.{area}, {NO_GRID}) THEN
+                    {take}
+                    {add}
+                ELSE
+                    {add}
+                    {take}
+                END IF;
+                RETURN NULL;
+            END $$"""
+
+
 def counting_triggers_dropped(dialect: str, table: str) -> list[str]:
     name = f"{table}_counted"
     if dialect == "postgresql":
@@ -131,6 +146,32 @@ def recount(counts: str, table: str, area: str) -> list[str]:
         f"""INSERT INTO {counts} (table_name, grid_key, n)
         SELECT '{table}', coalesce({area}, {NO_GRID}), count(*) FROM {table} GROUP BY coalesce({area}, {NO_GRID})""",
     ]
+
+
+async def counting_restored(session: AsyncSession, models: Iterable[type[Any]]) -> list[str]:
+    """Count triggers a bulk load turned off and never on again (it was killed, or lost its connection,
+    before :func:`counting_paused` could end): turned on again and their tables counted afresh
+    (PostgreSQL; the gateway does this as it starts). Returns the tables so restored."""
+    if (await session.connection()).dialect.name != "postgresql":
+        return []
+    restored = []
+    for model in models:
+        counts = counts_of(model)
+        if counts is None:
+            continue
+        table, area = str(model.__tablename__), str(model.__area__)
+        found = await session.execute(
+            text("SELECT tgenabled = 'D' FROM pg_trigger WHERE tgname = :name AND tgrelid = to_regclass(:table)"),
+            {"name": f"{table}_counted", "table": table},
+        )
+        if not found.scalar():
+            continue
+        await session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_counted"))
+        for statement in recount(str(counts.__tablename__), table, area):
+            await session.execute(text(statement))
+        restored.append(table)
+    await session.commit()
+    return restored
 
 
 @asynccontextmanager

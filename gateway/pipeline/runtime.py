@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from graphql import DocumentNode, GraphQLSchema
+from sqlalchemy.exc import DBAPIError
 
 from gateway.audit import AuditTrail, Probe
 from gateway.auth import TOKEN_DOMAIN, Authenticator, Principal, TokenService
 from gateway.compile import ReadCompiler
-from gateway.data import Databases
+from gateway.data import Databases, counting_restored, counts_of
 from gateway.documents import AutomaticDocuments, DocumentStore
 from gateway.feed import Feed
 from gateway.kernel import Context, Kept, OpenScope, Reaction, Registry, RowScope, Schedule, Settings, cancel_all
@@ -154,6 +155,7 @@ class Runtime:
         """Start the change feed, every domain's reactions to it and its scheduled work (the app's
         lifespan calls this). Each schedule runs once before this returns, so what it keeps right
         (e.g. risk colours after days with the gateway stopped) is right from the first request."""
+        await self._counting_restored()
         await self.feed.start()
         await self.tokens.live.start()
         for domain in self.registry.domains:
@@ -162,6 +164,26 @@ class Runtime:
         await self.run_schedules()
         for schedule in self.schedules:
             self._reactions.append(asyncio.create_task(self._repeat(schedule)))
+
+    async def _counting_restored(self) -> None:
+        """Per-grid counts a killed bulk load left unkept are kept (and counted afresh) again."""
+        counted: dict[str, list[type[Any]]] = {}
+        for model in self.type_names:
+            if counts_of(model) is not None:
+                counted.setdefault(str(model.__domain__), []).append(model)
+        for domain, models in counted.items():
+            async with self.databases.session(domain) as session:
+                try:
+                    restored = await counting_restored(session, models)
+                except DBAPIError:
+                    # Say so and serve on (a connection that may not alter the tables, say): the counts
+                    # are restored by the next start, or the next bulk load, that can.
+                    log.error("the per-grid counts of the %s domain could not be checked or restored", domain)
+                    continue
+                for table in restored:
+                    log.warning(
+                        "the per-grid counts of %s were not kept (a bulk load did not end): counted afresh", table
+                    )
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:

@@ -9,14 +9,14 @@ smallest goes too, so that the total cannot give it away.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, String, cast, func, literal, select, union_all
+from sqlalchemy import Select, String, cast, func, literal, select, tuple_, union_all
 
-from gateway.data.reads import ColumnLike, execute, scoped
+from gateway.data.reads import ColumnLike, domain_of, execute, scoped
 from gateway.kernel import Context, Info
 
 
@@ -68,21 +68,16 @@ DIMENSION, VALUE, COUNT = "gw_dimension", "gw_value", "gw_count"
 
 async def grouped(ctx: Context, model: type[Any], stmt: Select[Any], *dimensions: Dimension) -> list[list[Bucket]]:
     """For each dimension, counts of ``stmt``'s rows per value of its column, small ones suppressed where
-    ``guarded`` says so; all the dimensions in one statement (a ``UNION ALL`` of their groupings)."""
-    branches: list[Select[Any]] = []
-    for index, dimension in enumerate(dimensions):
-        counted: Any = stmt.with_only_columns(
-            literal(index).label(DIMENSION),
-            cast(dimension.column, String).label(VALUE),
-            func.count(model.id).label(COUNT),
-        )
-        branches.append(scoped(counted.group_by(dimension.column).order_by(None), model, ctx))
-    both: Select[Any] = branches[0] if len(branches) == 1 else select(union_all(*branches).subquery())
+    ``guarded`` says so; all the dimensions in one statement."""
+    if len(dimensions) > 1 and ctx.databases.engine(domain_of(model)).dialect.name == "postgresql":
+        statement, read = _one_scan(ctx, model, stmt, dimensions), _of_one_scan
+    else:
+        statement, read = _one_branch_each(ctx, model, stmt, dimensions), _of_branches
     merged: list[dict[str, int]] = [{} for _ in dimensions]
-    for index, value, n in await execute(ctx, model, both):
+    for index, value, n in read(await execute(ctx, model, statement)):
         counts = merged[index]
         key = dimensions[index].label(value)
-        counts[key] = counts.get(key, 0) + int(n)
+        counts[key] = counts.get(key, 0) + n
     found = []
     for dimension, counts in zip(dimensions, merged, strict=True):
         buckets = [Bucket(key=k, value=n) for k, n in sorted(counts.items())]
@@ -91,6 +86,46 @@ async def grouped(ctx: Context, model: type[Any], stmt: Select[Any], *dimensions
             _suppress(buckets, smallest)
         found.append(buckets)
     return found
+
+
+def _one_branch_each(ctx: Context, model: type[Any], stmt: Select[Any], dimensions: Sequence[Dimension]) -> Select[Any]:
+    """A ``UNION ALL`` of one grouping per dimension (any database): rows (dimension, value, count)."""
+    branches: list[Select[Any]] = []
+    for index, dimension in enumerate(dimensions):
+        counted: Any = stmt.with_only_columns(
+            literal(index).label(DIMENSION),
+            cast(dimension.column, String).label(VALUE),
+            func.count(model.id).label(COUNT),
+        )
+        branches.append(scoped(counted.group_by(dimension.column).order_by(None), model, ctx))
+    return branches[0] if len(branches) == 1 else select(union_all(*branches).subquery())
+
+
+def _of_branches(rows: Sequence[Any]) -> Iterator[tuple[int, Any, int]]:
+    for index, value, n in rows:
+        yield int(index), value, int(n)
+
+
+def _one_scan(ctx: Context, model: type[Any], stmt: Select[Any], dimensions: Sequence[Dimension]) -> Select[Any]:
+    """PostgreSQL: every dimension's groups from one scan of the rows (``GROUPING SETS``): rows
+    (``GROUPING()`` of the columns, each column's value, count)."""
+    columns = [dimension.column for dimension in dimensions]
+    counted: Any = stmt.with_only_columns(
+        func.grouping(*columns).label(DIMENSION),
+        *(cast(column, String).label(f"{VALUE}_{i}") for i, column in enumerate(columns)),
+        func.count(model.id).label(COUNT),
+    )
+    sets = func.grouping_sets(*(tuple_(column) for column in columns))
+    return scoped(counted.group_by(sets).order_by(None), model, ctx)
+
+
+def _of_one_scan(rows: Sequence[Any]) -> Iterator[tuple[int, Any, int]]:
+    # GROUPING() has one bit per column, the first the highest: 0 for the column a row groups by.
+    for row in rows:
+        mask, values, n = int(row[0]), row[1:-1], int(row[-1])
+        last = len(values) - 1
+        index = next(i for i in range(len(values)) if not (mask >> (last - i)) & 1)
+        yield index, values[index], n
 
 
 def _suppress(buckets: list[Bucket], smallest: int) -> None:

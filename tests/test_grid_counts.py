@@ -44,7 +44,8 @@ async def kept_and_counted(gw: Gateway) -> tuple[dict[int, int], dict[int, int]]
         return {g: int(n) for g, n in kept.all()}, {g: int(n) for g, n in counted.all()}
 
 
-def _resident(number: int, grid: int) -> dict[str, Any]:
+def resident_row(number: int, grid: int) -> dict[str, Any]:
+    """The columns of a test resident, written behind the API's back."""
     return {
         "id_number": f"12010119900101{number:04d}",
         "name": f"计数{number}",
@@ -77,7 +78,7 @@ async def test_the_counts_stay_exact_through_inserts_moves_and_deletes(cg: Gatew
     kept, counted = await kept_and_counted(cg)
     assert kept == counted and sum(counted.values()) > 300
     async with cg.runtime.databases.write_session("population") as session, session.begin():
-        session.add_all([Resident(**_resident(i, grid)) for i, grid in enumerate([1, 1, 2, 4, 3])])
+        session.add_all([Resident(**resident_row(i, grid)) for i, grid in enumerate([1, 1, 2, 4, 3])])
     async with cg.runtime.databases.write_session("population") as session, session.begin():
         moved = select(Resident.id).where(Resident.grid_id == 1).order_by(Resident.id.desc()).limit(3)
         ids = list((await session.scalars(moved)).all())
@@ -88,7 +89,7 @@ async def test_the_counts_stay_exact_through_inserts_moves_and_deletes(cg: Gatew
         await session.execute(delete(Resident).where(Resident.name == "计数4"))
     async with cg.runtime.databases.write_session("population") as session, session.begin():
         # Rolled back: counted neither way.
-        session.add(Resident(**_resident(9, 1)))
+        session.add(Resident(**resident_row(9, 1)))
         await session.flush()
         await session.rollback()
     kept, counted = await kept_and_counted(cg)
@@ -109,7 +110,7 @@ async def test_the_whole_city_count_reads_the_counts_and_agrees(cg: Gateway, com
 
 async def test_a_bulk_load_with_the_counts_paused_is_counted_afresh(cg: Gateway) -> None:
     async with cg.runtime.databases.session("population") as session, counting_paused(session, [Resident]):
-        session.add_all([Resident(**_resident(100 + i, 5)) for i in range(4)])
+        session.add_all([Resident(**resident_row(100 + i, 5)) for i in range(4)])
         await session.commit()
     kept, counted = await kept_and_counted(cg)
     assert kept == counted

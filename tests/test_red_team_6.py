@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from gateway.app import create_app
 from gateway.data import counting_paused
 from resolvers.population.tables import Resident
 from tests.harness import Gateway, database_url, running_gateway
+from tests.test_grid_counts import resident_row
 
 TOTAL = "{ residents(first: 1) { totalCount } }"
 
@@ -47,22 +47,6 @@ def killed_url(backend_url: tuple[str, str], tmp_path_factory: pytest.TempPathFa
 async def kg(killed_url: tuple[str, str]) -> AsyncIterator[Gateway]:
     async with running_gateway(*killed_url, residents=100) as gateway:
         yield gateway
-
-
-def _resident(number: int, grid: int) -> dict[str, Any]:
-    return {
-        "id_number": f"12010119900102{number:04d}",
-        "name": f"中断{number}",
-        "gender": "女",
-        "birth_date": date(1990, 1, 2),
-        "address": "测试路2号",
-        "building": "2号楼",
-        "grid_id": grid,
-        "household_id": None,
-        "registration_kind": "registered",
-        "status": "active",
-        "registered_at": datetime(2026, 1, 1, tzinfo=UTC),
-    }
 
 
 async def _rows(gw: Gateway) -> int:
@@ -95,7 +79,7 @@ async def test_a_bulk_load_killed_while_the_counts_were_paused_does_not_leave_th
         await paused.__aenter__()
     # The gateway goes on registering residents.
     async with kg.runtime.databases.write_session("population") as session, session.begin():
-        session.add_all([Resident(**_resident(i, grid)) for i, grid in enumerate([1, 2, 2])])
+        session.add_all([Resident(**resident_row(i, grid)) for i, grid in enumerate([1, 2, 2])])
     rows = await _rows(kg)
     # The next start of the gateway (a restart after the failed load) must count every row again.
     app = create_app(kg.settings)
@@ -104,7 +88,7 @@ async def test_a_bulk_load_killed_while_the_counts_were_paused_does_not_leave_th
         assert await _totals(app, kg.tokens["city_analyst"]) == [rows, rows]
         # And from then on keeps counting: a resident registered after the start is counted too.
         async with kg.runtime.databases.write_session("population") as session, session.begin():
-            session.add(Resident(**_resident(9, 3)))
+            session.add(Resident(**resident_row(9, 3)))
         assert await _totals(app, kg.tokens["city_analyst"]) == [rows + 1, rows + 1]
     finally:
         await app.state.runtime.close()

@@ -12,8 +12,9 @@ A count whose scope is every row then sums one row per grid instead.
         __area__ = "grid_id"
         __counted_by__ = PopulationGridCount
 
-The triggers come with the domain's migration (:func:`counting_triggers`); a bulk load may turn
-them off and :func:`recount` afterwards.
+The triggers come with the domain's migration (:func:`counting_triggers`), or with ``create_all``. A
+bulk load pauses them (:func:`counting_paused`) and counts afresh when it ends; one killed meanwhile
+is mended as the gateway starts (:func:`counting_restored`).
 """
 
 from __future__ import annotations

@@ -230,8 +230,8 @@ def _total(ctx: Context, sources: list[tuple[Kind, Select[Any]]], group: list[in
 
 @dataclass(frozen=True)
 class _Group:
-    """The kinds (places in ``_Plan.kinds``) whose records share a database: their page read in one
-    statement, their pending records counted in another."""
+    """The kinds whose records share a database: their page read in one statement (none for a page of
+    none), their pending records counted in another."""
 
     domain: str
     page: Ready | None

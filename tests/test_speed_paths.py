@@ -159,3 +159,27 @@ async def test_startup_heap_is_frozen_out_of_the_collector(tmp_path: Path) -> No
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
+
+
+async def test_pg_resolver_reads_run_outside_a_transaction_block(pg_url: str) -> None:
+    """`Databases.read_session` (the resolvers' one-statement reads): no BEGIN/ROLLBACK around them on
+    PostgreSQL, so each statement is its own transaction; an ordinary session keeps one for all."""
+    from gateway.data import Databases
+    from gateway.kernel import Settings
+
+    databases = Databases(Settings(db_url=pg_url), ("gateway",))
+
+    async def two_nows(session: Any) -> tuple[Any, Any]:
+        first = (await session.execute(text("SELECT now()"))).scalar_one()
+        await asyncio.sleep(0.01)
+        return first, (await session.execute(text("SELECT now()"))).scalar_one()
+
+    try:
+        async with databases.read_session("gateway") as session:
+            first, second = await two_nows(session)
+            assert first != second, "each read is a transaction of its own"
+        async with databases.session("gateway") as session:
+            first, second = await two_nows(session)
+            assert first == second, "an ordinary session reads in one transaction"
+    finally:
+        await databases.dispose()

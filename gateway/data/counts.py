@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, String, event, func, select, text
@@ -149,28 +150,47 @@ def recount(counts: str, table: str, area: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class _Counted:
+    counts: str
+    table: str
+    area: str
+
+    async def resume(self, session: AsyncSession) -> None:
+        """The table's count trigger on again, and its rows counted afresh."""
+        await session.execute(text(f"ALTER TABLE {self.table} ENABLE TRIGGER {self.table}_counted"))
+        for statement in recount(self.counts, self.table, self.area):
+            await session.execute(text(statement))
+
+
+def _counted(models: Iterable[type[Any]]) -> list[_Counted]:
+    found = []
+    for model in models:
+        counts = counts_of(model)
+        if counts is not None:
+            found.append(_Counted(str(counts.__tablename__), str(model.__tablename__), str(model.__area__)))
+    return found
+
+
+async def _postgres(session: AsyncSession) -> bool:
+    return bool((await session.connection()).dialect.name == "postgresql")
+
+
 async def counting_restored(session: AsyncSession, models: Iterable[type[Any]]) -> list[str]:
     """Count triggers a bulk load turned off and never on again (it was killed, or lost its connection,
     before :func:`counting_paused` could end): turned on again and their tables counted afresh
     (PostgreSQL; the gateway does this as it starts). Returns the tables so restored."""
-    if (await session.connection()).dialect.name != "postgresql":
+    if not await _postgres(session):
         return []
     restored = []
-    for model in models:
-        counts = counts_of(model)
-        if counts is None:
-            continue
-        table, area = str(model.__tablename__), str(model.__area__)
+    for counted in _counted(models):
         found = await session.execute(
             text("SELECT tgenabled = 'D' FROM pg_trigger WHERE tgname = :name AND tgrelid = to_regclass(:table)"),
-            {"name": f"{table}_counted", "table": table},
+            {"name": f"{counted.table}_counted", "table": counted.table},
         )
-        if not found.scalar():
-            continue
-        await session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_counted"))
-        for statement in recount(str(counts.__tablename__), table, area):
-            await session.execute(text(statement))
-        restored.append(table)
+        if found.scalar():
+            await counted.resume(session)
+            restored.append(counted.table)
     await session.commit()
     return restored
 
@@ -180,22 +200,16 @@ async def counting_paused(session: AsyncSession, models: Iterable[type[Any]]) ->
     """A bulk load of ``models`` (PostgreSQL): their count triggers off while it runs, one row at a time
     being the slowest way to count millions, and their rows counted afresh once it is done. Offline
     only: a write made meanwhile by anyone else would not be counted."""
-    counted = []
-    for model in models:
-        counts = counts_of(model)
-        if counts is not None:
-            counted.append((str(counts.__tablename__), str(model.__tablename__), str(model.__area__)))
-    if (await session.connection()).dialect.name != "postgresql" or not counted:
+    counted = _counted(models)
+    if not counted or not await _postgres(session):
         yield
         return
-    for _, table, _ in counted:
-        await session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_counted"))
+    for each in counted:
+        await session.execute(text(f"ALTER TABLE {each.table} DISABLE TRIGGER {each.table}_counted"))
     await session.commit()
     try:
         yield
     finally:
-        for counts, table, area in counted:
-            await session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_counted"))
-            for statement in recount(counts, table, area):
-                await session.execute(text(statement))
+        for each in counted:
+            await each.resume(session)
         await session.commit()

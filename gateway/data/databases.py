@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gateway.data.driver import DriverPool, Ready, ready, statement_log
@@ -167,8 +167,7 @@ class Databases:
         transaction block; elsewhere on an engine connection."""
         driver = self._driver_by_domain.get(domain)
         if driver is None:
-            async with self._by_domain[domain].connect() as conn:
-                return (await conn.execute(statement.statement, dict(statement.params) or None)).scalar_one()
+            return (await self._on_engine(domain, statement)).scalar_one()
         return await driver.value(statement.sql, statement.values)
 
     async def rows(self, domain: str, statement: Ready) -> Sequence[Mapping[str, Any]]:
@@ -176,10 +175,15 @@ class Databases:
         itself, with no transaction block; elsewhere on an engine connection."""
         driver = self._driver_by_domain.get(domain)
         if driver is None:
-            async with self._by_domain[domain].connect() as conn:
-                found = (await conn.execute(statement.statement, dict(statement.params) or None)).mappings().all()
-                return cast(Sequence[Mapping[str, Any]], found)
+            return cast(Sequence[Mapping[str, Any]], (await self._on_engine(domain, statement)).mappings().all())
         return await driver.rows(statement.sql, statement.values)
+
+    async def _on_engine(self, domain: str, statement: Ready) -> Result[Any]:
+        """``statement`` run on an engine connection (off PostgreSQL); an async connection's result is
+        buffered, so it outlives the connection."""
+        async with self._by_domain[domain].connect() as conn:
+            result: Result[Any] = await conn.execute(statement.statement, dict(statement.params) or None)
+            return result
 
     def driver(self, domain: str) -> DriverPool | None:
         """``domain``'s asyncpg connections, where its source is PostgreSQL."""

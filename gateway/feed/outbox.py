@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, column, event, insert, select, true, values
+from sqlalchemy import DateTime, Index, Integer, String, event, insert, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -80,13 +80,17 @@ def _insert_pending(session: Session) -> None:
         if postgres and not commit_order_held(session):
             # The lock and the insert in one round trip: no row is made before the lock's row is.
             names = list(rows[0])
-            table = outbox.__table__
-            given = values(*(column(name, table.c[name].type) for name in names), name="gw_events").data(
-                [tuple(row[name] for name in names) for row in rows]
-            )
+            given = _given(outbox.__table__, names, rows)
             # The lock as a CTE: made once, before the insert numbers any row. A write's audit record
             # rides on it (gateway.audit.trail), so the write holds the lock for this statement and its commit.
             lock = commit_order_taker(session).cte("gw_lock")
             session.execute(statement.from_select(names, select(*given.c).select_from(given.join(lock, true()))))
         else:
             session.execute(statement.values(rows))
+
+
+def _given(table: Any, names: list[str], rows: list[dict[str, Any]]) -> Any:
+    """``rows`` as a subquery of bound values: its SQL is the same for any values, so it is compiled
+    once per number of rows and kept (a VALUES list of literal data would be compiled for every write)."""
+    selects = [select(*(literal(row[name], table.c[name].type).label(name) for name in names)) for row in rows]
+    return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("gw_events")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, bindparam, func, select
 
 from gateway.data import Databases
 from gateway.kernel import BadUserInput, cancel_all
@@ -54,6 +54,17 @@ def parse_event_id(text: str, domain: str) -> int:
 
 def _event(domain: str, row: Any) -> Event:
     return Event(domain, row.id, row.topic, row.type_name, row.row_id, row.grid_id, row.kind, row.created_at)
+
+
+_FIELDS = ("id", "topic", "type_name", "row_id", "grid_id", "kind", "created_at")
+
+
+def _after(outbox: Any, of_topic: bool) -> Any:
+    """The next events of an outbox after a given id (of one topic, or of all)."""
+    stmt = select(*(outbox.__table__.c[name] for name in _FIELDS)).where(outbox.id > bindparam("after", None, Integer))
+    if of_topic:
+        stmt = stmt.where(outbox.topic == bindparam("topic", None, String))
+    return stmt.order_by(outbox.id).limit(500)
 
 
 class Feed:
@@ -117,6 +128,13 @@ class Feed:
 
     async def events(self, domain: str, topic: str, after: int | None = None) -> AsyncIterator[Event]:
         """Events of one topic: first those after ``after`` (a resume), then live ones, in order."""
+        async for batch in self.batches(domain, topic, after):
+            for event in batch:
+                yield event
+
+    async def batches(self, domain: str, topic: str, after: int | None = None) -> AsyncIterator[list[Event]]:
+        """The events of :meth:`events`, each time all of those that have come in since the last batch
+        was taken (at least one): a consumer slower than the writers takes a backlog at once."""
         await self.start()
         queue: asyncio.Queue[Event] = asyncio.Queue()
         self._queues.setdefault((domain, topic), set()).add(queue)
@@ -124,14 +142,16 @@ class Feed:
             last = after if after is not None else await self._last_id(domain)
             if after is not None:
                 while batch := await self._read(domain, last, topic):
-                    for event in batch:
-                        last = event.id
-                        yield event
+                    last = batch[-1].id
+                    yield batch
             while True:
-                event = await queue.get()
-                if event.id > last:
-                    last = event.id
-                    yield event
+                taken = [await queue.get()]
+                while not queue.empty():
+                    taken.append(queue.get_nowait())
+                fresh = [event for event in taken if event.id > last]
+                if fresh:
+                    last = fresh[-1].id
+                    yield fresh
         finally:
             self._queues.get((domain, topic), set()).discard(queue)
 
@@ -157,12 +177,12 @@ class Feed:
             return int((await session.execute(select(func.coalesce(func.max(outbox.id), 0)))).scalar_one())
 
     async def _read(self, domain: str, after: int, topic: str | None = None) -> list[Event]:
-        outbox = self._outboxes[domain]
-        stmt = select(outbox).where(outbox.id > after).order_by(outbox.id).limit(500)
-        if topic is not None:
-            stmt = stmt.where(outbox.topic == topic)
-        async with self._databases.session(domain) as session:
-            return [_event(domain, row) for row in (await session.scalars(stmt)).all()]
+        # Kept compiled: every tail reads after every commit that wakes it.
+        read = self._databases.kept(domain, _after, self._outboxes[domain], topic is not None)
+        rows = await self._databases.rows(
+            domain, read.bound(after=after, **({} if topic is None else {"topic": topic}))
+        )
+        return [Event(domain, **{name: row[name] for name in _FIELDS}) for row in rows]
 
     async def _tail(self, domain: str, last: int) -> None:
         while True:

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from gateway.data import Databases
     from gateway.feed import Event
 
-Reaction = Callable[["Databases", "Event"], Awaitable[None]]
+# Given every event that came in since the last call (one or more, in order): a reaction slower
+# than the writers takes a backlog in one go instead of falling further behind event by event.
+Reaction = Callable[["Databases", "Sequence[Event]"], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -206,11 +206,11 @@ class Runtime:
             log.exception("scheduled %s failed", schedule.name)
 
     async def _react(self, source: str, topic: str, react: Reaction) -> None:
-        async for event in self.feed.events(source, topic):
+        async for events in self.feed.batches(source, topic):
             try:
-                await react(self.databases, event)
+                await react(self.databases, events)
             except Exception:
-                log.exception("reaction to %s failed", event.event_id)
+                log.exception("reaction to %s failed", ", ".join(event.event_id for event in events))
 
     async def close(self) -> None:
         await cancel_all(self._reactions)

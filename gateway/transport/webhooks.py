@@ -38,6 +38,8 @@ log = logging.getLogger("gateway.webhooks")
 USER_AGENT = "grassroots-gateway-webhooks/1"
 # Events delivered to one webhook in one turn of the sweep.
 BATCH = 100
+# The least time between the starts of two sweeps (seconds): a delivery waits at most this long for it.
+SWEEP_GAP = 0.1
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -171,6 +173,7 @@ class Deliverer:
     async def _run(self) -> None:
         activity = self.runtime.feed.activity
         while True:
+            swept = time.monotonic()
             try:
                 await self.sweep()
             except asyncio.CancelledError:
@@ -182,6 +185,8 @@ class Deliverer:
                 log.exception("webhook sweep failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(activity.wait(), self.runtime.settings.webhook_poll_seconds)
+            # Under a stream of writes, one sweep takes the events of many: not a sweep per write.
+            await asyncio.sleep(max(0.0, SWEEP_GAP - (time.monotonic() - swept)))
             activity.clear()
 
     async def sweep(self) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -128,7 +128,8 @@ async def sweep(databases: Databases, now: datetime) -> None:
 SWEEP = Schedule("grid.risk.sweep", timedelta(minutes=15), sweep)
 
 
-async def react(databases: Databases, event: Event) -> None:
-    """A record some term counts changed: its grid's colour may have too."""
-    if event.grid_id is not None:
-        await recompute(databases, [event.grid_id])
+async def react(databases: Databases, events: Sequence[Event]) -> None:
+    """Records some term counts changed: their grids' colours may have too (each grid counted once)."""
+    grid_ids = {event.grid_id for event in events if event.grid_id is not None}
+    if grid_ids:
+        await recompute(databases, grid_ids)

@@ -17,13 +17,14 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, Literal, cast
 
-from sqlalchemy import Integer, Select, String, event, func, inspect, select, text, update
+from sqlalchemy import BigInteger, Integer, Select, String, bindparam, event, func, inspect, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.index import touch_keys
@@ -48,6 +49,7 @@ BATCH = 500
 # The most records one group commit writes; the rest wait for the next.
 GROUP_MOST = 200
 _HELD = "gateway_audit_held"
+_WROTE = "gateway_audit_wrote"
 FREE_TEXT_LIMIT = 200
 # Phone and ID numbers a caller may have typed into a purpose or an operation name.
 _LONG_NUMBER = re.compile(r"\d{11,}[Xx]?")
@@ -236,15 +238,29 @@ def _for_database(entries: list[AuditEntry]) -> tuple[str, list[str]]:
     return json.dumps(columns, ensure_ascii=False), pieces
 
 
+# The append as a statement of named parameters (its values given when it runs: ``append_values``),
+# to ride on another (gateway.data.order) or to be kept compiled (Databases.kept).
+APPEND_RIDER = (
+    text("SELECT seq, hash FROM gateway_audit_append(:gw_key, :gw_records, :gw_pieces)")
+    .bindparams(
+        bindparam("gw_key", None, BigInteger),
+        bindparam("gw_records", None, String),
+        bindparam("gw_pieces", None, ARRAY(String)),
+    )
+    .columns(seq=Integer, hash=String)
+)
+
+
+def append_values(entries: list[AuditEntry]) -> dict[str, Any]:
+    """The parameters of :data:`APPEND_RIDER` for ``entries``."""
+    records, pieces = _for_database(entries)
+    return {"gw_key": COMMIT_ORDER_KEY, "gw_records": records, "gw_pieces": pieces}
+
+
 def _append_statement(entries: list[AuditEntry]) -> Any:
     """One statement that takes the commit-order lock, reads the head and appends ``entries`` chained
     after it, returning their ``seq`` and ``hash`` (PostgreSQL)."""
-    records, pieces = _for_database(entries)
-    return (
-        text("SELECT seq, hash FROM gateway_audit_append(:key, :records, :pieces)")
-        .bindparams(key=COMMIT_ORDER_KEY, records=records, pieces=pieces)
-        .columns(seq=Integer, hash=String)
-    )
+    return APPEND_RIDER.params(append_values(entries))
 
 
 def _chained(entries: list[AuditEntry], seq: int, prev_hash: str) -> list[dict[str, Any]]:
@@ -405,20 +421,20 @@ class AuditTrail:
         Outside a mutation (seeding, reactions to events) there is nothing to record.
         """
         touched = current.get()
-        pending = touched.write if touched is not None else None
-        if pending is None:
+        if touched is None or touched.write is None:
             return
         await session.flush()
-        # The rows the transaction holds: those it inserted, and those it read to change them.
-        rows: dict[str, set[int]] = {}
+        # The rows the transaction holds: those it inserted, and those it read to change them; and those
+        # its statements wrote outside the session's objects (noted by ``wrote``).
+        held: list[tuple[type[Any], int]] = list(session.info.get(_WROTE, ()))
         for obj in [*session.info.get(_HELD, ()), *session.identity_map.values()]:
-            name, key = pending.type_names.get(type(obj)), inspect(obj).identity
-            if name is not None and key is not None and len(key) == 1 and isinstance(key[0], int):
-                rows.setdefault(name, set()).add(key[0])
-        entry = replace(
-            pending.entry, row_ids={name: tuple(sorted(ids)) for name, ids in sorted(rows.items())}, outcome="written"
-        )
-        if self._databases.engine(domain) is not self._databases.engine(AUDIT_DOMAIN):
+            key = inspect(obj).identity
+            if key is not None and len(key) == 1 and isinstance(key[0], int):
+                held.append((type(obj), key[0]))
+        entry = self.write_entry(held)
+        if entry is None:
+            return
+        if self.kept_apart(domain):
             await self.append(entry)
         elif _postgres(session):
             # Made as the write commits, in the statement that takes the commit-order lock (the outbox's
@@ -426,6 +442,40 @@ class AuditTrail:
             commit_order_ride(session, _append_statement([entry]))
         else:
             await self._append_in(session, [entry])
+
+    # What rides on the commit-order lock to append a write's record: see gateway.write.statements.
+    rider = APPEND_RIDER
+
+    @staticmethod
+    def rider_values(entry: AuditEntry) -> dict[str, Any]:
+        return append_values([entry])
+
+    @staticmethod
+    def write_entry(rows: Iterable[tuple[type[Any], int]]) -> AuditEntry | None:
+        """The running mutation's record of a write transaction that holds ``rows`` (each a table's model
+        and a primary key); None outside a mutation (seeding, reactions to events: nothing to record)."""
+        touched = current.get()
+        pending = touched.write if touched is not None else None
+        if pending is None:
+            return None
+        named: dict[str, set[int]] = {}
+        for model, pk in rows:
+            name = pending.type_names.get(model)
+            if name is not None:
+                named.setdefault(name, set()).add(pk)
+        row_ids = {name: tuple(sorted(ids)) for name, ids in sorted(named.items())}
+        return replace(pending.entry, row_ids=row_ids, outcome="written")
+
+    def kept_apart(self, domain: str) -> bool:
+        """Whether ``domain`` lives in another database than the trail: its writes' records are then
+        appended and committed before the write commits, not in its transaction."""
+        return self._databases.engine(domain) is not self._databases.engine(AUDIT_DOMAIN)
+
+    @staticmethod
+    def wrote(session: AsyncSession, model: type[Any], pk: int) -> None:
+        """Note a row ``session``'s transaction wrote by a statement of its own (not as an ORM object):
+        named in the write's record with those the session holds."""
+        session.info.setdefault(_WROTE, []).append((model, pk))
 
     @staticmethod
     def hold(session: AsyncSession) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, any_, bindparam, func, literal_column, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from gateway.compile.plan import Unplannable
 from gateway.compile.shapes import ConnectionShape, LinkTo, NodeShape
-from gateway.data import city_count
+from gateway.data import among, city_count
 from gateway.kernel import Context
 from gateway.policy import OUTSIDE
 
@@ -35,11 +35,8 @@ class Json:
         return func.json_build_array(*values) if self.postgres else func.json_array(*values)
 
     def among(self, column: Any) -> ColumnElement[bool]:
-        """``column`` is one of the keys bound as ``KEYS``: one array parameter on PostgreSQL (one
-        prepared statement whatever their number), an expanding ``IN`` elsewhere."""
-        if self.postgres:
-            return column == any_(bindparam(KEYS, None, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
-        return column.in_(bindparam(KEYS, None, expanding=True))  # type: ignore[no-any-return]
+        """``column`` is one of the keys bound as ``KEYS`` (see gateway.data.among)."""
+        return among(column, KEYS, self.postgres)  # type: ignore[no-any-return]
 
     def embed(self, value: Any) -> ColumnElement[Any]:
         # SQLite forgets that a subquery's text is JSON; json() says it again.

@@ -5,17 +5,19 @@ from __future__ import annotations
 from gateway.data.base import GatewayBase
 from gateway.data.counts import city_count, counting_paused, counting_restored, counts_of, grid_counts_model
 from gateway.data.databases import Databases, PoolExhausted, create_engine
-from gateway.data.driver import DEAD_CONNECTION, Ready, counted, statement_log
+from gateway.data.driver import DEAD_CONNECTION, Ready, among, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
 from gateway.data.order import (
     COMMIT_ORDER_KEY,
     commit_order_held,
+    commit_order_lock,
     commit_order_ride,
     commit_order_taken,
     commit_order_taker,
 )
+from gateway.data.outbox import emit, event_row, outbox_insert, outbox_model, outbox_values
 from gateway.data.pagination import (
     After,
     Before,
@@ -57,9 +59,11 @@ __all__ = [
     "PoolExhausted",
     "Ready",
     "SortDirection",
+    "among",
     "build_connection",
     "city_count",
     "commit_order_held",
+    "commit_order_lock",
     "commit_order_ride",
     "commit_order_taken",
     "commit_order_taker",
@@ -74,7 +78,9 @@ __all__ = [
     "decode_id",
     "decode_pk",
     "domain_of",
+    "emit",
     "encode_id",
+    "event_row",
     "execute",
     "fetch_rows",
     "grid_counts_model",
@@ -83,6 +89,9 @@ __all__ = [
     "load_many",
     "load_one",
     "nested_page",
+    "outbox_insert",
+    "outbox_model",
+    "outbox_values",
     "root_page",
     "scoped",
     "search_text",

@@ -7,7 +7,7 @@ across domains in SQL, so any mix of SQLite and PostgreSQL URLs works.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -108,7 +108,7 @@ class Databases:
         self._readers: dict[str, async_sessionmaker[AsyncSession]] = {}
         self._drivers: dict[str, DriverPool] = {}
         self._driver_by_domain: dict[str, DriverPool] = {}
-        self._kept: dict[tuple[str, Callable[..., Any], tuple[Hashable, ...]], Ready] = {}
+        self._kept: dict[tuple[str, Callable[..., Any], tuple[Any, ...]], Ready] = {}
         for domain in domains:
             url = settings.db_url_for(domain)
             if url not in self._engines:
@@ -163,7 +163,7 @@ class Databases:
         """``statement`` compiled once for ``domain``'s source, to run with :meth:`value` as often as wanted."""
         return ready(self._by_domain[domain], statement)
 
-    def kept(self, domain: str, build: Callable[..., Any], *args: Hashable) -> Ready:
+    def kept(self, domain: str, build: Callable[..., Any], *args: Any) -> Ready:
         """The statement ``build(*args)`` makes (of fixed shape, its values ``bindparam``s given at run time
         by :meth:`Ready.bound`), compiled for ``domain``'s source on first use and kept: a statement run on
         every write or every event costs neither building nor compiling after the first."""

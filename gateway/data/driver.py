@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
-from sqlalchemy import exc
+from sqlalchemy import any_, bindparam, exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Statements executed in the current context; tests and benchmarks read it to count SQL.
@@ -159,3 +160,11 @@ class DriverPool:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+def among(column: Any, name: str, postgres: bool) -> Any:
+    """``column`` is one of the values bound as ``name`` (a list, given by :meth:`Ready.bound`): one array
+    parameter on PostgreSQL (one prepared statement whatever their number), an expanding ``IN`` elsewhere."""
+    if postgres:
+        return column == any_(bindparam(name, None, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, None, expanding=True))

@@ -64,6 +64,11 @@ def commit_order_taker(session: AsyncSession | Session) -> Any:
     statement is made): one row, made by the statement riding on the lock, or by the bare lock."""
     rider = _rider(_sync(session))
     commit_order_taken(session)
+    return commit_order_lock(rider)
+
+
+def commit_order_lock(rider: Any = None) -> Any:
+    """One row that takes the lock: made by ``rider`` (a statement that takes it itself), or by the bare lock."""
     if rider is None:
         return select(func.pg_advisory_xact_lock(COMMIT_ORDER_KEY).label("gw_locked"))
     # Counted, so that the joining statement makes each of its rows once whatever the rider returns.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from gateway.data import emit, outbox_model
 from gateway.feed.guarded import EventSource, GuardedFeed
-from gateway.feed.outbox import emit, outbox_model
 from gateway.feed.subscriptions import AfterEvent, watch
 from gateway.feed.tail import Event, Feed
 from gateway.feed.webhooks import NewWebhook, Topic, Webhook, WebhookFailure, WebhookStore, feeds_of, positions_of

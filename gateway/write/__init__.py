@@ -20,6 +20,7 @@ from gateway.write.payloads import (
     written,
 )
 from gateway.write.references import check_references, mutation_references
+from gateway.write.statements import Writes, statements
 from gateway.write.transactions import (
     authorize,
     expect_version,
@@ -34,6 +35,7 @@ from gateway.write.workflow import machine
 __all__ = [
     "MOVED_ON",
     "IdempotencyStore",
+    "Writes",
     "authorize",
     "check_references",
     "claimant_of",
@@ -51,6 +53,7 @@ __all__ = [
     "row_to_change",
     "rule",
     "sealing_key",
+    "statements",
     "transaction",
     "visible_row",
     "written",

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, bindparam, func, select, update
 
-from gateway.data import Databases
+from gateway.data import Databases, among
 from gateway.feed import Event, emit
 from gateway.kernel import Schedule, load_registry
 from resolvers.grid.tables import Grid, GridOutbox
@@ -60,13 +60,26 @@ def terms() -> tuple[tuple[str, RiskTerm], ...]:
     return load_registry().contributed(RISK)
 
 
-def _counted(term: RiskTerm, start: datetime, end: datetime, grid_ids: list[int] | None) -> Select[Any]:
-    """The term's rows per grid (of ``grid_ids``, or of every grid for None), dated within [start, end]."""
+def _counted(term: RiskTerm, every_grid: bool, postgres: bool) -> Select[Any]:
+    """The term's rows per grid (of the grids bound as ``grids``, or of every grid), dated within
+    [``start``, ``end``]: kept compiled (Databases.kept), as a reaction runs it after every write."""
     model = term.model
-    stmt = select(model.grid_id, func.count(model.id)).where(term.since >= start, term.since <= end, term.counts)
-    if grid_ids is not None:
-        stmt = stmt.where(model.grid_id.in_(grid_ids))
+    start, end = bindparam("start", None, term.since.type), bindparam("end", None, term.since.type)
+    stmt = select(model.grid_id.label("grid_id"), func.count(model.id).label("n")).where(
+        term.since >= start, term.since <= end, term.counts
+    )
+    if not every_grid:
+        stmt = stmt.where(among(model.grid_id, "grids", postgres))
     return stmt.group_by(model.grid_id)
+
+
+def _stored(every_grid: bool, postgres: bool) -> Select[int, str]:
+    listed = select(Grid.id, Grid.risk_colour)
+    return listed if every_grid else listed.where(among(Grid.id, "grids", postgres))
+
+
+def _postgres(databases: Databases, domain: str) -> bool:
+    return databases.engine(domain).dialect.name == "postgresql"
 
 
 async def scores(
@@ -77,11 +90,12 @@ async def scores(
     ids = sorted(set(grid_ids))
     totals = dict.fromkeys(ids, 0)
     for domain, term in terms():
-        async with databases.session(domain) as session:
-            stmt = _counted(term, now - WINDOW, now, None if every_grid else ids)
-            for grid_id, n in (await session.execute(stmt)).all():
-                if grid_id in totals:
-                    totals[grid_id] += term.weight * int(n)
+        counted = databases.kept(domain, _counted, term, every_grid, _postgres(databases, domain))
+        given = {"start": now - WINDOW, "end": now, **({} if every_grid else {"grids": ids})}
+        for row in await databases.rows(domain, counted.bound(**given)):
+            grid_id, n = row["grid_id"], row["n"]
+            if grid_id in totals:
+                totals[grid_id] += term.weight * int(n)
     return totals
 
 
@@ -100,11 +114,11 @@ async def recompute(
     # One recompute at a time in this process, so a slower, older count never lands after a newer
     # one; other workers recompute the same events themselves and reach the same colour.
     async with _lock():
-        async with databases.session("grid") as session:
-            listed = select(Grid.id, Grid.risk_colour)
-            if grid_ids is not None:
-                listed = listed.where(Grid.id.in_(sorted(set(grid_ids))))
-            stored: dict[int, str] = {row.id: row.risk_colour for row in (await session.execute(listed)).all()}
+        every_grid = grid_ids is None
+        listed = databases.kept("grid", _stored, every_grid, _postgres(databases, "grid"))
+        given = {} if grid_ids is None else {"grids": sorted(set(grid_ids))}
+        rows = await databases.rows("grid", listed.bound(**given))
+        stored: dict[int, str] = {row["id"]: row["risk_colour"] for row in rows}
         counted = await scores(databases, stored, now or datetime.now(UTC), every_grid=grid_ids is None)
         colours = {g: colour(s) for g, s in counted.items()}
         changed = [g for g, value in colours.items() if value != stored[g]]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, event, insert, literal, select, true, union_all
+from sqlalchemy import DateTime, Index, Integer, String, bindparam, event, insert, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from gateway.data import commit_order_held, commit_order_taker
+from gateway.data.order import commit_order_held, commit_order_taker
 
 
 def outbox_model(base: Any, domain: str) -> Any:
@@ -46,19 +46,7 @@ async def emit(
         pending = session.info[_PENDING] = []
         event.listen(session.sync_session, "before_commit", _insert_pending, once=True)
         event.listen(session.sync_session, "after_rollback", _drop_pending, once=True)
-    pending.append(
-        (
-            outbox,
-            {
-                "topic": topic,
-                "type_name": type_name,
-                "row_id": row_id,
-                "grid_id": grid_id,
-                "kind": kind,
-                "created_at": datetime.now(UTC),
-            },
-        )
-    )
+    pending.append((outbox, event_row(topic, type_name, row_id, grid_id, kind)))
 
 
 def _drop_pending(session: Session) -> None:
@@ -79,18 +67,51 @@ def _insert_pending(session: Session) -> None:
         statement: Any = insert(outbox)
         if postgres and not commit_order_held(session):
             # The lock and the insert in one round trip: no row is made before the lock's row is.
-            names = list(rows[0])
-            given = _given(outbox.__table__, names, rows)
-            # The lock as a CTE: made once, before the insert numbers any row. A write's audit record
-            # rides on it (gateway.audit.trail), so the write holds the lock for this statement and its commit.
-            lock = commit_order_taker(session).cte("gw_lock")
-            session.execute(statement.from_select(names, select(*given.c).select_from(given.join(lock, true()))))
+            # A write's audit record rides on the lock (gateway.audit.trail), so the write holds the
+            # lock for this statement and its commit.
+            session.execute(outbox_insert(outbox, len(rows), commit_order_taker(session), rows))
         else:
             session.execute(statement.values(rows))
 
 
-def _given(table: Any, names: list[str], rows: list[dict[str, Any]]) -> Any:
-    """``rows`` as a subquery of bound values: its SQL is the same for any values, so it is compiled
-    once per number of rows and kept (a VALUES list of literal data would be compiled for every write)."""
-    selects = [select(*(literal(row[name], table.c[name].type).label(name) for name in names)) for row in rows]
-    return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("gw_events")
+def event_row(topic: str, type_name: str, row_id: int, grid_id: int | None, kind: str) -> dict[str, Any]:
+    """The outbox row of one event, as :func:`outbox_values` takes it."""
+    return {
+        "topic": topic,
+        "type_name": type_name,
+        "row_id": row_id,
+        "grid_id": grid_id,
+        "kind": kind,
+        "created_at": datetime.now(UTC),
+    }
+
+
+EVENT_COLUMNS = ("topic", "type_name", "row_id", "grid_id", "kind", "created_at")
+
+
+def outbox_insert(outbox: Any, count: int, lock: Any, rows: list[dict[str, Any]] | None = None) -> Any:
+    """The insert of ``count`` events into ``outbox`` joined to ``lock`` (one row that takes the
+    commit-order lock: see gateway.data.order), as a CTE made once before the insert numbers any row.
+    Its values are named parameters, given with the statement (``rows``) or when it runs
+    (:func:`outbox_values`): its SQL is the same for any events, so it is compiled once per number
+    of events (a VALUES list of literal data would be compiled each time)."""
+    table = outbox.__table__
+    given_values = outbox_values(rows) if rows is not None else {}
+    selects = [
+        select(
+            *(
+                bindparam(key, given_values.get(key), table.c[name].type).label(name)
+                for name in EVENT_COLUMNS
+                for key in [f"gw_{n}_{name}"]
+            )
+        )
+        for n in range(count)
+    ]
+    given = (selects[0] if count == 1 else union_all(*selects)).subquery("gw_events")
+    taken = lock.cte("gw_lock")
+    return insert(outbox).from_select(list(EVENT_COLUMNS), select(*given.c).select_from(given.join(taken, true())))
+
+
+def outbox_values(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of :func:`outbox_insert` for ``rows`` (made by :func:`event_row`)."""
+    return {f"gw_{n}_{name}": row[name] for n, row in enumerate(rows) for name in EVENT_COLUMNS}

@@ -1,0 +1,113 @@
+"""A write of kept statements (gateway.write.statements) keeps every promise of the ORM's: the rows it
+wrote named in its audit record, its event in the outbox, all of it or none of it, and one statement
+that takes the commit-order lock."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.audit import AuditRecord
+from gateway.data import decode_pk, statement_log
+from gateway.write import Writes
+from resolvers.dispute import tables as t
+from tests.harness import Gateway
+
+REPORT = """
+mutation Report($input: ReportDisputeInput!) {
+  reportDispute(input: $input) { dispute { id code parties { name } } }
+}
+"""
+
+
+def _input(grid: str, title: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "category": "NEIGHBOUR",
+        "description": "两户因噪音争执 / a quarrel over noise",
+        "gridId": grid,
+        "parties": [
+            {"role": "COMPLAINANT", "name": "王秀英", "phone": "13812345678"},
+            {"role": "RESPONDENT", "name": "赵大海"},
+        ],
+    }
+
+
+async def _grid(gw: Gateway) -> str:
+    data = await gw.query("{ residents(first: 1) { nodes { grid { id } } } }", role="committee_staff")
+    return str(data["residents"]["nodes"][0]["grid"]["id"])
+
+
+async def _count(gw: Gateway, stmt: Any) -> int:
+    async with gw.runtime.databases.session("dispute") as session:
+        return int((await session.execute(stmt)).scalar_one())
+
+
+async def _written_since(gw: Gateway, seq: int) -> list[AuditRecord]:
+    return [r for r in await gw.runtime.audit.tail(20) if r.seq > seq and r.outcome == "written"]
+
+
+async def test_a_report_names_every_row_it_wrote_and_records_its_event(gw: Gateway) -> None:
+    grid, head = await _grid(gw), (await gw.runtime.audit.head())[0]
+    data = await gw.query(REPORT, {"input": _input(grid, "噪音纠纷 / noise")}, role="committee_staff")
+    dispute = decode_pk(data["reportDispute"]["dispute"]["id"], "Dispute")
+    assert data["reportDispute"]["dispute"]["code"].endswith(f"{dispute:06d}")
+    assert [p["name"] for p in data["reportDispute"]["dispute"]["parties"]] == ["王秀英", "赵大海"]
+    async with gw.runtime.databases.session("dispute") as session:
+        parties = sorted(
+            (await session.scalars(select(t.DisputeParty.id).where(t.DisputeParty.dispute_id == dispute))).all()
+        )
+        events = (
+            (await session.execute(select(t.DisputeOutbox.kind).where(t.DisputeOutbox.row_id == dispute)))
+            .scalars()
+            .all()
+        )
+    assert len(parties) == 2 and list(events) == ["reported"]
+    [record] = await _written_since(gw, head)
+    assert json.loads(record.row_ids) == {"Dispute": [dispute], "DisputeParty": parties}
+    assert (await gw.runtime.audit.verify()).ok
+
+
+async def test_a_report_failing_after_its_inserts_leaves_nothing(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    grid, head = await _grid(gw), (await gw.runtime.audit.head())[0]
+    disputes, parties = (
+        await _count(gw, select(func.count(t.Dispute.id))),
+        await _count(gw, select(func.count(t.DisputeParty.id))),
+    )
+    events = await _count(gw, select(func.count(t.DisputeOutbox.id)))
+
+    async def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("the event could not be recorded")
+
+    monkeypatch.setattr(Writes, "emit", broken)
+    errors = await gw.errors(REPORT, {"input": _input(grid, "半途而废 / half done")}, role="committee_staff")
+    monkeypatch.undo()
+    assert errors[0]["extensions"]["code"] == "INTERNAL"
+    assert await _count(gw, select(func.count(t.Dispute.id))) == disputes
+    assert await _count(gw, select(func.count(t.DisputeParty.id))) == parties
+    assert await _count(gw, select(func.count(t.DisputeOutbox.id))) == events
+    assert await _written_since(gw, head) == []
+    # The connection that held the failed transaction serves the next write as new.
+    await gw.query(REPORT, {"input": _input(grid, "再报 / again")}, role="committee_staff")
+    assert await _count(gw, select(func.count(t.Dispute.id))) == disputes + 1
+
+
+async def test_a_report_takes_the_commit_order_lock_in_one_statement(gw: Gateway) -> None:
+    if gw.runtime.databases.driver("dispute") is None:
+        pytest.skip("SQLite has one writer: there is no lock to take")
+    grid = await _grid(gw)
+    for title in ("第一起 / first", "第二起 / second"):
+        log: list[str] = []
+        token = statement_log.set(log)
+        try:
+            await gw.query(REPORT, {"input": _input(grid, title)}, role="committee_staff")
+        finally:
+            statement_log.reset(token)
+        locking = [sql for sql in log if "gateway_audit_append" in sql or "pg_advisory_xact_lock" in sql]
+        # The write's events and record in one statement; the operation's own record (group commit) apart.
+        assert len(locking) == 2, log
+        assert sum("INSERT INTO dispute_outbox" in sql and "gateway_audit_append" in sql for sql in locking) == 1, log
+        assert not any("INSERT INTO dispute_outbox" in sql for sql in log if sql not in locking), log

@@ -111,3 +111,49 @@ async def test_a_report_takes_the_commit_order_lock_in_one_statement(gw: Gateway
         assert len(locking) == 2, log
         assert sum("INSERT INTO dispute_outbox" in sql and "gateway_audit_append" in sql for sql in locking) == 1, log
         assert not any("INSERT INTO dispute_outbox" in sql for sql in log if sql not in locking), log
+
+
+def test_canonical_json_is_what_json_dumps_writes() -> None:
+    """A record's hash is taken over its canonical JSON: the fast path (orjson) must write the very text
+    ``json.dumps`` writes, floats, huge integers, control characters and lone surrogates included."""
+    import json
+    import random
+
+    from gateway.audit.trail import canonical
+
+    def reference(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    chars = [chr(i) for i in range(0x250)] + ["\u2028", "中", "😀", "\ud800", "\x7f"]
+    shuffled = random.Random(7)
+
+    def made(depth: int = 0) -> Any:
+        pick = shuffled.random()
+        if depth > 3 or pick < 0.3:
+            return shuffled.choice(
+                [
+                    shuffled.randint(-(2**70), 2**70),
+                    shuffled.randint(-1000, 1000),
+                    shuffled.random() * 10 ** shuffled.randint(-12, 20),
+                    True,
+                    None,
+                    "".join(shuffled.choice(chars) for _ in range(shuffled.randint(0, 8))),
+                ]
+            )
+        if pick < 0.6:
+            return [made(depth + 1) for _ in range(shuffled.randint(0, 4))]
+        if pick < 0.7:
+            return tuple(made(depth + 1) for _ in range(shuffled.randint(0, 3)))
+        return {
+            "".join(shuffled.choice(chars) for _ in range(3)): made(depth + 1) for _ in range(shuffled.randint(0, 4))
+        }
+
+    def text_or_error(write: Any, value: Any) -> Any:
+        try:
+            return write(value)
+        except (TypeError, ValueError) as error:
+            return type(error)
+
+    for _ in range(20000):
+        value = made()
+        assert text_or_error(canonical, value) == text_or_error(reference, value), repr(value)

@@ -140,7 +140,7 @@ def _plain(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -(2**63) <= value < 2**64
+        return bool(-(2**63) <= value < 2**64)
     if kind is list or kind is tuple:
         return all(_plain(item) for item in value)
     if kind is dict:

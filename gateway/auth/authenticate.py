@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 
@@ -28,6 +29,7 @@ class Authenticator:
         self.cache_seconds = cache_seconds
         # Least recently used first: with many principals only the busy ones stay cached.
         self._cache: Kept[str, tuple[float, PrincipalRecord | None]] = Kept(cache_size)
+        self._finding: dict[str, asyncio.Future[PrincipalRecord | None]] = {}
 
     async def authenticate(self, authorization: str | None, fresh: bool = False) -> Principal:
         """The principal of a bearer token; ``fresh`` reads its record afresh instead of from the cache
@@ -64,6 +66,14 @@ class Authenticator:
         cached = self._cache.get(principal_id)
         if cached is not None and not fresh and now - cached[0] < self.cache_seconds:
             return cached[1]
-        record = await self._directory.find(principal_id)
+        finding = self._finding.get(principal_id)
+        if finding is None or fresh:
+            # One look-up however many requests find the entry gone at once (ten clients of one
+            # principal would otherwise read the same record ten times each time it expires).
+            finding = asyncio.ensure_future(self._directory.find(principal_id))
+            if not fresh:
+                self._finding[principal_id] = finding
+                finding.add_done_callback(lambda _: self._finding.pop(principal_id, None))
+        record = await asyncio.shield(finding)
         self._cache.put(principal_id, (now, record))
         return record

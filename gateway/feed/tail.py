@@ -25,6 +25,8 @@ from gateway.kernel import BadUserInput, cancel_all
 
 log = logging.getLogger("gateway.feed")
 CHANNEL = "gateway:outbox"
+# The least time between two reads of one outbox (seconds): what a live event may wait at most for it.
+READ_GAP = 0.02
 
 
 @dataclass(frozen=True)
@@ -185,11 +187,15 @@ class Feed:
         return [Event(domain, **{name: row[name] for name in _FIELDS}) for row in rows]
 
     async def _tail(self, domain: str, last: int) -> None:
+        read_at = 0.0
         while True:
             try:
                 wake = self._wakes[domain]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), self._poll_seconds)
+                # Under a stream of commits one read takes the events of several, not one read each.
+                await asyncio.sleep(max(0.0, READ_GAP - (time.monotonic() - read_at)))
+                read_at = time.monotonic()
                 wake.clear()
                 while batch := await self._read(domain, last):
                     for event in batch:

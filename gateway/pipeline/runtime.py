@@ -29,6 +29,9 @@ from gateway.schema import build_schema, build_subgraph, node_fetcher
 from gateway.write import IdempotencyStore, sealing_key
 
 NO_GRANTS = Policy(name="none", types={})
+# The least time between two turns of one reaction (seconds).
+REACTION_GAP = 0.1
+
 log = logging.getLogger("gateway.runtime")
 
 
@@ -211,6 +214,9 @@ class Runtime:
                 await react(self.databases, events)
             except Exception:
                 log.exception("reaction to %s failed", ", ".join(event.event_id for event in events))
+            # Under a stream of writes the next turn takes all that came in meanwhile: a reaction
+            # per write would cost the writers as much again.
+            await asyncio.sleep(REACTION_GAP)
 
     async def close(self) -> None:
         await cancel_all(self._reactions)

@@ -26,7 +26,7 @@ from gateway.kernel import BadUserInput, cancel_all
 log = logging.getLogger("gateway.feed")
 CHANNEL = "gateway:outbox"
 # The least time between two reads of one outbox (seconds): what a live event may wait at most for it.
-READ_GAP = 0.02
+READ_GAP = 0.05
 
 
 @dataclass(frozen=True)

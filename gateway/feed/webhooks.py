@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import Fernet
-from sqlalchemy import DateTime, Index, Integer, String, Text, delete, or_, select, update
+from sqlalchemy import DateTime, Index, Integer, Select, String, Text, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.auth import TOKEN_DOMAIN
@@ -158,12 +158,9 @@ class WebhookStore:
 
     async def due(self, now: datetime) -> list[int]:
         """Webhooks whose next attempt is due and that no other worker holds."""
-        stmt = select(Webhook.id).where(
-            or_(Webhook.next_attempt_at.is_(None), Webhook.next_attempt_at <= now),
-            or_(Webhook.lease_until.is_(None), Webhook.lease_until < now),
-        )
-        async with self._databases.session(TOKEN_DOMAIN) as session:
-            return list(await session.scalars(stmt.order_by(Webhook.id)))
+        # Kept compiled: asked every time the feed reads new events.
+        due = self._databases.kept(TOKEN_DOMAIN, _due)
+        return [int(row["id"]) for row in await self._databases.rows(TOKEN_DOMAIN, due.bound(now=now))]
 
     async def lease(self, webhook_id: int, owner: str, seconds: float) -> Webhook | None:
         """Hold a webhook for ``seconds``, unless another worker holds it: one conditional UPDATE, so
@@ -235,3 +232,15 @@ class WebhookStore:
             await session.execute(
                 update(Webhook).where(Webhook.id == webhook_id, Webhook.lease_owner == owner).values(**values)
             )
+
+
+def _due() -> Select[int]:
+    now = bindparam("now", None, DateTime(timezone=True))
+    return (
+        select(Webhook.id.label("id"))
+        .where(
+            or_(Webhook.next_attempt_at.is_(None), Webhook.next_attempt_at <= now),
+            or_(Webhook.lease_until.is_(None), Webhook.lease_until < now),
+        )
+        .order_by(Webhook.id)
+    )

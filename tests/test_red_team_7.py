@@ -409,3 +409,19 @@ async def test_driver_batch_reads_follow_a_policy_reload(
         assert compared
     finally:
         gw.runtime.install(in_force)
+
+
+async def test_an_id_past_its_columns_range_reads_as_missing_not_internal(gw: Gateway) -> None:
+    """A well-formed ID whose key no 32-bit key column can hold is a missing row on every backend,
+    and does not fail the other keys of its batch."""
+    dispute = (await gw.query("{ disputes(first: 1) { nodes { id } } }", role="committee_staff"))["disputes"]["nodes"][
+        0
+    ]["id"]
+    for pk in (2**31, 10**18 - 1):
+        for kind, root in (("Dispute", "dispute"), ("Resident", "resident")):
+            query = (
+                f'{{ far: {root}(id: "{encode_id(kind, pk)}") {{ id }} node(id: "{encode_id(kind, pk)}") {{ id }} }}'
+            )
+            assert await gw.query(query, role="committee_staff") == {"far": None, "node": None}
+        both = f'{{ far: dispute(id: "{encode_id("Dispute", pk)}") {{ id }} near: dispute(id: "{dispute}") {{ id }} }}'
+        assert await gw.query(both, role="committee_staff") == {"far": None, "near": {"id": dispute}}

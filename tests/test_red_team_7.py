@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -425,3 +425,28 @@ async def test_an_id_past_its_columns_range_reads_as_missing_not_internal(gw: Ga
             assert await gw.query(query, role="committee_staff") == {"far": None, "node": None}
         both = f'{{ far: dispute(id: "{encode_id("Dispute", pk)}") {{ id }} near: dispute(id: "{dispute}") {{ id }} }}'
         assert await gw.query(both, role="committee_staff") == {"far": None, "near": {"id": dispute}}
+
+
+async def test_an_area_narrowed_partner_token_never_reads_through_the_full_tokens_kept_read(gw: Gateway) -> None:
+    """One partner, two tokens: its agency's whole area and one grid of it. Whichever reads first, a
+    dispute outside the grid is missing by ID (load_one) for the narrowed token, found for the other."""
+    every = await gw.query("{ disputes(first: 100) { nodes { id grid { id } } } }", role="judicial_office")
+    nodes = every["disputes"]["nodes"]
+    grid = nodes[0]["grid"]["id"]
+    outside = next(n["id"] for n in nodes if n["grid"]["id"] != grid)
+    inside = nodes[0]["id"]
+    record = next(r for r in await gw.runtime.directory.all() if r.role == "judicial_office" and r.kind == "partner")
+    hour = timedelta(hours=1)
+    narrowed = await gw.runtime.tokens.issue(record.id, hour, record.scopes, area=f"grid:{decode_pk(grid, 'Grid')}")
+    full = await gw.runtime.tokens.issue(record.id, hour, record.scopes)
+    query = "query($a: ID!, $b: ID!) { a: dispute(id: $a) { id parties { name } } b: dispute(id: $b) { id } }"
+    for order in ((narrowed, full), (full, narrowed), (narrowed, full)):
+        for token in order:
+            response = await gw.client.post(
+                "/graphql",
+                json={"query": query, "variables": {"a": outside, "b": inside}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            data = response.json()["data"]
+            assert data["b"] == {"id": inside}
+            assert (data["a"] is None) == (token == narrowed), (token == narrowed, data)

@@ -29,7 +29,8 @@ class Authenticator:
         self.cache_seconds = cache_seconds
         # Least recently used first: with many principals only the busy ones stay cached.
         self._cache: Kept[str, tuple[float, PrincipalRecord | None]] = Kept(cache_size)
-        self._finding: dict[str, asyncio.Future[PrincipalRecord | None]] = {}
+        # Look-ups in flight, with when each began.
+        self._finding: dict[str, tuple[float, asyncio.Future[PrincipalRecord | None]]] = {}
 
     async def authenticate(self, authorization: str | None, fresh: bool = False) -> Principal:
         """The principal of a bearer token; ``fresh`` reads its record afresh instead of from the cache
@@ -67,13 +68,24 @@ class Authenticator:
         if cached is not None and not fresh and now - cached[0] < self.cache_seconds:
             return cached[1]
         finding = self._finding.get(principal_id)
-        if finding is None or fresh:
+        if finding is None or fresh or now - finding[0] >= self.cache_seconds:
             # One look-up however many requests find the entry gone at once (ten clients of one
-            # principal would otherwise read the same record ten times each time it expires).
-            finding = asyncio.ensure_future(self._directory.find(principal_id))
+            # principal would otherwise read the same record ten times each time it expires). A
+            # look-up in flight is joined only while its record would still be served from the cache.
+            future: asyncio.Future[PrincipalRecord | None] = asyncio.ensure_future(self._directory.find(principal_id))
+            finding = (now, future)
             if not fresh:
                 self._finding[principal_id] = finding
-                finding.add_done_callback(lambda _: self._finding.pop(principal_id, None))
-        record = await asyncio.shield(finding)
-        self._cache.put(principal_id, (now, record))
+                future.add_done_callback(lambda done: self._forget(principal_id, done))
+        began, future = finding
+        record = await asyncio.shield(future)
+        # Kept as of when the look-up began (what it read may be that old), and never over a newer one.
+        kept = self._cache.get(principal_id)
+        if kept is None or kept[0] <= began:
+            self._cache.put(principal_id, (began, record))
         return record
+
+    def _forget(self, principal_id: str, done: asyncio.Future[PrincipalRecord | None]) -> None:
+        finding = self._finding.get(principal_id)
+        if finding is not None and finding[1] is done:
+            del self._finding[principal_id]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select, select
+from sqlalchemy import BigInteger, Integer, Select, SmallInteger, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.data.driver import Ready, among
@@ -30,18 +30,31 @@ class _RowsByKey(DataLoader[Hashable, list[Row]]):
 
     async def batch_load_fn(self, keys: Sequence[Hashable]) -> list[list[Row]]:
         grouped: dict[Hashable, list[Row]] = {k: [] for k in keys}
+        # A key the column cannot hold (an ID past a 32-bit column's range) matches no row: PostgreSQL
+        # would refuse the parameter, and every other key of the batch with it.
+        asked = [k for k in keys if _storable(self.column, k)]
+        if not asked:
+            return [grouped[k] for k in keys]
         kept = _kept(self.ctx, self.model, self.column)
         if kept is not None:
             found: Sequence[Row] = [
                 Fetched(row)
-                for row in await self.ctx.databases.rows(domain_of(self.model), kept.bound(**{KEYS: list(keys)}))
+                for row in await self.ctx.databases.rows(domain_of(self.model), kept.bound(**{KEYS: asked}))
             ]
         else:
-            stmt = select(self.model).where(self.column.in_(list(keys))).order_by(self.model.id)
+            stmt = select(self.model).where(self.column.in_(asked)).order_by(self.model.id)
             found = await execute(self.ctx, self.model, _read(stmt, self.ctx, self.model, self.column))
         for row in found:
             grouped[getattr(row, KEY)].append(row)
         return [grouped[k] for k in keys]
+
+
+def _storable(column: InstrumentedAttribute[Any], key: Hashable) -> bool:
+    kind = column.type
+    if not isinstance(key, int) or not isinstance(kind, Integer) or isinstance(kind, BigInteger):
+        return True
+    bits = 16 if isinstance(kind, SmallInteger) else 32
+    return bool(-(2 ** (bits - 1)) <= key < 2 ** (bits - 1))
 
 
 def _read(stmt: Select[Any], ctx: Context, model: type[Any], column: InstrumentedAttribute[Any]) -> Select[Any]:

@@ -64,14 +64,13 @@ def _insert_pending(session: Session) -> None:
         by_table.setdefault(outbox, []).append(event_row)
     postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
     for outbox, rows in by_table.items():
-        statement: Any = insert(outbox)
         if postgres and not commit_order_held(session):
             # The lock and the insert in one round trip: no row is made before the lock's row is.
             # A write's audit record rides on the lock (gateway.audit.trail), so the write holds the
             # lock for this statement and its commit.
             session.execute(outbox_insert(outbox, len(rows), commit_order_taker(session), rows))
         else:
-            session.execute(statement.values(rows))
+            session.execute(insert(outbox).values(rows))
 
 
 def event_row(topic: str, type_name: str, row_id: int, grid_id: int | None, kind: str) -> dict[str, Any]:

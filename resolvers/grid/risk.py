@@ -62,7 +62,7 @@ def terms() -> tuple[tuple[str, RiskTerm], ...]:
 
 def _counted(term: RiskTerm, every_grid: bool, postgres: bool) -> Select[Any]:
     """The term's rows per grid (of the grids bound as ``grids``, or of every grid), dated within
-    [``start``, ``end``]: kept compiled (Databases.kept), as a reaction runs it after every write."""
+    [``start``, ``end``]: kept compiled (Databases.kept), as the reactions to writes run it again and again."""
     model = term.model
     start, end = bindparam("start", None, term.since.type), bindparam("end", None, term.since.type)
     stmt = select(model.grid_id.label("grid_id"), func.count(model.id).label("n")).where(
@@ -78,10 +78,6 @@ def _stored(every_grid: bool, postgres: bool) -> Select[int, str]:
     return listed if every_grid else listed.where(among(Grid.id, "grids", postgres))
 
 
-def _postgres(databases: Databases, domain: str) -> bool:
-    return databases.engine(domain).dialect.name == "postgresql"
-
-
 async def scores(
     databases: Databases, grid_ids: Iterable[int], now: datetime, every_grid: bool = False
 ) -> dict[int, int]:
@@ -90,7 +86,7 @@ async def scores(
     ids = sorted(set(grid_ids))
     totals = dict.fromkeys(ids, 0)
     for domain, term in terms():
-        counted = databases.kept(domain, _counted, term, every_grid, _postgres(databases, domain))
+        counted = databases.kept(domain, _counted, term, every_grid, databases.driver(domain) is not None)
         given = {"start": now - WINDOW, "end": now, **({} if every_grid else {"grids": ids})}
         for row in await databases.rows(domain, counted.bound(**given)):
             grid_id, n = row["grid_id"], row["n"]
@@ -115,7 +111,7 @@ async def recompute(
     # one; other workers recompute the same events themselves and reach the same colour.
     async with _lock():
         every_grid = grid_ids is None
-        listed = databases.kept("grid", _stored, every_grid, _postgres(databases, "grid"))
+        listed = databases.kept("grid", _stored, every_grid, databases.driver("grid") is not None)
         given = {} if grid_ids is None else {"grids": sorted(set(grid_ids))}
         rows = await databases.rows("grid", listed.bound(**given))
         stored: dict[int, str] = {row["id"]: row["risk_colour"] for row in rows}

@@ -181,3 +181,17 @@ async def running_gateway(backend: str, url: str, residents: int = 0, **override
 
 
 DEMO = dict(load_registry().demo_principals)
+
+
+def report_input(grid: str, title: str) -> dict[str, Any]:
+    """A ``ReportDisputeInput`` in ``grid`` with two parties, one a phone-holding non-resident."""
+    return {
+        "title": title,
+        "category": "NEIGHBOUR",
+        "description": "两户因噪音争执 / a quarrel over noise",
+        "gridId": grid,
+        "parties": [
+            {"role": "COMPLAINANT", "name": "王秀英", "phone": "13812345678"},
+            {"role": "RESPONDENT", "name": "赵大海"},
+        ],
+    }

@@ -14,26 +14,13 @@ from gateway.audit import AuditRecord
 from gateway.data import decode_pk, statement_log
 from gateway.write import Writes
 from resolvers.dispute import tables as t
-from tests.harness import Gateway
+from tests.harness import Gateway, report_input
 
 REPORT = """
 mutation Report($input: ReportDisputeInput!) {
   reportDispute(input: $input) { dispute { id code parties { name } } }
 }
 """
-
-
-def _input(grid: str, title: str) -> dict[str, Any]:
-    return {
-        "title": title,
-        "category": "NEIGHBOUR",
-        "description": "两户因噪音争执 / a quarrel over noise",
-        "gridId": grid,
-        "parties": [
-            {"role": "COMPLAINANT", "name": "王秀英", "phone": "13812345678"},
-            {"role": "RESPONDENT", "name": "赵大海"},
-        ],
-    }
 
 
 async def _grid(gw: Gateway) -> str:
@@ -52,7 +39,7 @@ async def _written_since(gw: Gateway, seq: int) -> list[AuditRecord]:
 
 async def test_a_report_names_every_row_it_wrote_and_records_its_event(gw: Gateway) -> None:
     grid, head = await _grid(gw), (await gw.runtime.audit.head())[0]
-    data = await gw.query(REPORT, {"input": _input(grid, "噪音纠纷 / noise")}, role="committee_staff")
+    data = await gw.query(REPORT, {"input": report_input(grid, "噪音纠纷 / noise")}, role="committee_staff")
     dispute = decode_pk(data["reportDispute"]["dispute"]["id"], "Dispute")
     assert data["reportDispute"]["dispute"]["code"].endswith(f"{dispute:06d}")
     assert [p["name"] for p in data["reportDispute"]["dispute"]["parties"]] == ["王秀英", "赵大海"]
@@ -83,7 +70,7 @@ async def test_a_report_failing_after_its_inserts_leaves_nothing(gw: Gateway, mo
         raise RuntimeError("the event could not be recorded")
 
     monkeypatch.setattr(Writes, "emit", broken)
-    errors = await gw.errors(REPORT, {"input": _input(grid, "半途而废 / half done")}, role="committee_staff")
+    errors = await gw.errors(REPORT, {"input": report_input(grid, "半途而废 / half done")}, role="committee_staff")
     monkeypatch.undo()
     assert errors[0]["extensions"]["code"] == "INTERNAL"
     assert await _count(gw, select(func.count(t.Dispute.id))) == disputes
@@ -91,7 +78,7 @@ async def test_a_report_failing_after_its_inserts_leaves_nothing(gw: Gateway, mo
     assert await _count(gw, select(func.count(t.DisputeOutbox.id))) == events
     assert await _written_since(gw, head) == []
     # The connection that held the failed transaction serves the next write as new.
-    await gw.query(REPORT, {"input": _input(grid, "再报 / again")}, role="committee_staff")
+    await gw.query(REPORT, {"input": report_input(grid, "再报 / again")}, role="committee_staff")
     assert await _count(gw, select(func.count(t.Dispute.id))) == disputes + 1
 
 
@@ -103,7 +90,7 @@ async def test_a_report_takes_the_commit_order_lock_in_one_statement(gw: Gateway
         log: list[str] = []
         token = statement_log.set(log)
         try:
-            await gw.query(REPORT, {"input": _input(grid, title)}, role="committee_staff")
+            await gw.query(REPORT, {"input": report_input(grid, title)}, role="committee_staff")
         finally:
             statement_log.reset(token)
         locking = [sql for sql in log if "gateway_audit_append" in sql or "pg_advisory_xact_lock" in sql]

@@ -15,8 +15,8 @@ import orjson
 
 from gateway.audit import note_row
 from gateway.compile.shapes import ChildList, Column, Computed, ConnectionShape, LinkTo, ManyList, NodeShape, RootField
-from gateway.compile.sql import KEYS, Builder
-from gateway.data import Ready, encode_id
+from gateway.compile.sql import Builder
+from gateway.data import KEYS, Ready, encode_id
 from gateway.data.ids import encode_cursor
 from gateway.kernel import Context
 

@@ -15,14 +15,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from gateway.compile.plan import Unplannable
 from gateway.compile.shapes import ConnectionShape, LinkTo, NodeShape
-from gateway.data import among, city_count
+from gateway.data import KEYS, among, city_count
 from gateway.kernel import Context
 from gateway.policy import OUTSIDE
 
 PARENT, RANK, ROW, KEY = "gw_parent", "gw_rank", "gw_row", "gw_key"
 # The parameter of a link's statement holding its parent keys: bound at run time (``Ready.bound``), so
 # that the statement is built and compiled once, whatever the keys.
-KEYS = "gw_keys"
 
 
 class Json:

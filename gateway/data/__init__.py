@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.data.base import GatewayBase
 from gateway.data.counts import city_count, counting_paused, counting_restored, counts_of, grid_counts_model
 from gateway.data.databases import Databases, PoolExhausted, create_engine
-from gateway.data.driver import DEAD_CONNECTION, Ready, among, counted, statement_log
+from gateway.data.driver import DEAD_CONNECTION, KEYS, Ready, among, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
 from gateway.data.ids import decode_id, decode_pk, encode_id
 from gateway.data.loaders import load_each, load_many, load_one
@@ -40,6 +40,7 @@ from gateway.data.stats import Bucket, Dimension, grouped, shown_total, total
 __all__ = [
     "COMMIT_ORDER_KEY",
     "DEAD_CONNECTION",
+    "KEYS",
     "After",
     "Before",
     "Bucket",

@@ -162,6 +162,10 @@ class DriverPool:
             self._pool = None
 
 
+# The one parameter a batched read takes its keys in (see ``among``).
+KEYS = "gw_keys"
+
+
 def among(column: Any, name: str, postgres: bool) -> Any:
     """``column`` is one of the values bound as ``name`` (a list, given by :meth:`Ready.bound`): one array
     parameter on PostgreSQL (one prepared statement whatever their number), an expanding ``IN`` elsewhere."""

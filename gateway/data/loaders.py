@@ -14,13 +14,12 @@ from aiodataloader import DataLoader
 from sqlalchemy import BigInteger, Integer, Select, SmallInteger, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from gateway.data.driver import Ready, among
+from gateway.data.driver import KEYS, Ready, among
 from gateway.data.reads import as_read, domain_of, execute
 from gateway.kernel import Context
 
 Row = Any
 KEY = "gw_key"
-KEYS = "gw_keys"
 
 
 class _RowsByKey(DataLoader[Hashable, list[Row]]):

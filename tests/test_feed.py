@@ -83,3 +83,33 @@ async def test_a_write_wakes_the_feed_of_its_own_domain_only(fg: Gateway) -> Non
         assert (await asyncio.wait_for(next_volunteer, timeout=5)).kind == "enrolled"
     finally:
         await feed.stop()
+
+
+async def test_a_slow_consumer_takes_the_backlog_in_one_batch(fg: Gateway) -> None:
+    """A reaction slower than the writers gets every event that came in meanwhile at once, in order,
+    each once (Feed.batches): not one turn per event."""
+
+    async def events(n: int, row_id: int) -> None:
+        rows = [
+            {"topic": "dispute", "type_name": "Dispute", "row_id": row_id, "grid_id": 1, "kind": "reported"}
+            | {"created_at": datetime.now(UTC)}
+            for _ in range(n)
+        ]
+        async with fg.runtime.databases.session("dispute") as session, session.begin():
+            await session.execute(insert(t.DisputeOutbox), rows)
+        await fg.runtime.feed.committed("dispute")
+
+    batches = fg.runtime.feed.batches("dispute", "dispute")
+    first = asyncio.ensure_future(anext(batches))
+    await asyncio.sleep(0.2)  # subscribed before the first event
+    await events(1, 701)
+    taken = await asyncio.wait_for(first, timeout=10)
+    assert [e.row_id for e in taken] == [701]
+    # Three writes while the consumer is busy elsewhere: read by the tail, queued, taken together.
+    for _ in range(3):
+        await events(1, 702)
+    await asyncio.sleep(3 * fg.settings.feed_poll_seconds)
+    backlog = await asyncio.wait_for(anext(batches), timeout=10)
+    assert [e.row_id for e in backlog] == [702, 702, 702]
+    assert [e.id for e in backlog] == sorted({e.id for e in backlog}) and backlog[0].id > taken[-1].id
+    await batches.aclose()

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -134,7 +134,7 @@ class Feed:
             for event in batch:
                 yield event
 
-    async def batches(self, domain: str, topic: str, after: int | None = None) -> AsyncIterator[list[Event]]:
+    async def batches(self, domain: str, topic: str, after: int | None = None) -> AsyncGenerator[list[Event], None]:
         """The events of :meth:`events`, each time all of those that have come in since the last batch
         was taken (at least one): a consumer slower than the writers takes a backlog at once."""
         await self.start()

@@ -29,7 +29,7 @@ from gateway.app import create_app
 from gateway.data import counting_paused
 from resolvers.population.tables import Resident
 from tests.harness import Gateway, database_url, running_gateway
-from tests.test_grid_counts import resident_row
+from tests.test_row_counts import resident_row
 
 TOTAL = "{ residents(first: 1) { totalCount } }"
 

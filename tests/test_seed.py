@@ -19,12 +19,13 @@ from resolvers.dispute.tables import Agreement, Dispute, DisputeBase, DisputePar
 from resolvers.grid.risk import colour, scores
 from resolvers.grid.tables import Agency, Community, District, Grid, GridBase, GridBinding, Staff, Street
 from resolvers.population import idnumber
-from resolvers.population.tables import Household, PopulationBase, PopulationGridCount, Resident
+from resolvers.population.tables import Household, PopulationBase, Resident
 from resolvers.seed import DEMO_PRINCIPALS, city, demo, seed
 from resolvers.seed.synthetic import identity
 from resolvers.traffic.tables import Capture, PlateAlert, TrafficBase, Vehicle, Violation
 from resolvers.volunteer.tables import Volunteer, VolunteerBase
 from tests.harness import postgres_database
+from tests.test_row_counts import kept_and_counted
 
 METADATA: dict[str, MetaData] = {
     "grid": GridBase.metadata,
@@ -268,13 +269,9 @@ async def _check_city(databases: Databases, counts: dict[str, int], residents: i
 
 
 async def _counts_are_exact(databases: Databases) -> None:
-    """The residents per grid the counts table keeps are the residents there are (gateway.data.counts)."""
-    async with databases.session("population") as session:
-        kept = await session.execute(
-            select(PopulationGridCount.grid_key, PopulationGridCount.n).where(PopulationGridCount.n != 0)
-        )
-        counted = await session.execute(select(Resident.grid_id, func.count()).group_by(Resident.grid_id))
-        assert dict(kept.all()) == dict(counted.all())
+    """The residents the counts table keeps are the residents there are (gateway.data.counts)."""
+    kept, counted = await kept_and_counted(databases)
+    assert kept == counted
 
 
 async def _colours_follow_the_rule(databases: Databases) -> None:

@@ -116,7 +116,7 @@ class Builder:
     def _count(self, model: type[Any]) -> Select[Any]:
         condition = self.condition(model)
         if condition is None:
-            # Every row: summed from the rows kept per grid where the table keeps them.
+            # Every row: the number kept in its counts table where the table has one.
             kept = city_count(model)
             if kept is not None:
                 return kept

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.data.base import GatewayBase
-from gateway.data.counts import city_count, counting_paused, counting_restored, counts_of, grid_counts_model
+from gateway.data.counts import city_count, counting_paused, counting_restored, counts_of, row_counts_model
 from gateway.data.databases import Databases, PoolExhausted, create_engine
 from gateway.data.driver import DEAD_CONNECTION, KEYS, Ready, among, counted, statement_log
 from gateway.data.filters import DateRange, contains, search_text, within
@@ -84,7 +84,6 @@ __all__ = [
     "event_row",
     "execute",
     "fetch_rows",
-    "grid_counts_model",
     "grouped",
     "load_each",
     "load_many",
@@ -94,6 +93,7 @@ __all__ = [
     "outbox_model",
     "outbox_values",
     "root_page",
+    "row_counts_model",
     "scoped",
     "search_text",
     "shown_total",

@@ -74,7 +74,7 @@ async def count(ctx: Context, model: type[Any], stmt: Select[Any]) -> int:
     counted = scoped(stmt, model, ctx)
     kept = city_count(model) if _every_row(counted, model) else None
     if kept is not None:
-        # Every row of the table: summed from the rows it keeps per grid (gateway.data.counts).
+        # Every row of the table: the number its counts table keeps (gateway.data.counts).
         counted = kept
     else:
         # The FROM stays the statement's own: count(*) names no table to take it from.

@@ -169,7 +169,7 @@ class Runtime:
             self._reactions.append(asyncio.create_task(self._repeat(schedule)))
 
     async def _counting_restored(self) -> None:
-        """Per-grid counts a killed bulk load left unkept are kept (and counted afresh) again."""
+        """Row counts a killed bulk load left unkept are kept (and counted afresh) again."""
         counted: dict[str, list[type[Any]]] = {}
         for model in self.type_names:
             if counts_of(model) is not None:
@@ -181,12 +181,10 @@ class Runtime:
                 except DBAPIError:
                     # Say so and serve on (a connection that may not alter the tables, say): the counts
                     # are restored by the next start, or the next bulk load, that can.
-                    log.error("the per-grid counts of the %s domain could not be checked or restored", domain)
+                    log.error("the row counts of the %s domain could not be checked or restored", domain)
                     continue
                 for table in restored:
-                    log.warning(
-                        "the per-grid counts of %s were not kept (a bulk load did not end): counted afresh", table
-                    )
+                    log.warning("the row count of %s was not kept (a bulk load did not end): counted afresh", table)
 
     @property
     def schedules(self) -> tuple[Schedule, ...]:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gateway.data import grid_counts_model
+from gateway.data import row_counts_model
 from gateway.feed import outbox_model
 
 
@@ -38,15 +38,15 @@ class Household(PopulationBase):
     head_resident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-# Residents per grid, kept by triggers (migration 0017): what a count over the whole city reads.
-PopulationGridCount = grid_counts_model(PopulationBase, "population")
+# The number of residents, kept by triggers (migration 0019): what a count over the whole city reads.
+PopulationRowCount = row_counts_model(PopulationBase, "population")
 
 
 class Resident(PopulationBase):
     __tablename__ = "resident"
     __sensitive__ = ("id_number", "name", "phone", "address", "birth_date", "watch_flag", "criminal_flag")
     __area__ = "grid_id"
-    __counted_by__ = PopulationGridCount
+    __counted_by__ = PopulationRowCount
     __table_args__ = (
         Index("ix_resident_grid_id", "grid_id", "id"),
         Index("ix_resident_name", "name"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.data.counts import counting_triggers, counting_triggers_dropped, recount
+from gateway.data.migrations.grid_counts import counting_triggers, counting_triggers_dropped, recount
 
 revision = "0017"
 down_revision = "0016"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from gateway.data.counts import counting_function
+from gateway.data.migrations.grid_counts import counting_function
 
 revision = "0018"
 down_revision = "0017"

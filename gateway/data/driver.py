@@ -23,6 +23,8 @@ import asyncpg
 from sqlalchemy import any_, bindparam, exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 # Statements executed in the current context; tests and benchmarks read it to count SQL.
 statement_log: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("statement_log", default=None)
@@ -74,9 +76,23 @@ class Ready:
         return replace(self, values=tuple(values))
 
 
+def _page_sizes_written(select: Any) -> None:
+    for clause in ("_limit_clause", "_offset_clause"):
+        bind = getattr(select, clause)
+        if isinstance(bind, BindParameter) and bind.value is not None and bind.callable is None:
+            written = bind._clone()
+            written.literal_execute = True
+            setattr(select, clause, written)
+
+
 def ready(engine: AsyncEngine, statement: Any) -> Ready:
     if engine.dialect.name != "postgresql":
         return Ready("", (), statement)
+    # Page sizes known when the statement is built are written into its text. PostgreSQL plans a
+    # prepared statement once for all its runs only where its cost does not hang on a parameter it
+    # cannot see, and it guesses a LIMIT it cannot see at a tenth of the rows: with the size a
+    # parameter, every run of a page was planned afresh (a third of its time in the database).
+    statement = visitors.cloned_traverse(statement, {}, {"select": _page_sizes_written})
     compiled = statement.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
     given = compiled.construct_params()
     processors: dict[str, Callable[[Any], Any]] = compiled._bind_processors

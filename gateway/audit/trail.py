@@ -39,7 +39,7 @@ from gateway.data import (
     PageArgs,
     commit_order_ride,
 )
-from gateway.kernel import Settings
+from gateway.kernel import Kept, Settings
 from gateway.ops import AUDIT_APPEND_SECONDS
 
 AUDIT_DOMAIN = TOKEN_DOMAIN
@@ -112,10 +112,23 @@ class VerifyReport:
 _LITERALS = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|(?<![\w$])-?\d[\d.eE+-]*')
 
 
+# The hashes of recent documents: a request names its document's hash in its audit record, its
+# access-log line and its trace span, and a busy page sends the same text again and again.
+_HASHED: Kept[str, str] = Kept(512)
+# Longer documents are hashed each time rather than kept (they would pin their size).
+_HASHED_LONGEST = 8192
+
+
 def operation_hash(query: str) -> str:
     """The document's shape: inline values are blanked before hashing, so that a log or audit reader
     cannot confirm a guessed ID number against the hash of a document that wrote it inline (the
     values themselves are recorded, keyed, as probes)."""
+    if len(query) > _HASHED_LONGEST:
+        return _shape_hash(query)
+    return _HASHED.made(query, lambda: _shape_hash(query))
+
+
+def _shape_hash(query: str) -> str:
     return hashlib.sha256(_LITERALS.sub("?", query).encode()).hexdigest()
 
 

@@ -16,7 +16,6 @@ The same middleware counts each request for ``/metrics`` (see ``gateway.ops.metr
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -25,6 +24,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -138,7 +138,8 @@ def _line(scope: Scope, ident: str, status: int, seconds: float) -> str:
         value = found.get(name)
         if value:
             line[name] = scrubbed(value) if name in ("principal", "operation") else value
-    return json.dumps(line, ensure_ascii=False)
+    # orjson: the same compact line as json.dumps(ensure_ascii=False) but for spaces, written per request.
+    return orjson.dumps(line).decode()
 
 
 class WithoutQueryStrings(logging.Filter):

@@ -196,8 +196,8 @@ async def _run(request: Request, call: Call) -> Response:
     key = key_of(request.headers.get("idempotency-key"), gql.variables) if call.type == "mutation" else None
     # A stored answer is handed back only to the token that wrote it: another token of the same
     # principal (a partner's narrower one, say) must not read through a replay what it cannot query.
-    claimant = claimant_of(call.principal.id, call.principal.token_id)
-    scope = reading_scope(call.principal, runtime.policies.version)
+    claimant = claimant_of(call.principal.id, call.principal.token_id) if key is not None else ""
+    scope = reading_scope(call.principal, runtime.policies.version) if key is not None else ""
     if key is not None:
         claim = await runtime.idempotency.claim(
             claimant, key, request_hash(gql.query, gql.variables, gql.operation_name), scope

@@ -7,10 +7,12 @@ its rows. Triggers add and take away one per row inserted or deleted, in the tra
 it, so the count is exact whenever the rows are; a count whose scope is every row reads that one row.
 
 One row that every insert changes would make writers of the table wait for each other from their
-insert to their commit. On PostgreSQL the trigger is therefore deferred to the commit and takes the
-commit-order lock first (:mod:`gateway.data.order`): a write that emits events holds it already by
-then, so the count adds no second point where writes take turns, and one that emits none takes its
-turn there for the moment of its commit. SQLite has a single writer; its triggers run at once.
+insert to their commit. On PostgreSQL each row only adds to a number kept for its transaction, and a
+deferred trigger adds that number to the count once, at commit, after taking the commit-order lock
+(:mod:`gateway.data.order`): a write that emits events holds it already by then, so the count adds no
+second point where writes take turns, and one that emits none takes its turn there for the moment of
+its commit — one change of the count row, however many rows it wrote. SQLite has a single writer; its
+triggers run at once.
 
     PopulationRowCount = row_counts_model(PopulationBase, "population")
 
@@ -76,17 +78,45 @@ def city_count(model: type[Any]) -> Select[Any] | None:
     return select(func.coalesce(kept, 0))
 
 
+def _pending(table: str) -> str:
+    # The transaction's rows of ``table`` not yet counted: a setting local to the transaction (and to
+    # each savepoint, undone with it), so it never outlives the rows it counts.
+    return f"gateway.uncounted_{table}"
+
+
 def counting_triggers(dialect: str, counts: str, table: str) -> list[str]:
-    """DDL: triggers keeping the number of ``table``'s rows in ``counts``, for ``dialect``."""
-    name = f"{table}_counted"
+    """DDL: triggers keeping the number of ``table``'s rows in ``counts``, for ``dialect``.
+
+    PostgreSQL: each row inserted or deleted adds to a number kept for its transaction (no lock, no
+    write); the deferred trigger of the first row to fire at commit adds it to the count, under the
+    commit-order lock, and the rest find nothing left to add. Changed once per row, the count row
+    would take a new version per row that the next change walks past (those of a transaction still
+    open cannot be pruned): a commit as slow as the square of its rows, every writer waiting on it."""
+    # Row triggers on one event fire in the order of their names: the row is added before it is counted
+    # (when the deferred trigger is made immediate by SET CONSTRAINTS, the two fire together).
+    name, adding = f"{table}_counted", f"{table}_count_pending"
+    pending = _pending(table)
     if dialect == "postgresql":
+        uncounted = f"coalesce(nullif(current_setting('{pending}', true), ''), '0')::bigint"
         return [
-            f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            f"""CREATE FUNCTION {adding}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_advisory_xact_lock({COMMIT_ORDER_KEY});
-                INSERT INTO {counts} AS c (table_name, n)
-                VALUES ('{table}', CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END)
-                ON CONFLICT (table_name) DO UPDATE SET n = c.n + excluded.n;
+                PERFORM set_config('{pending}',
+                    ({uncounted} + CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END)::text, true);
+                RETURN NULL;
+            END $$""",
+            f"""CREATE TRIGGER {adding} AFTER INSERT OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {adding}()""",
+            f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                uncounted bigint := {uncounted};
+            BEGIN
+                IF uncounted <> 0 THEN
+                    PERFORM pg_advisory_xact_lock({COMMIT_ORDER_KEY});
+                    INSERT INTO {counts} AS c (table_name, n) VALUES ('{table}', uncounted)
+                    ON CONFLICT (table_name) DO UPDATE SET n = c.n + excluded.n;
+                    PERFORM set_config('{pending}', '0', true);
+                END IF;
                 RETURN NULL;
             END $$""",
             f"""CREATE CONSTRAINT TRIGGER {name} AFTER INSERT OR DELETE ON {table}
@@ -111,12 +141,14 @@ def counting_triggers(dialect: str, counts: str, table: str) -> list[str]:
 
 
 def counting_triggers_dropped(dialect: str, table: str) -> list[str]:
-    name = f"{table}_counted"
+    name, adding = f"{table}_counted", f"{table}_count_pending"
     if dialect == "postgresql":
         return [
             f"DROP TRIGGER IF EXISTS {name} ON {table}",
+            f"DROP TRIGGER IF EXISTS {adding} ON {table}",
             f"DROP TRIGGER IF EXISTS {name}_emptied ON {table}",
             f"DROP FUNCTION IF EXISTS {name}()",
+            f"DROP FUNCTION IF EXISTS {adding}()",
             f"DROP FUNCTION IF EXISTS {name}_emptied()",
         ]
     return [f"DROP TRIGGER IF EXISTS {name}_{event}" for event in ("insert", "delete")]
@@ -137,9 +169,15 @@ class _Counted:
 
     async def resume(self, session: AsyncSession) -> None:
         """The table's count trigger on again, and its rows counted afresh."""
-        await session.execute(text(f"ALTER TABLE {self.table} ENABLE TRIGGER {self.table}_counted"))
+        for trigger in _row_triggers(self.table):
+            await session.execute(text(f"ALTER TABLE {self.table} ENABLE TRIGGER {trigger}"))
         for statement in recount(self.counts, self.table):
             await session.execute(text(statement))
+
+
+def _row_triggers(table: str) -> tuple[str, ...]:
+    """PostgreSQL: the triggers counting ``table``'s rows one by one, paused for a bulk load."""
+    return (f"{table}_counted", f"{table}_count_pending")
 
 
 def _counted(models: Iterable[type[Any]]) -> list[_Counted]:
@@ -164,8 +202,11 @@ async def counting_restored(session: AsyncSession, models: Iterable[type[Any]]) 
     restored = []
     for counted in _counted(models):
         found = await session.execute(
-            text("SELECT tgenabled = 'D' FROM pg_trigger WHERE tgname = :name AND tgrelid = to_regclass(:table)"),
-            {"name": f"{counted.table}_counted", "table": counted.table},
+            text(
+                "SELECT bool_or(tgenabled = 'D') FROM pg_trigger"
+                " WHERE tgname = ANY(:names) AND tgrelid = to_regclass(:table)"
+            ),
+            {"names": list(_row_triggers(counted.table)), "table": counted.table},
         )
         if found.scalar():
             await counted.resume(session)
@@ -184,7 +225,8 @@ async def counting_paused(session: AsyncSession, models: Iterable[type[Any]]) ->
         yield
         return
     for each in counted:
-        await session.execute(text(f"ALTER TABLE {each.table} DISABLE TRIGGER {each.table}_counted"))
+        for trigger in _row_triggers(each.table):
+            await session.execute(text(f"ALTER TABLE {each.table} DISABLE TRIGGER {trigger}"))
     await session.commit()
     try:
         yield

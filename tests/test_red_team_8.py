@@ -19,7 +19,8 @@ Probed, with every role's token, on SQLite and PostgreSQL:
 - The memoized document hash is the hash of that document, whatever else was hashed before it and
   however long it is; access lines stay one JSON line without control characters, line separators,
   invalid UTF-8, tokens or runs of ID-number digits from a caller's operation name or path;
-  undeclared variables change neither a compiled answer nor its plan key.
+  undeclared variables change neither a compiled answer nor its plan key; an Idempotency-Key replays
+  only to the token that wrote the answer, and never for a query (its scope is now taken only then).
 
 Found (fixed, revision 0020): on PostgreSQL the deferred trigger changed the count row once per row at
 commit, each change a new version of the one row that the next had to walk past (a transaction still
@@ -369,3 +370,21 @@ async def test_a_large_write_holds_the_commit_order_lock_for_a_moment_not_for_th
         await conn.close()
     assert await assert_exact(r8) == before + rows
     assert held < 2.0, f"the commit of {rows} rows took {held:.1f} s under the commit-order lock"
+
+
+async def test_a_key_replays_only_to_the_token_that_wrote_it_and_never_for_a_query(r8: Gateway) -> None:
+    sent = {"input": registration(new_number(870), clientMutationId="red8-key")}
+    key = {"Idempotency-Key": "red8-replay"}
+    first = await r8.post(REGISTER % "", sent, role="grid_worker", headers=key)
+    again = await r8.post(REGISTER % "", sent, role="grid_worker", headers=key)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
+    # Another role's token, the same key and body: never handed the first one's answer.
+    other = await r8.post(REGISTER % "", sent, role="community_police", headers=key)
+    assert other.headers.get("Idempotent-Replayed") is None
+    assert other.json() != first.json()
+    # A query sent with a key is read afresh each time: keys are for mutations.
+    query = "{ residents(first: 1) { totalCount } }"
+    for _ in range(2):
+        read = await r8.post(query, role="grid_worker", headers=key)
+        assert read.headers.get("Idempotent-Replayed") is None
+        assert "errors" not in read.json()

@@ -16,6 +16,7 @@ The same middleware counts each request for ``/metrics`` (see ``gateway.ops.metr
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -24,7 +25,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -138,8 +138,7 @@ def _line(scope: Scope, ident: str, status: int, seconds: float) -> str:
         value = found.get(name)
         if value:
             line[name] = scrubbed(value) if name in ("principal", "operation") else value
-    # orjson: the same compact line as json.dumps(ensure_ascii=False) but for spaces, written per request.
-    return orjson.dumps(line).decode()
+    return json.dumps(line, ensure_ascii=False)
 
 
 class WithoutQueryStrings(logging.Filter):

@@ -194,11 +194,12 @@ def _refusal(request: Request, refused: Refused) -> Response:
 async def _run(request: Request, call: Call) -> Response:
     runtime, gql = call.runtime, call.request
     key = key_of(request.headers.get("idempotency-key"), gql.variables) if call.type == "mutation" else None
-    # A stored answer is handed back only to the token that wrote it: another token of the same
-    # principal (a partner's narrower one, say) must not read through a replay what it cannot query.
-    claimant = claimant_of(call.principal.id, call.principal.token_id) if key is not None else ""
-    scope = reading_scope(call.principal, runtime.policies.version) if key is not None else ""
+    claimant = scope = ""
     if key is not None:
+        # A stored answer is handed back only to the token that wrote it: another token of the same
+        # principal (a partner's narrower one, say) must not read through a replay what it cannot query.
+        claimant = claimant_of(call.principal.id, call.principal.token_id)
+        scope = reading_scope(call.principal, runtime.policies.version)
         claim = await runtime.idempotency.claim(
             claimant, key, request_hash(gql.query, gql.variables, gql.operation_name), scope
         )

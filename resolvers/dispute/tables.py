@@ -25,6 +25,7 @@ class Dispute(DisputeBase):
     __table_args__ = (
         Index("ix_dispute_grid_id", "grid_id", "id"),
         Index("ix_dispute_status", "status"),
+        Index("ix_dispute_grid_status", "grid_id", "status"),
         Index("ix_dispute_category", "category"),
         Index("ix_dispute_reported_at", "reported_at"),
     )

@@ -22,7 +22,7 @@ Probed, with every role's token, on SQLite and PostgreSQL:
   undeclared variables change neither a compiled answer nor its plan key; an Idempotency-Key replays
   only to the token that wrote the answer, and never for a query (its scope is now taken only then).
 
-Found (fixed, revision 0020): on PostgreSQL the deferred trigger changed the count row once per row at
+Found (fixed in revision 0019 before it landed): on PostgreSQL the deferred trigger changed the count row once per row at
 commit, each change a new version of the one row that the next had to walk past (a transaction still
 open cannot prune its own versions): a commit as slow as the square of its rows, all of it under the
 commit-order lock that every write and every audit append of the gateway takes — 40,000 residents

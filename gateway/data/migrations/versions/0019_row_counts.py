@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from gateway.data.counts import counting_triggers, counting_triggers_dropped, recount
 from gateway.data.migrations import grid_counts
-from gateway.data.migrations.row_counts import counting_triggers, counting_triggers_dropped, recount
 
 revision = "0019"
 down_revision = "0018"

@@ -71,13 +71,13 @@ class PolicyScope:
         if name is None or rule is None or not (rule.masked or rule.own_area_only or reads):
             return plain_columns(model)
         names = _field_names(model)
-        own = principal.area.grid_ids
+        own = _own(principal)
         decided = {c.key: self._column(name, names[c.key], reads.get(c.key)) for c in model.__table__.columns}
         for key in reads:
             if decided[key][0] == "own_area_only" and not has_area(model):
                 decided[key] = ("denied", None)  # a row-dependent rule needs rows that lie in an area
         row_dependent = any(access == "own_area_only" for access, _ in decided.values())
-        inside = None if own is None or not has_area(model) or not row_dependent else in_grids(model, own)
+        inside = None if not has_area(model) or not row_dependent else in_grids(model, own)
         columns: list[ColumnElement[Any]] = []
         for column in model.__table__.columns:
             access, mask = decided[column.key]
@@ -109,11 +109,19 @@ class PolicyScope:
 
 
 def _grids(rows: str, principal: Principal) -> frozenset[int] | None:
+    """The grids a rule's rows lie in; None for every row (``rows: city``)."""
     if rows == "city":
         return None
-    if rows == "street":
-        return principal.area.street_grid_ids
-    return principal.area.grid_ids
+    return _own(principal, street=rows == "street")
+
+
+def _own(principal: Principal, street: bool = False) -> frozenset[int]:
+    """The grids of the principal's own area (or of its street). A principal whose area is the whole
+    city has none of its own: a rule bound to an area grants it nothing. City-wide principals are
+    granted with ``rows: city``; a grid worker, a committee or a street agency whose area is missing
+    from the directory (a cleared grid, say) would otherwise have read the whole city."""
+    grids = principal.area.street_grid_ids if street else principal.area.grid_ids
+    return frozenset() if grids is None else grids
 
 
 def _field_names(model: type[Any]) -> dict[str, str]:

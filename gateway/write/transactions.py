@@ -42,9 +42,11 @@ def rule(ctx: Context, mutation: str) -> MutationRule:
 
 
 def in_own_area(ctx: Context, grid_id: int | None) -> bool:
-    """Whether a row in ``grid_id`` lies in the principal's area (the whole city covers every grid)."""
+    """Whether a row in ``grid_id`` lies in the principal's own area. A principal whose area is the whole
+    city has no grids of its own: a write checked against its area is refused (city-wide grants say
+    ``check: none``), as a reader bound to its area reads nothing (gateway.policy.rows)."""
     own = ctx.principal.area.grid_ids
-    return own is None or grid_id in own
+    return own is not None and grid_id in own
 
 
 def authorize(ctx: Context, mutation: str, grid_id: int | None) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import BindParameter, ColumnElement, bindparam
 
 from gateway.auth import Principal
 from gateway.kernel import Context, load_registry
@@ -67,7 +67,7 @@ class Kind:
 def status(model: type[Any], *values: str) -> Pending:
     # The states are written into the statement's text (the same for every principal): PostgreSQL
     # weighs a state it can see, and so plans the kept statement once rather than on every run.
-    states = bindparam("gw_states", list(values), expanding=True, literal_execute=True, unique=True)
+    states: BindParameter[str] = bindparam("gw_states", list(values), expanding=True, literal_execute=True, unique=True)
     condition = model.status.in_(states)
     return lambda principal: condition
 

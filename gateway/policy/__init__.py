@@ -30,7 +30,7 @@ from gateway.policy.model import (
     RateLimits,
     load_policies,
 )
-from gateway.policy.rows import OUTSIDE, PolicyScope
+from gateway.policy.rows import OUTSIDE, PolicyScope, own_grids
 
 __all__ = [
     "BUDGETS",
@@ -66,6 +66,7 @@ __all__ = [
     "load_policies",
     "matrix_diff",
     "named_type",
+    "own_grids",
     "policy_matrix",
     "reads_in_clear",
 ]

@@ -71,7 +71,7 @@ class PolicyScope:
         if name is None or rule is None or not (rule.masked or rule.own_area_only or reads):
             return plain_columns(model)
         names = _field_names(model)
-        own = _own(principal)
+        own = own_grids(principal)
         decided = {c.key: self._column(name, names[c.key], reads.get(c.key)) for c in model.__table__.columns}
         for key in reads:
             if decided[key][0] == "own_area_only" and not has_area(model):
@@ -112,10 +112,10 @@ def _grids(rows: str, principal: Principal) -> frozenset[int] | None:
     """The grids a rule's rows lie in; None for every row (``rows: city``)."""
     if rows == "city":
         return None
-    return _own(principal, street=rows == "street")
+    return own_grids(principal, street=rows == "street")
 
 
-def _own(principal: Principal, street: bool = False) -> frozenset[int]:
+def own_grids(principal: Principal, street: bool = False) -> frozenset[int]:
     """The grids of the principal's own area (or of its street). A principal whose area is the whole
     city has none of its own: a rule bound to an area grants it nothing. City-wide principals are
     granted with ``rows: city``; a grid worker, a committee or a street agency whose area is missing

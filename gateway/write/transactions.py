@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.data import encode_id, scoped
 from gateway.kernel import Conflict, Context, Forbidden, not_found
-from gateway.policy import MutationRule
+from gateway.policy import MutationRule, own_grids
 
 
 @asynccontextmanager
@@ -45,8 +45,7 @@ def in_own_area(ctx: Context, grid_id: int | None) -> bool:
     """Whether a row in ``grid_id`` lies in the principal's own area. A principal whose area is the whole
     city has no grids of its own: a write checked against its area is refused (city-wide grants say
     ``check: none``), as a reader bound to its area reads nothing (gateway.policy.rows)."""
-    own = ctx.principal.area.grid_ids
-    return own is not None and grid_id in own
+    return grid_id in own_grids(ctx.principal)
 
 
 def authorize(ctx: Context, mutation: str, grid_id: int | None) -> None:

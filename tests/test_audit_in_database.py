@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 
 from gateway.audit import AUDIT_DOMAIN, AuditRecord, AuditTrail, chain_hash
 from gateway.audit.probes import Probe
-from gateway.audit.trail import _append_statement, _values, canonical, content, cut
+from gateway.audit.trail import _append_statement, _for_database, _values, canonical, content
 from gateway.data import COMMIT_ORDER_KEY, commit_order_ride, statement_log
 from resolvers.dispute import tables as t
 from tests.harness import Gateway, postgres_database, running_gateway
@@ -44,16 +44,20 @@ def awkward_entries() -> list[Any]:
         entry(5, probes=(probe,), denied=("Resident.phone",), redacted=("residents.nodes.0.phone",)),
         entry(6, document_hash="d" * 64, document_client="apq", operation_type="mutation", outcome="written"),
         entry(7, fields=(), row_ids={}),
+        # The stand-ins the gateway cuts its text at, typed by a caller: cut the long way.
+        entry(8, purpose="\ue000at\ue000 \ue000seq\ue000", operation_name="\ue000seq\ue000"),
     ]
 
 
 def test_the_cut_content_filled_in_is_the_canonical_json() -> None:
-    """The three pieces the database fills with the time and the seq give back ``canonical(content)``."""
+    """The three pieces the database fills with the time and the seq give back ``canonical(content)`` of
+    the stored record; the hash the gateway makes itself (SQLite) is ``chain_hash`` of it."""
     for n, made in enumerate(awkward_entries(), start=1):
         values = _values(made, 1000 + n, "0" * 64)
+        assert chain_hash(cast(AuditRecord, SimpleNamespace(**values))) == values["hash"]
         values["recorded_at"] = datetime(2026, 12, 3, 8, 30, 1, 7 * n, tzinfo=UTC)
         record = content(cast(AuditRecord, SimpleNamespace(**values)))
-        first, middle, last = cut(record)
+        first, middle, last = _for_database([made])[1]
         stamp = values["recorded_at"].isoformat(timespec="microseconds")
         assert first + stamp + middle + str(1000 + n) + last == canonical(record)
 

@@ -6,7 +6,7 @@ read queries carries the offset is checked where that corpus runs, tests/test_co
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,3 +109,17 @@ async def test_live_events_carry_the_offset(tg: Gateway) -> None:
     raised = event["payload"]["data"]["plateAlertRaised"]["plateAlert"]
     assert raised["capture"]["plate"] == "津X7T004"
     assert raised["raisedAt"] == now.astimezone(ZONE).isoformat()
+
+
+def test_the_servers_date_is_asked_again_once_its_day_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``server_today`` (a resident's age, per row) keeps the date until the local midnight that ends it."""
+    from gateway.kernel import times
+
+    assert times.server_today() == date.today()
+    kept, ends = times._server_day
+    assert ends == datetime.combine(kept + timedelta(days=1), datetime.min.time()).timestamp()
+    yesterday = kept - timedelta(days=1)
+    monkeypatch.setattr(times, "_server_day", (yesterday, ends - 86_400))
+    assert times.server_today() == date.today(), "a day over is asked again"
+    monkeypatch.setattr(times, "_server_day", (yesterday, ends + 1))
+    assert times.server_today() == yesterday, "a day not over is kept"

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -54,11 +55,16 @@ def _argument_domain(name: str) -> str:
 
 def touch_keys(row_ids: str, probes: str | None) -> Iterator[str]:
     """The index keys of one record, from its stored ``row_ids`` and ``probes`` JSON."""
+    return keys_of(json.loads(row_ids), json.loads(probes or "[]"))
+
+
+def keys_of(row_ids: Mapping[str, Iterable[int]], probes: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """The index keys of one record, from its ``row_ids`` and ``probes`` as they are before being stored."""
     seen: set[str] = set()
-    for type_name, ids in json.loads(row_ids).items():
+    for type_name, ids in row_ids.items():
         for pk in ids:
             seen.add(row_key(type_name, int(pk)))
-    for probe in json.loads(probes or "[]"):
+    for probe in probes:
         for name, hashed in probe.get("arguments", {}).items():
             if _argument_domain(name) == ID_ARGUMENT:
                 seen.add(probe_key(hashed))

@@ -19,15 +19,14 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from types import SimpleNamespace
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import BigInteger, Integer, Select, String, bindparam, event, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.audit.index import touch_keys
+from gateway.audit.index import keys_of
 from gateway.audit.keys import audit_key
 from gateway.audit.probes import Probe
 from gateway.audit.tables import GENESIS_HASH, HEAD_ID, AuditHead, AuditRecord
@@ -137,11 +136,18 @@ def canonical(value: Any) -> str:
     never change. orjson writes exactly what ``json.dumps`` writes for strings, integers of 64 bits,
     booleans, null, lists and string-keyed objects, several times faster; anything else (a float,
     which orjson writes in another form, a larger integer, a lone surrogate) goes to ``json.dumps``."""
-    if _plain(value):
-        try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-        except orjson.JSONEncodeError:
-            pass
+    return _canonical_plain(value) if _plain(value) else _canonical_json(value)
+
+
+def _canonical_plain(value: Any) -> str:
+    """``canonical`` of a value known to be plain (no float: what :func:`_content` makes), unchecked."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return _canonical_json(value)
+
+
+def _canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -206,10 +212,10 @@ def chain_hash(record: AuditRecord) -> str:
     return hashlib.sha256((record.prev_hash + canonical(content(record))).encode()).hexdigest()
 
 
-def _columns(entry: AuditEntry) -> dict[str, Any]:
-    """The column values of ``entry``'s record but those of its place in the chain (seq, recorded_at,
-    prev_hash, hash)."""
-    values: dict[str, Any] = {
+def _content(entry: AuditEntry) -> dict[str, Any]:
+    """What the hash of ``entry``'s record covers but its place in the chain (seq, recorded_at): what
+    :func:`content` reads back from the stored record, made without the round trip through JSON."""
+    made: dict[str, Any] = {
         "principal_id": entry.principal_id,
         "role": entry.role,
         "agency": entry.agency,
@@ -218,26 +224,41 @@ def _columns(entry: AuditEntry) -> dict[str, Any]:
         "operation_hash": entry.operation_hash,
         "operation_type": entry.operation_type,
         "policy_version": entry.policy_version,
-        "fields": canonical(sorted(set(entry.fields))),
-        "row_ids": canonical({kind: sorted({int(i) for i in ids}) for kind, ids in entry.row_ids.items() if ids}),
-        "redacted": canonical(sorted(set(entry.redacted))),
-        "denied": canonical(sorted(set(entry.denied))),
+        "fields": sorted(set(entry.fields)),
+        "row_ids": {kind: sorted({int(i) for i in ids}) for kind, ids in entry.row_ids.items() if ids},
+        "redacted": sorted(set(entry.redacted)),
+        "denied": sorted(set(entry.denied)),
         "outcome": entry.outcome,
-        "token_id": entry.token_id,
-        "access": canonical(dict(sorted(entry.access.items()))),
-        "probes": canonical([probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))]),
-        "document_hash": entry.document_hash,
-        "document_client": entry.document_client,
+        "access": dict(sorted(entry.access.items())),
+        "probes": [probe.as_json() for probe in sorted(entry.probes, key=lambda p: (p.path, p.field))],
     }
-    values["touch_keys"] = canonical(list(touch_keys(values["row_ids"], values["probes"])))
+    # As content() leaves out the later columns a record holds no value in.
+    for name in ("token_id", "document_hash", "document_client"):
+        if getattr(entry, name) is not None:
+            made[name] = getattr(entry, name)
+    return made
+
+
+_COLLECTIONS = ("fields", "row_ids", "redacted", "denied", "access", "probes")
+
+
+def _columns(made: dict[str, Any]) -> dict[str, Any]:
+    """The column values of a record whose content is ``made`` (see :func:`_content`) but those of its
+    place in the chain (seq, recorded_at, prev_hash, hash)."""
+    values = {"token_id": None, "document_hash": None, "document_client": None, **made}
+    for name in _COLLECTIONS:
+        values[name] = _canonical_plain(made[name])
+    values["touch_keys"] = _canonical_plain(list(keys_of(made["row_ids"], made["probes"])))
     return values
 
 
 def _values(entry: AuditEntry, seq: int, prev_hash: str) -> dict[str, Any]:
     """The column values of ``entry``'s record at ``seq``, after ``prev_hash``: its hash included."""
-    values = {**_columns(entry), "seq": seq, "recorded_at": datetime.now(UTC), "prev_hash": prev_hash}
-    # content() reads attributes: a namespace of the values stands in for the record not yet made.
-    values["hash"] = chain_hash(cast(AuditRecord, SimpleNamespace(**values)))
+    made = _content(entry)
+    recorded_at = datetime.now(UTC)
+    values = {**_columns(made), "seq": seq, "recorded_at": recorded_at, "prev_hash": prev_hash}
+    hashed = {**made, "seq": seq, "recorded_at": recorded_at.isoformat(timespec="microseconds")}
+    values["hash"] = hashlib.sha256((prev_hash + _canonical_plain(hashed)).encode()).hexdigest()
     return values
 
 
@@ -259,16 +280,31 @@ def cut(record: dict[str, Any]) -> list[str]:
     return [*pieces, text + "}"]
 
 
+# Stand-ins written where the seq and the time go, to cut one canonical text instead of making it
+# member by member; a record that holds either text itself is cut the long way.
+_AT, _SEQ = '"\ue000at\ue000"', '"\ue000seq\ue000"'
+
+
+def _cut_made(made: dict[str, Any]) -> list[str]:
+    text = _canonical_plain({**made, "recorded_at": _AT[1:-1], "seq": _SEQ[1:-1]})
+    at, seq = text.find(_AT), text.find(_SEQ)
+    if text.count(_AT[1:-1]) != 1 or text.count(_SEQ[1:-1]) != 1 or not 0 < at < seq:
+        return cut({**made, "recorded_at": "", "seq": 0})
+    return [text[: at + 1], text[at + len(_AT) - 1 : seq], text[seq + len(_SEQ) :]]
+
+
 def _for_database(entries: list[AuditEntry]) -> tuple[str, list[str]]:
     """The arguments of ``gateway_audit_append`` for ``entries``: their columns (a JSON array) and
     their content's canonical JSON, cut (three pieces each)."""
-    columns = [_columns(entry) for entry in entries]
-    pieces = []
-    for values in columns:
-        # Placeholders: the database writes the seq and the time in the cuts they leave.
-        placed = SimpleNamespace(**values, seq=0, recorded_at=datetime.now(UTC))
-        pieces.extend(cut(content(cast(AuditRecord, placed))))
-    return json.dumps(columns, ensure_ascii=False), pieces
+    columns, pieces = [], []
+    for entry in entries:
+        made = _content(entry)
+        columns.append(_columns(made))
+        pieces.extend(_cut_made(made))
+    try:
+        return orjson.dumps(columns).decode(), pieces
+    except orjson.JSONEncodeError:
+        return json.dumps(columns, ensure_ascii=False), pieces
 
 
 # The append as a statement of named parameters (its values given when it runs: ``append_values``),

@@ -115,7 +115,10 @@ class Run:
             if part == "totalCount":
                 out[key] = int(total or 0)
             elif part == "nodes":
-                out[key] = [self._node(node, r, f"{path}.{key}.{i}") for i, r in enumerate(shown)]
+                if node.reports:
+                    out[key] = [self._node(node, r, f"{path}.{key}.{i}") for i, r in enumerate(shown)]
+                else:
+                    out[key] = [self._node(node, r, "") for r in shown]
             elif part == "edges":
                 edges = []
                 for i, r in enumerate(shown):
@@ -124,7 +127,8 @@ class Run:
                         if name == "cursor":
                             edge[sub_key] = encode_cursor(r[id_at])
                         else:
-                            edge[sub_key] = self._node(node, r, f"{path}.{key}.{i}.{sub_key}")
+                            at_path = f"{path}.{key}.{i}.{sub_key}" if node.reports else ""
+                            edge[sub_key] = self._node(node, r, at_path)
                     edges.append(edge)
                 out[key] = edges
             else:
@@ -142,6 +146,7 @@ class Run:
         return out
 
     def _node(self, shape: NodeShape, row: Row, path: str) -> dict[str, Any]:
+        """The answer of one row; ``path`` is its place in the response where ``shape.reports`` (else "")."""
         at = shape.at
         pk = row[at["id"]]
         self.rows.append((shape.cls.__name__, pk))
@@ -168,13 +173,18 @@ class Run:
                     linked = row[shape.inline_at[index]]
                 else:
                     linked = self.fetched.get(id(field), {}).get(row[at[field.parent_column]])
-                out[field.key] = None if linked is None else self._node(field.node, linked, f"{path}.{field.key}")
+                inner = f"{path}.{field.key}" if field.node.reports else ""
+                out[field.key] = None if linked is None else self._node(field.node, linked, inner)
             elif isinstance(field, ManyList):
                 many = self.fetched.get(id(field), {}).get(pk, [])
-                out[field.key] = [self._node(field.node, r, f"{path}.{field.key}.{i}") for i, r in enumerate(many)]
+                if field.node.reports:
+                    out[field.key] = [self._node(field.node, r, f"{path}.{field.key}.{i}") for i, r in enumerate(many)]
+                else:
+                    out[field.key] = [self._node(field.node, r, "") for r in many]
             else:
                 rows, total = self.fetched.get(id(field), {}).get(pk, ([], 0))
-                out[field.key] = self._connection(field.connection, total, rows, f"{path}.{field.key}")
+                inner = f"{path}.{field.key}" if field.connection.node.reports else ""
+                out[field.key] = self._connection(field.connection, total, rows, inner)
         return out
 
 

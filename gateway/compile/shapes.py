@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 Convert = Callable[[Any], Any]
@@ -70,6 +71,18 @@ class NodeShape:
     at: dict[str, int] = field(default_factory=dict)
     outside_at: int | None = None
     inline_at: dict[int, int] = field(default_factory=dict)
+
+    @cached_property
+    def reports(self) -> bool:
+        """Whether a value of this node, or of a node under it, may be withheld for its row (and its
+        path reported under ``extensions.redacted``): where none can, no path is ever written."""
+        for f in self.fields:
+            if isinstance(f, Column) and f.row_dependent and self.outside_at is not None:
+                return True
+            inner = f.connection.node if isinstance(f, ChildList) else getattr(f, "node", None)
+            if inner is not None and inner.reports:
+                return True
+        return False
 
     def columns(self) -> list[str]:
         """Column keys the row must carry: the key first, then what fields and links read."""

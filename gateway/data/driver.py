@@ -148,7 +148,9 @@ class DriverPool:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         pool = await self._opened()
         try:
-            conn = await pool.acquire(timeout=self._timeout)
+            # asyncio.timeout rather than acquire's own (wait_for: a task of its own per checkout).
+            async with asyncio.timeout(self._timeout):
+                conn = await pool.acquire()
         except TimeoutError:
             raise exc.TimeoutError("no driver connection came free in time") from None
         try:

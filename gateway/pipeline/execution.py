@@ -30,6 +30,7 @@ from graphql import (
 )
 
 from gateway.audit import selected_fields
+from gateway.compile import variables_key
 from gateway.kernel import GatewayError, Kept, QueryTooComplex
 from gateway.pipeline.cost import operation_cost
 from gateway.pipeline.limits import Limits, depth_limit, parse_bounded, width_limit
@@ -105,6 +106,9 @@ class Executor:
         closed = () if introspection else (NoSchemaIntrospectionCustomRule,)
         self._rules = (*specified_rules, *closed)
         self._cache: Kept[str, Prepared] = Kept(cache_size)
+        # The costs of kept documents run again with the same variables, by identity as their probes
+        # are (see pipeline.operation): the document is kept with its cost.
+        self._costs: Kept[tuple[int, int, str], tuple[DocumentNode, int]] = Kept(cache_size)
 
     def prepare(self, query: str) -> Prepared:
         return self._cache.made(query, lambda: self._prepare(query))
@@ -127,12 +131,24 @@ class Executor:
 
     def cost(self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None) -> int:
         """The operation's cost with these variables; over the limit raises QueryTooComplex."""
-        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-        cost = operation_cost(self.schema, fragments, operation, variables, self.limits)
+        given = variables_key(operation, variables)
+        if given is None:
+            cost = self._cost(document, operation, variables)
+        else:
+            kept = self._costs.made(
+                (id(document), id(operation), given), lambda: (document, self._cost(document, operation, variables))
+            )
+            cost = kept[1] if kept[0] is document else self._cost(document, operation, variables)
         if cost > self.limits.cost:
             limit = self.limits.cost
             raise QueryTooComplex(f"Query cost {cost} exceeds the limit of {limit}", limit=limit, cost=cost)
         return cost
+
+    def _cost(
+        self, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
+    ) -> int:
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        return operation_cost(self.schema, fragments, operation, variables, self.limits)
 
     def operation(self, document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | None:
         """The operation to run: the one named, or the only one."""

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,7 +78,7 @@ def _incoming_id(scope: Scope) -> str:
             text = bytes(value).decode("latin-1")
             if _REQUEST_ID.match(text) and len(_DIGIT.findall(text)) <= MOST_DIGITS:
                 return text
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class AccessLog:

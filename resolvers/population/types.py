@@ -23,6 +23,7 @@ from gateway.data import (
     nested_page,
 )
 from gateway.kernel import Info
+from gateway.kernel.times import server_today
 from gateway.schema import COMPUTED_FROM, TESTS, Node, from_row
 from gateway.write import echoed_client_mutation_id_field
 from resolvers.grid.area import AreaFilter
@@ -169,7 +170,7 @@ class Resident(Node):
 
     @strawberry.field(description="年龄 / age in years", metadata={COMPUTED_FROM: ["birth_date"]})
     def age(self) -> int:
-        return age_on(self.birth_date, date.today())
+        return age_on(self.birth_date, server_today())
 
     @strawberry.field(description="年龄段 / age band, e.g. 30-39", metadata={COMPUTED_FROM: ["birth_date"]})
     def age_band(self) -> str:

@@ -44,8 +44,12 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(BIN)/mypy gateway resolvers tests bench
 
+# Two test processes (pytest-xdist): much of a test's time is spent waiting on PostgreSQL, on a
+# server it started or on a command it ran. TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
+
 test: setup lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 schema: $(INSTALLED) $(FEDERATION)
 	$(BIN)/gateway schema export

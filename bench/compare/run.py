@@ -3,7 +3,8 @@ over the same PostgreSQL database, driven by the same load generator; and, when 
 installed (``make federation``), of the federated gateway on the pages the scenarios mark: the
 cost of the router hop.
 
-    .venv/bin/python -m bench.compare [--residents 100000 | --city [--scale 1.0]] [--seconds 10] [--no-router]
+    .venv/bin/python -m bench.compare [--residents 100000 | --city [--scale 1.0]] [--seconds 10] [--rounds 3]
+                                      [--no-router]
 
 PostgreSQL comes from ``GATEWAY_BENCH_POSTGRES_URL`` (default the local server, user postgres);
 the run creates its own database and roles there and drops them at the end. Every process it
@@ -64,6 +65,12 @@ def main() -> int:
         "--database", default=None, help="use this database, prepared before (upgraded and seeded), and keep it"
     )
     parser.add_argument("--seconds", type=int, default=10, help="load per page per server")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each page this many times, the servers taking turns, and keep each server's median run",
+    )
     parser.add_argument("--out", type=Path, default=None, help="default bench/results/compare-DATE.md")
     parser.add_argument(
         "--router",
@@ -77,7 +84,7 @@ def main() -> int:
     try:
         population = Population(args.residents, args.scale if args.city else 0.0)
         url = os.environ.get("GATEWAY_BENCH_POSTGRES_URL", DEFAULT_URL)
-        text = compare(url, population, args.seconds, args.database, args.router)
+        text = compare(url, population, args.seconds, args.database, args.router, max(1, args.rounds))
     except BenchError as error:
         print(f"bench-compare: {error}", file=sys.stderr)
         return 1
@@ -106,7 +113,14 @@ def require_tools() -> None:
         )
 
 
-def compare(url: str, population: Population, seconds: int, existing: str | None = None, router: bool = False) -> str:
+def compare(
+    url: str,
+    population: Population,
+    seconds: int,
+    existing: str | None = None,
+    router: bool = False,
+    rounds: int = 1,
+) -> str:
     require_tools()
     logs = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     load_before = os.getloadavg()[0]
@@ -131,15 +145,18 @@ def compare(url: str, population: Population, seconds: int, existing: str | None
             if federation is not None and scenario.name in roles:
                 routes[ROUTER] = (scenario.calls[GATEWAY], federation.servers(roles[scenario.name]))
             check_same_rows(scenario, routes)
-            figures = {
-                server: measure_load(scenario, server, call, busy, seconds) for server, (call, busy) in routes.items()
-            }
+            # The servers take turns, round after round: a machine slower for a while slows each alike.
+            runs: dict[str, list[Figures]] = {server: [] for server in routes}
+            for _ in range(rounds):
+                for server, (call, busy) in routes.items():
+                    runs[server].append(measure_load(scenario, server, call, busy, seconds))
+            figures = {server: median_run(done) for server, done in runs.items()}
             gateway, postgraphile, floor = (figures[s] for s in SERVERS)
             lines.append(Line(scenario.name, scenario.clients, gateway, postgraphile, floor, figures.get(ROUTER)))
         # The export sits with the other reads, before the write (the last scenario).
         lines.insert(len(lines) - 1, measure_export(bases, who))
     when = dt.datetime.now().astimezone()
-    text = document(lines, population, seconds, when, (load_before, os.getloadavg()[0]))
+    text = document(lines, population, seconds, when, (load_before, os.getloadavg()[0]), rounds)
     print("\n" + text)
     return text
 
@@ -246,6 +263,11 @@ def measure_load(scenario: Scenario, server: str, call: Call, busy: tuple[Server
     return Figures(result.per_second, text, result.p50_ms, result.p99_ms)
 
 
+def median_run(runs: list[Figures]) -> Figures:
+    """The run of median throughput (of an even number, the slower of the middle two)."""
+    return sorted(runs, key=lambda figures: figures.rate)[(len(runs) - 1) // 2]
+
+
 def warm(target: Server, call: Call, times: int = 3) -> float:
     """A few complete requests, one at a time, to warm caches, pools and JITs; the last one's seconds."""
     took = 0.0
@@ -276,14 +298,24 @@ def measure_export(bases: dict[str, Server], who: Identities) -> Line:
 
 
 def document(
-    lines: list[Line], population: Population, seconds: int, when: dt.datetime, loads: tuple[float, float]
+    lines: list[Line],
+    population: Population,
+    seconds: int,
+    when: dt.datetime,
+    loads: tuple[float, float],
+    rounds: int = 1,
 ) -> str:
+    taking_turns = (
+        f"; each page measured in {rounds} rounds, the servers taking turns, and each server's median run kept"
+        if rounds > 1
+        else ""
+    )
     return (
         f"# Side by side, {when:%Y-%m-%d %H:%M %Z}\n\n"
         f"`make bench-compare` on this machine ({os.cpu_count()} cores): PostgreSQL with the demo data and "
         f"{population}; each server one process; wrk, one thread, {seconds} s per page per "
         "server (longer for a page too slow to finish a few requests in that time, up to 60 s) after 3 "
-        "warm-up requests; in brackets the requests completed; the export by one client, median of 3 "
+        f"warm-up requests{taking_turns}; in brackets the requests completed; the export by one client, median of 3 "
         f"runs (its p50 / p99 are per page). Load average {loads[0]:.1f} before, {loads[1]:.1f} after: other work "
         "on the machine shares its cores, so compare the figures of one run with each other.\n\n"
         + table(lines)

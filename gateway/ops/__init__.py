@@ -9,6 +9,7 @@ from gateway.ops.metrics import (
     RATE_LIMITED,
     REQUEST_SECONDS,
     REQUESTS,
+    labelled,
     operation_label,
     registry_with,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "REQUEST_SECONDS",
     "Limiter",
     "Tracing",
+    "labelled",
     "limiter_for",
     "operation_label",
     "registry_with",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any, TypeVar, cast
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.registry import Collector
@@ -71,6 +72,20 @@ def operation_label(name: str | None) -> str:
             return "other"
         _seen.add(label)
     return label
+
+
+_Metric = TypeVar("_Metric", Counter, Histogram)
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def labelled(metric: _Metric, *values: str) -> _Metric:
+    """``metric.labels(*values)``, kept: a request's label values are few and recur, and
+    prometheus_client checks them and takes a lock on every call (a few microseconds a request)."""
+    key = (id(metric), values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return cast(_Metric, child)
 
 
 def registry_with(collectors: Iterable[Collector]) -> CollectorRegistry:

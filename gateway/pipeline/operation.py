@@ -44,7 +44,7 @@ from gateway.data import PoolExhausted, decode_id
 from gateway.documents import AutomaticDocuments, Document
 from gateway.feed import EventSource, GuardedFeed
 from gateway.kernel import Context, GatewayError, QueryTooComplex
-from gateway.ops import OPERATION_COST
+from gateway.ops import OPERATION_COST, labelled
 from gateway.pipeline.documents import DocumentRefusal, resolve_document
 from gateway.pipeline.execution import Executor, Prepared, error_dict, shape_errors
 from gateway.pipeline.rates import Exceeded
@@ -375,7 +375,7 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     await _within(
         runtime, principal, request, purpose, document, await runtime.rates.spend(principal, policy, "cost", cost)
     )
-    OPERATION_COST.labels(principal.role).observe(cost)
+    labelled(OPERATION_COST, principal.role).observe(cost)
     return Call(runtime, principal, request, executor, prepared, definition, operation, document=document, cost=cost)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.ops import REQUEST_SECONDS, REQUESTS, operation_label
+from gateway.ops import REQUEST_SECONDS, REQUESTS, labelled, operation_label
 
 log = logging.getLogger("gateway.access")
 NOTE = "gateway.access"
@@ -114,13 +114,12 @@ class AccessLog:
 
 def _count(scope: Scope, status: int, seconds: float) -> None:
     path = scope.get("path", "")
-    REQUEST_SECONDS.labels(path if path in ROUTES else "other", scope.get("method", "-"), f"{status // 100}xx").observe(
-        seconds
-    )
+    route = path if path in ROUTES else "other"
+    labelled(REQUEST_SECONDS, route, scope.get("method", "-"), f"{status // 100}xx").observe(seconds)
     found: dict[str, Any] = scope.get(NOTE) or {}
     if path == "/graphql" and found.get("role"):
         outcome = found.get("outcome") or ("ok" if status < 400 else "error")
-        REQUESTS.labels(operation_label(found.get("operation")), found["role"], outcome).inc()
+        labelled(REQUESTS, operation_label(found.get("operation")), found["role"], outcome).inc()
 
 
 def _line(scope: Scope, ident: str, status: int, seconds: float) -> str:

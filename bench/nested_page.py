@@ -4,7 +4,8 @@
 
 The same page is served as ``city_analyst`` three ways: with the policy layer switched off
 (the full schema, no row scope, no audit), with policies enforced, and with policies plus the
-audit record every request appends; and as ``committee_staff`` (row filter and masks in SQL).
+audit record every request appends; and as ``committee_staff`` (row filter and masks in SQL). The
+variants take turns request by request, so a stretch of a noisy machine slows each alike.
 Prints one line per measurement; the README quotes them. Timing lives here, never in tests.
 """
 
@@ -16,8 +17,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -87,21 +88,23 @@ def audit_off(runtime: Runtime) -> Iterator[None]:
         runtime.audit.append = saved  # type: ignore[method-assign]
 
 
-async def measure(client: httpx.AsyncClient, token: str, n: int, runs: int) -> tuple[float, float, int]:
-    headers = {"Authorization": f"Bearer {token}"}
-    timings: list[float] = []
-    statements = 0
-    for _ in range(runs):
-        log: list[str] = []
-        reset = statement_log.set(log)
-        started = time.perf_counter()
-        response = await client.post("/graphql", json={"query": NESTED, "variables": {"n": n}}, headers=headers)
-        timings.append((time.perf_counter() - started) * 1000)
-        statement_log.reset(reset)
-        statements = len(log)
-        assert response.status_code == 200 and "errors" not in response.json(), response.text
-    timings.sort()
-    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)], statements
+async def once(client: httpx.AsyncClient, token: str, n: int) -> tuple[float, int]:
+    """One request of the page: its milliseconds and its SQL statements."""
+    log: list[str] = []
+    reset = statement_log.set(log)
+    started = time.perf_counter()
+    response = await client.post(
+        "/graphql", json={"query": NESTED, "variables": {"n": n}}, headers={"Authorization": f"Bearer {token}"}
+    )
+    took = (time.perf_counter() - started) * 1000
+    statement_log.reset(reset)
+    assert response.status_code == 200 and "errors" not in response.json(), response.text
+    return took, len(log)
+
+
+def median_p95(timings: list[float]) -> tuple[float, float]:
+    timings = sorted(timings)
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)]
 
 
 async def bench(url: str, residents: int, runs: int, label: str) -> None:
@@ -119,25 +122,36 @@ async def bench(url: str, residents: int, runs: int, label: str) -> None:
     analyst = await runtime.tokens.issue("analyst.city", timedelta(hours=1))
     committee = await runtime.tokens.issue("committee.demo", timedelta(hours=1))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-        await measure(client, analyst, 5, 3)  # warm caches and pools
+        for _ in range(3):  # warm caches and pools
+            await once(client, analyst, 5)
         for n in (20, 50):
-            modes: list[tuple[str, Any, str]] = [
-                ("city_analyst, policy layer off", policy_layer_off(runtime), analyst),
-                ("city_analyst, policies enforced, no audit", audit_off(runtime), analyst),
-                ("city_analyst, policies + audit", _nothing(), analyst),
-                ("committee_staff, policies + audit", _nothing(), committee),
+            modes: list[tuple[str, Callable[[Runtime], AbstractContextManager[None]], str]] = [
+                ("city_analyst, policy layer off", policy_layer_off, analyst),
+                ("city_analyst, policies enforced, no audit", audit_off, analyst),
+                ("city_analyst, policies + audit", _nothing, analyst),
+                ("committee_staff, policies + audit", _nothing, committee),
             ]
-            for name, switch, token in modes:
-                with switch:
-                    median, p95, statements = await measure(client, token, n, runs)
+            # The modes take turns, request by request: a machine slower for a while slows each alike.
+            timings: dict[str, list[float]] = {name: [] for name, _, _ in modes}
+            statements: dict[str, int] = {}
+            for _ in range(runs):
+                for name, switch, token in modes:
+                    with switch(runtime):
+                        took, statements[name] = await once(client, token, n)
+                    timings[name].append(took)
+            for name, _, _ in modes:
+                median, p95 = median_p95(timings[name])
                 print(
-                    f"{label}: {n}x{n} page, {name}: median {median:.1f} ms, p95 {p95:.1f} ms, {statements} statements"
+                    f"{label}: {n}x{n} page, {name}: median {median:.1f} ms, p95 {p95:.1f} ms, "
+                    f"{statements[name]} statements"
                 )
+            off, on = (statistics.median(timings[name]) for name, _, _ in modes[:2])
+            print(f"{label}: {n}x{n} page, policy layer on ÷ off (medians): {on / off:.2f}")
     await runtime.close()
 
 
 @contextmanager
-def _nothing() -> Iterator[None]:
+def _nothing(runtime: Runtime) -> Iterator[None]:
     yield
 
 

@@ -180,6 +180,14 @@ def run_gateway(args: list[str], url: str, log: Path) -> str:
     return done.stdout
 
 
+async def analyzed(url: str, tables: tuple[str, ...]) -> None:
+    conn = await _connect(url)
+    try:
+        await conn.execute("ANALYZE " + ", ".join(f'"{table}"' for table in tables))
+    finally:
+        await conn.close()
+
+
 async def _connect(url: str) -> asyncpg.Connection:
     try:
         return await asyncpg.connect(url, timeout=10)

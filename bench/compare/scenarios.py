@@ -41,6 +41,8 @@ class Scenario:
     rows: dict[str, Callable[[dict[str, Any]], Rows]]
     # Also measured through the router of the role the gateway's token carries.
     routed: bool = False
+    # The tables the page writes: analyzed after each measurement (see run.compare).
+    writes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -403,5 +405,6 @@ def scenarios(who: Identities) -> list[Scenario]:
                 ),
             },
             {GATEWAY: reported_rows, POSTGRAPHILE: reported_rows, FLOOR: reported_rows},
+            writes=("dispute", "dispute_party", "dispute_outbox", "gateway_audit", "gateway_audit_touch"),
         ),
     ]

@@ -45,11 +45,12 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy gateway resolvers tests bench
 
 # Two test processes (pytest-xdist): much of a test's time is spent waiting on PostgreSQL, on a
-# server it started or on a command it ran. TEST_WORKERS=0 runs the suite in one process.
+# server it started or on a command it ran. A file's tests stay together, in their order, in one
+# process (its module fixtures made once). TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= 2
 
 test: setup lint typecheck
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 schema: $(INSTALLED) $(FEDERATION)
 	$(BIN)/gateway schema export

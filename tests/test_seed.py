@@ -309,5 +309,11 @@ async def _city_on(url: str) -> None:
         await _counts_are_exact(databases)
         async with databases.session("grid") as session:
             assert (await session.execute(text(indexes))).scalar_one() == before, "every index is back"
+            # Vacuumed, not only analyzed: rows loaded by COPY have no visibility-map bits until then.
+            unvacuumed = text(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname IN ('resident', 'household') "
+                "AND last_vacuum IS NULL"
+            )
+            assert (await session.execute(unvacuumed)).scalars().all() == []
     finally:
         await databases.dispose()

@@ -120,6 +120,7 @@ async def test_the_grid_workers_page_costs_at_most_three_statements(populous: Ga
 
 
 async def test_compiled_nested_page_statements_are_one_per_link_level(populous: Gateway) -> None:
+    await statements_of(populous, "{ __typename }", "city_analyst")  # the token is read once, then held live
     small = await statements_of(populous, NESTED, "city_analyst", variables={"n": 5})
     large = await statements_of(populous, NESTED, "city_analyst", variables={"n": 100})
     authentication = await statements_of(populous, "{ __typename }", "city_analyst")

@@ -14,7 +14,17 @@ from typing import Any
 import orjson
 
 from gateway.audit import note_row
-from gateway.compile.shapes import ChildList, Column, Computed, ConnectionShape, LinkTo, ManyList, NodeShape, RootField
+from gateway.compile.shapes import (
+    COLUMN,
+    GLOBAL_ID,
+    ChildList,
+    Computed,
+    ConnectionShape,
+    LinkTo,
+    ManyList,
+    NodeShape,
+    RootField,
+)
 from gateway.compile.sql import Builder
 from gateway.data import KEYS, Ready, encode_id
 from gateway.data.ids import encode_cursor
@@ -147,45 +157,45 @@ class Run:
 
     def _node(self, shape: NodeShape, row: Row, path: str) -> dict[str, Any]:
         """The answer of one row; ``path`` is its place in the response where ``shape.reports`` (else "")."""
-        at = shape.at
-        pk = row[at["id"]]
-        self.rows.append((shape.cls.__name__, pk))
+        type_name = shape.cls.__name__
+        pk = row[shape.at["id"]]
+        self.rows.append((type_name, pk))
         outside = shape.outside_at is not None and bool(row[shape.outside_at])
         out: dict[str, Any] = {}
-        for index, field in enumerate(shape.fields):
-            if isinstance(field, Column):
-                if field.global_id:
-                    out[field.key] = encode_id(shape.cls.__name__, pk)
-                    continue
-                value = row[at[field.column]]
+        for kind, key, at, how, withheld in shape.steps:
+            if kind == COLUMN:
+                value = row[at]
                 if value is None:
-                    if field.row_dependent and outside:
-                        self.redacted.append(f"{path}.{field.key}")
-                    out[field.key] = None
+                    if withheld and outside:
+                        self.redacted.append(f"{path}.{key}")
+                    out[key] = None
                 else:
-                    out[field.key] = value if field.convert is None else field.convert(value)
-            elif isinstance(field, Computed):
-                made = object.__new__(shape.cls)
-                made.__dict__.update({c: field.decode[c](row[at[c]]) for c in field.inputs})
-                out[field.key] = field.serialize(field.function(made))
-            elif isinstance(field, LinkTo):
-                if field.same_source:
-                    linked = row[shape.inline_at[index]]
-                else:
-                    linked = self.fetched.get(id(field), {}).get(row[at[field.parent_column]])
-                inner = f"{path}.{field.key}" if field.node.reports else ""
-                out[field.key] = None if linked is None else self._node(field.node, linked, inner)
-            elif isinstance(field, ManyList):
-                many = self.fetched.get(id(field), {}).get(pk, [])
-                if field.node.reports:
-                    out[field.key] = [self._node(field.node, r, f"{path}.{field.key}.{i}") for i, r in enumerate(many)]
-                else:
-                    out[field.key] = [self._node(field.node, r, "") for r in many]
+                    out[key] = value if how is None else how(value)
+            elif kind == GLOBAL_ID:
+                out[key] = encode_id(type_name, pk)
             else:
-                rows, total = self.fetched.get(id(field), {}).get(pk, ([], 0))
-                inner = f"{path}.{field.key}" if field.connection.node.reports else ""
-                out[field.key] = self._connection(field.connection, total, rows, inner)
+                out[key] = self._other(shape, row, pk, at, how, f"{path}.{key}" if withheld else "")
         return out
+
+    def _other(self, shape: NodeShape, row: Row, pk: Any, index: int, field: Any, path: str) -> Any:
+        """A computed value, a link or a nested list of one row; ``path`` is the field's own."""
+        if isinstance(field, Computed):
+            made = object.__new__(shape.cls)
+            made.__dict__.update({c: field.decode[c](row[shape.at[c]]) for c in field.inputs})
+            return field.serialize(field.function(made))
+        if isinstance(field, LinkTo):
+            if field.same_source:
+                linked = row[shape.inline_at[index]]
+            else:
+                linked = self.fetched.get(id(field), {}).get(row[shape.at[field.parent_column]])
+            return None if linked is None else self._node(field.node, linked, path)
+        if isinstance(field, ManyList):
+            many = self.fetched.get(id(field), {}).get(pk, [])
+            if field.node.reports:
+                return [self._node(field.node, r, f"{path}.{i}") for i, r in enumerate(many)]
+            return [self._node(field.node, r, "") for r in many]
+        rows, total = self.fetched.get(id(field), {}).get(pk, ([], 0))
+        return self._connection(field.connection, total, rows, path)
 
 
 def _model(field: Linked) -> type[Any]:

@@ -61,6 +61,10 @@ class ManyList:
 Field = Column | Computed | LinkTo | ChildList | ManyList
 
 
+# The kinds of NodeShape.steps.
+COLUMN, GLOBAL_ID, OTHER = 0, 1, 2
+
+
 @dataclass
 class NodeShape:
     type_name: str
@@ -73,14 +77,30 @@ class NodeShape:
     inline_at: dict[int, int] = field(default_factory=dict)
 
     @cached_property
+    def steps(self) -> list[tuple[int, str, Any, Any, bool]]:
+        """How each field of a row is answered, in the selection's order, for compile.run: a column
+        (``COLUMN``: its place in the row, its conversion, whether it may be withheld for the row),
+        the global id (``GLOBAL_ID``) or anything else (``OTHER``: its index among the fields, the
+        field, whether a value under it may be withheld). Made once per plan, after its statement
+        placed the columns (``at``)."""
+        made: list[tuple[int, str, Any, Any, bool]] = []
+        for index, f in enumerate(self.fields):
+            if isinstance(f, Column) and f.global_id:
+                made.append((GLOBAL_ID, f.key, None, None, False))
+            elif isinstance(f, Column):
+                made.append((COLUMN, f.key, self.at[f.column], f.convert, f.row_dependent))
+            else:
+                made.append((OTHER, f.key, index, f, _inner_reports(f)))
+        return made
+
+    @cached_property
     def reports(self) -> bool:
         """Whether a value of this node, or of a node under it, may be withheld for its row (and its
         path reported under ``extensions.redacted``): where none can, no path is ever written."""
         for f in self.fields:
             if isinstance(f, Column) and f.row_dependent and self.outside_at is not None:
                 return True
-            inner = f.connection.node if isinstance(f, ChildList) else getattr(f, "node", None)
-            if inner is not None and inner.reports:
+            if _inner_reports(f):
                 return True
         return False
 
@@ -99,6 +119,13 @@ class NodeShape:
             )
             needed.extend(k for k in keys if k not in needed)
         return needed
+
+
+def _inner_reports(f: Field) -> bool:
+    """Whether a value may be withheld in the nodes a link or a nested list answers."""
+    if isinstance(f, ChildList):
+        return f.connection.node.reports
+    return isinstance(f, LinkTo | ManyList) and f.node.reports
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, false
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.data import row_counts_model
@@ -53,6 +53,15 @@ class Resident(PopulationBase):
         Index("ix_resident_registration_kind", "registration_kind"),
         Index("ix_resident_status", "status"),
         Index("ix_resident_registered_at", "registered_at"),
+        # The records an officer's task list reads in its grids (see contributed.py): at city scale a
+        # grid's residents lie scattered over the table, and reading all of them to keep the few to
+        # review cost a count and a page 2 ms each (revision 0021).
+        Index(
+            "ix_resident_pending_review",
+            "grid_id",
+            postgresql_where=text("status = 'pending_review'"),
+            sqlite_where=text("status = 'pending_review'"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # One person, one record: the database refuses a second row with the same ID number.

@@ -7,6 +7,11 @@ import sys
 
 from gateway.kernel import get_settings
 
+# Idle keep-alive connections are held longer than a router or proxy in front holds its own (Hive
+# Gateway's fetch: 4 s; uvicorn's default: 5 s). Were the server the first to close, a request the
+# router sent on the connection at that moment would be lost ("socket hang up"): seen under load.
+KEEP_ALIVE_SECONDS = 75
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
@@ -33,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         # uvicorn's access line prints the full URL, query string and all; the gateway writes its own.
         access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
 

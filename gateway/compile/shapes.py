@@ -96,9 +96,11 @@ class NodeShape:
     @cached_property
     def reports(self) -> bool:
         """Whether a value of this node, or of a node under it, may be withheld for its row (and its
-        path reported under ``extensions.redacted``): where none can, no path is ever written."""
+        path reported under ``extensions.redacted``): where none can, no path is ever written. Decided
+        from the plan alone, not from where a statement placed the rows' outside flag (``outside_at``):
+        a cross-source link's statement is built only the first time it has keys to read."""
         for f in self.fields:
-            if isinstance(f, Column) and f.row_dependent and self.outside_at is not None:
+            if isinstance(f, Column) and f.row_dependent:
                 return True
             if _inner_reports(f):
                 return True

@@ -341,6 +341,12 @@ class Call:
 
 async def prepare(runtime: Runtime, principal: Principal, request: GraphQLRequest, purpose: str | None) -> Call:
     """Choose the principal's schema, parse and validate there, and pick the operation to run."""
+    name = request.operation_name
+    if name is not None and not _OPERATION_NAME.fullmatch(name):
+        # Refused before anything is recorded: a name no operation can bear would otherwise reach the
+        # records of a refusal as sent (a lone surrogate failing the append, bidi or private-use
+        # characters disguising a record the X-Purpose header would refuse).
+        raise Refused.one("operation", NOT_A_NAME, "BAD_USER_INPUT", argument="operationName")
     try:
         request, document = await resolve_document(runtime, principal, request)
     except DocumentRefusal as refusal:
@@ -396,6 +402,9 @@ async def _within(
 
 
 _KEYWORD = re.compile(r"^\s*(query|mutation|subscription)\b")
+# A GraphQL Name: the only names an operation can bear.
+_OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+NOT_A_NAME = "operationName must be a GraphQL name (a letter or underscore, then letters, digits or underscores)"
 
 
 async def _audit_limited(

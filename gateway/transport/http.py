@@ -138,9 +138,16 @@ async def graphql_endpoint(request: Request) -> Response:
         principal = await authenticate(runtime, authorization, purpose)
         note(request, principal=principal.id)
         gql = await read_request(request, settings)
-        note(request, hash=operation_hash(gql.query) if gql.query else gql.document_id, role=principal.role)
+        # A document sent by id is noted by its own hash once it is found, never by the id as sent
+        # (any 64 hex digits: a phone or ID number could be typed into it).
+        note(request, hash=operation_hash(gql.query) if gql.query else None, role=principal.role)
         call = await prepare(runtime, principal, gql, purpose)
-        note(request, operation=call.operation.name, document=call.document.client if call.document else None)
+        note(
+            request,
+            hash=operation_hash(call.request.query),
+            operation=call.operation.name,
+            document=call.document.client if call.document else None,
+        )
         if request.method == "GET" and call.type != "query":
             raise Refused.one("transport", "Only queries may be sent with GET", "BAD_REQUEST")
         return await _run(request, call)

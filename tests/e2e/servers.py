@@ -31,10 +31,22 @@ from pathlib import Path
 
 import pytest
 
+from gateway.cli.serve import KEEP_ALIVE_SECONDS
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "e2e-secret-key-0123456789abcdef0123456789"
-# uvicorn's access line prints the full URL, query string and all; the gateway writes its own.
-UVICORN = [sys.executable, "-m", "uvicorn", "gateway.app:app_from_env", "--factory", "--no-access-log"]
+# uvicorn's access line prints the full URL, query string and all; the gateway writes its own. Idle
+# connections held as `gateway serve` holds them (gateway.cli.serve: longer than a router's).
+UVICORN = [
+    sys.executable,
+    "-m",
+    "uvicorn",
+    "gateway.app:app_from_env",
+    "--factory",
+    "--no-access-log",
+    "--timeout-keep-alive",
+    str(KEEP_ALIVE_SECONDS),
+]
 
 
 def gateway_env(db_url: str, **settings: str) -> dict[str, str]:

@@ -135,10 +135,11 @@ class Executor:
         if given is None:
             cost = self._cost(document, operation, variables)
         else:
-            kept = self._costs.made(
-                (id(document), id(operation), given), lambda: (document, self._cost(document, operation, variables))
-            )
-            cost = kept[1] if kept[0] is document else self._cost(document, operation, variables)
+            key = (id(document), id(operation), given)
+            kept = self._costs.get(key)
+            if kept is None or kept[0] is not document:
+                kept = self._costs.put(key, (document, self._cost(document, operation, variables)))
+            cost = kept[1]
         if cost > self.limits.cost:
             limit = self.limits.cost
             raise QueryTooComplex(f"Query cost {cost} exceeds the limit of {limit}", limit=limit, cost=cost)

@@ -11,7 +11,6 @@ kept append-only like it; ``gateway db upgrade`` filled it for records older tha
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -53,13 +52,9 @@ def _argument_domain(name: str) -> str:
     return re.sub(r"\[\d+\]", "", name).rsplit(".", 1)[-1]
 
 
-def touch_keys(row_ids: str, probes: str | None) -> Iterator[str]:
-    """The index keys of one record, from its stored ``row_ids`` and ``probes`` JSON."""
-    return keys_of(json.loads(row_ids), json.loads(probes or "[]"))
-
-
 def keys_of(row_ids: Mapping[str, Iterable[int]], probes: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The index keys of one record, from its ``row_ids`` and ``probes`` as they are before being stored."""
+    """The index keys of one record (its ``touch_keys``), from its ``row_ids`` and ``probes`` as they are
+    before being stored."""
     seen: set[str] = set()
     for type_name, ids in row_ids.items():
         for pk in ids:

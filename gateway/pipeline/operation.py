@@ -362,7 +362,7 @@ async def prepare(runtime: Runtime, principal: Principal, request: GraphQLReques
     if prepared.document is None:
         await _audit_refusal(runtime, principal, request, purpose, prepared.errors)
         raise Refused("invalid", list(prepared.errors))
-    unusable = unusable_text(request.variables, request.operation_name, prepared.unusable)
+    unusable = unusable_text(request.variables, prepared.unusable)
     if unusable is not None:
         raise Refused.one(
             "invalid", f"{unusable} holds a NUL character or a lone surrogate", "BAD_USER_INPUT", argument=unusable

@@ -21,12 +21,10 @@ def _bad_text(value: str) -> bool:
     return False
 
 
-def unusable_text(variables: dict[str, Any] | None, operation_name: str | None, literals: bool) -> str | None:
-    """Where a string no database can store sits (a variable's path, "operationName" or "document",
-    where ``literals`` says the document writes one): refused as bad input before anything runs,
-    rather than failing inside a statement."""
-    if operation_name is not None and _bad_text(operation_name):
-        return "operationName"
+def unusable_text(variables: dict[str, Any] | None, literals: bool) -> str | None:
+    """Where a string no database can store sits (a variable's path, or "document" where ``literals``
+    says the document writes one): refused as bad input before anything runs, rather than failing
+    inside a statement. (``operationName`` is refused sooner: it must be a GraphQL name.)"""
 
     def walk(value: Any, path: str) -> str | None:
         if isinstance(value, str):
